@@ -1,0 +1,265 @@
+#include "server/exposure/exposure_csv.h"
+
+#include <array>
+#include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
+#include "server/common/csv.h"
+#include "server/common/sectors.h"
+
+namespace tariffalert {
+namespace {
+
+// Shares of one kind may exceed 1 by this much (rounding in vendor files).
+constexpr double kShareSumTolerance = 0.005;
+constexpr size_t kMaxTickerLength = 24;
+
+class ErrorList {
+ public:
+  void Add(absl::string_view file, int line, absl::string_view message) {
+    ++count_;
+    if (count_ <= kMaxReportedCsvErrors) {
+      lines_.push_back(absl::StrCat(file, ":", line, ": ", message));
+    }
+  }
+  bool empty() const { return count_ == 0; }
+  absl::Status ToStatus() const {
+    std::string text = absl::StrJoin(lines_, "\n");
+    if (count_ > kMaxReportedCsvErrors) {
+      absl::StrAppend(&text, "\n... and ", count_ - kMaxReportedCsvErrors,
+                      " more errors");
+    }
+    return absl::InvalidArgumentError(text);
+  }
+
+ private:
+  int count_ = 0;
+  std::vector<std::string> lines_;
+};
+
+bool ValidTicker(absl::string_view t) {
+  if (t.empty() || t.size() > kMaxTickerLength) return false;
+  for (char c : t) {
+    if (!(absl::ascii_isupper(static_cast<unsigned char>(c)) ||
+          absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '.' ||
+          c == '-')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Parses a finite number in [lo, hi]; on failure returns a message naming the
+// field.
+std::optional<std::string> ParseNumber(absl::string_view field,
+                                       absl::string_view text, double lo,
+                                       double hi, double* out) {
+  double v = 0;
+  if (!absl::SimpleAtod(text, &v) || !std::isfinite(v)) {
+    return absl::StrCat(field, ": '", text, "' is not a number");
+  }
+  if (v < lo || v > hi) {
+    return absl::StrFormat("%s: %s is outside %g..%g", field, text, lo, hi);
+  }
+  *out = v;
+  return std::nullopt;
+}
+
+constexpr std::array<absl::string_view, 7> kCompanyColumns = {
+    "ticker",         "name",       "sector",          "country",
+    "market_cap_usd", "cogs_ratio", "operating_margin"};
+constexpr std::array<absl::string_view, 5> kExposureColumns = {
+    "ticker", "kind", "country", "product", "share"};
+
+struct RowRef {
+  int line;
+  HsCode product;
+};
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const ExposureTable>> ParseExposureFiles(
+    const ExposureFiles& files, absl::string_view companies_name,
+    absl::string_view exposures_name, std::string version) {
+  auto companies_csv =
+      CsvTable::Parse(files.companies_csv, companies_name, kCompanyColumns);
+  if (!companies_csv.ok()) return companies_csv.status();
+  auto exposures_csv =
+      CsvTable::Parse(files.exposures_csv, exposures_name, kExposureColumns);
+  if (!exposures_csv.ok()) return exposures_csv.status();
+
+  ErrorList errors;
+  std::vector<Company> companies;
+  absl::flat_hash_map<std::string, std::pair<int, int>>
+      index;  // ticker -> (i, line)
+  {
+    const CsvTable& t = *companies_csv;
+    const int c_ticker = t.Column("ticker"), c_name = t.Column("name"),
+              c_sector = t.Column("sector"), c_country = t.Column("country"),
+              c_cap = t.Column("market_cap_usd"),
+              c_cogs = t.Column("cogs_ratio"),
+              c_margin = t.Column("operating_margin");
+    for (const CsvRow& row : t.rows()) {
+      Company c;
+      bool ok = true;
+      auto fail = [&](absl::string_view message) {
+        errors.Add(companies_name, row.line, message);
+        ok = false;
+      };
+      c.ticker = t.Field(row, c_ticker);
+      if (!ValidTicker(c.ticker)) {
+        fail(absl::StrCat("ticker: '", c.ticker,
+                          "' must be 1-24 of A-Z, 0-9, '.', '-'"));
+      }
+      c.name = t.Field(row, c_name);
+      if (c.name.empty()) fail("name: empty");
+      c.sector = t.Field(row, c_sector);
+      if (!IsGicsSector(c.sector)) {
+        fail(absl::StrCat("sector: '", c.sector, "' is not a GICS sector (",
+                          absl::StrJoin(GicsSectors(), ", "), ")"));
+      }
+      const std::string& country = t.Field(row, c_country);
+      auto parsed = Country::Parse(country);
+      if (!parsed || parsed->is_eu()) {
+        fail(absl::StrCat("country: '", country,
+                          "' is not an ISO 3166-1 alpha-2 code"));
+      } else {
+        c.country = *parsed;
+      }
+      if (auto e = ParseNumber("market_cap_usd", t.Field(row, c_cap), 0, 1e15,
+                               &c.market_cap_usd)) {
+        fail(*e);
+      } else if (c.market_cap_usd <= 0) {
+        fail("market_cap_usd: must be positive");
+      }
+      if (auto e = ParseNumber("cogs_ratio", t.Field(row, c_cogs), 0, 1,
+                               &c.cogs_ratio)) {
+        fail(*e);
+      }
+      if (auto e = ParseNumber("operating_margin", t.Field(row, c_margin), -1,
+                               1, &c.operating_margin)) {
+        fail(*e);
+      }
+      if (!ok) continue;
+      auto [it, inserted] = index.emplace(
+          c.ticker,
+          std::make_pair(static_cast<int>(companies.size()), row.line));
+      if (!inserted) {
+        errors.Add(companies_name, row.line,
+                   absl::StrCat("ticker: '", c.ticker, "' already on line ",
+                                it->second.second));
+        continue;
+      }
+      companies.push_back(std::move(c));
+    }
+  }
+
+  {
+    const CsvTable& t = *exposures_csv;
+    const int c_ticker = t.Column("ticker"), c_kind = t.Column("kind"),
+              c_country = t.Column("country"), c_product = t.Column("product"),
+              c_share = t.Column("share");
+    // (ticker, kind, country) -> rows seen, to find overlapping products.
+    absl::flat_hash_map<std::string, std::vector<RowRef>> seen;
+    // (ticker, kind) -> running sum of shares.
+    absl::flat_hash_map<std::string, double> sums;
+    for (const CsvRow& row : t.rows()) {
+      bool ok = true;
+      auto fail = [&](absl::string_view message) {
+        errors.Add(exposures_name, row.line, message);
+        ok = false;
+      };
+      const std::string& ticker = t.Field(row, c_ticker);
+      auto company_it = index.find(ticker);
+      if (company_it == index.end()) {
+        fail(absl::StrCat("ticker: '", ticker, "' is not in ", companies_name));
+      }
+      const std::string& kind = t.Field(row, c_kind);
+      const bool is_product = kind == "product";
+      if (kind != "revenue" && kind != "sourcing" && kind != "production" &&
+          !is_product) {
+        fail(
+            absl::StrCat("kind: '", kind,
+                         "' must be revenue, sourcing, production or product"));
+      }
+      const std::string& country_text = t.Field(row, c_country);
+      ExposureRow er;
+      if (is_product) {
+        if (!country_text.empty()) {
+          fail("country: must be empty for kind product");
+        }
+      } else if (auto c = Country::Parse(country_text)) {
+        er.country = *c;
+      } else {
+        fail(absl::StrCat("country: '", country_text,
+                          "' is not an ISO 3166-1 alpha-2 code or EU"));
+      }
+      const std::string& product_text = t.Field(row, c_product);
+      if (auto p = HsCode::Parse(product_text)) {
+        er.product = *p;
+        if (is_product && p->is_all()) {
+          fail("product: kind product needs an HS chapter or heading, not '*'");
+        }
+      } else {
+        fail(absl::StrCat("product: '", product_text,
+                          "' is not '*', an HS chapter (01-97) or heading"));
+      }
+      if (auto e =
+              ParseNumber("share", t.Field(row, c_share), 0, 1, &er.share)) {
+        fail(*e);
+      }
+      if (!ok) continue;
+
+      const std::string group =
+          absl::StrCat(ticker, "\t", kind, "\t", country_text);
+      std::vector<RowRef>& rows = seen[group];
+      bool overlap = false;
+      for (const RowRef& other : rows) {
+        if (other.product.Overlaps(er.product)) {
+          fail(absl::StrCat("product: ", er.product.ToString(), " overlaps ",
+                            other.product.ToString(), " on line ", other.line,
+                            " (", ticker, " ", kind,
+                            is_product ? "" : absl::StrCat(" ", country_text),
+                            "); list disjoint products"));
+          overlap = true;
+          break;
+        }
+      }
+      if (overlap) continue;
+      rows.push_back(RowRef{row.line, er.product});
+
+      double& sum = sums[absl::StrCat(ticker, "\t", kind)];
+      sum += er.share;
+      if (sum > 1 + kShareSumTolerance) {
+        fail(absl::StrFormat(
+            "share: %s %s shares sum to %.4g with this row (at most 1)", ticker,
+            kind, sum));
+        continue;
+      }
+      Company& c = companies[static_cast<size_t>(company_it->second.first)];
+      if (kind == "revenue") {
+        c.revenue.push_back(er);
+      } else if (kind == "sourcing") {
+        c.sourcing.push_back(er);
+      } else if (kind == "production") {
+        c.production.push_back(er);
+      } else {
+        c.products.push_back(er);
+      }
+    }
+  }
+  if (!errors.empty()) return errors.ToStatus();
+  return std::make_shared<const ExposureTable>(std::move(version),
+                                               std::move(companies));
+}
+
+}  // namespace tariffalert

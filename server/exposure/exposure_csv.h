@@ -1,0 +1,34 @@
+#ifndef TARIFF_ALERT_SERVER_EXPOSURE_EXPOSURE_CSV_H_
+#define TARIFF_ALERT_SERVER_EXPOSURE_EXPOSURE_CSV_H_
+
+// Parses and validates the exposure interchange format
+// (docs/exposure-format.md): companies.csv and exposures.csv. The whole file
+// set is checked before anything is returned; every error names file:line and
+// the field.
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "server/exposure/exposure_table.h"
+
+namespace tariffalert {
+
+struct ExposureFiles {
+  std::string companies_csv;
+  std::string exposures_csv;
+};
+
+// At most this many errors are listed; the rest are counted.
+inline constexpr int kMaxReportedCsvErrors = 20;
+
+// Returns the table, or INVALID_ARGUMENT listing the errors, one per line.
+// `companies_name` and `exposures_name` name the files in errors.
+absl::StatusOr<std::shared_ptr<const ExposureTable>> ParseExposureFiles(
+    const ExposureFiles& files, absl::string_view companies_name,
+    absl::string_view exposures_name, std::string version);
+
+}  // namespace tariffalert
+
+#endif  // TARIFF_ALERT_SERVER_EXPOSURE_EXPOSURE_CSV_H_

@@ -1,0 +1,90 @@
+#include "server/exposure/exposure_watcher.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "server/common/log.h"
+
+namespace tariffalert {
+
+ExposureWatcher::ExposureWatcher(ExposureStore* store,
+                                 absl::Duration poll_interval)
+    : store_(store),
+      poll_interval_(poll_interval),
+      current_(
+          std::make_shared<const ExposureTable>("", std::vector<Company>{})) {}
+
+ExposureWatcher::~ExposureWatcher() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+std::shared_ptr<const ExposureTable> ExposureWatcher::Current() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return current_;
+}
+
+absl::Status ExposureWatcher::Refresh() {
+  absl::MutexLock refresh_lock(&refresh_mu_);
+  auto pointer = store_->CurrentVersion();
+  if (!pointer.ok()) {
+    if (!store_error_logged_) {
+      TA_LOG(WARNING) << "exposure store unreachable, serving version '"
+                      << Current()->version() << "': " << pointer.status();
+      store_error_logged_ = true;
+    }
+    return pointer.status();
+  }
+  if (store_error_logged_) {
+    TA_LOG(INFO) << "exposure store reachable again";
+    store_error_logged_ = false;
+  }
+  if (!pointer->has_value()) return absl::OkStatus();
+  const std::string& version = **pointer;
+  if (version == Current()->version() || version == rejected_version_) {
+    return absl::OkStatus();
+  }
+  auto files = store_->ReadVersion(version);
+  if (!files.ok()) return files.status();
+  const std::string prefix = absl::StrCat("exposure version ", version);
+  auto table =
+      ParseExposureFiles(*files, absl::StrCat(prefix, " companies.csv"),
+                         absl::StrCat(prefix, " exposures.csv"), version);
+  if (!table.ok()) {
+    rejected_version_ = version;
+    TA_LOG(ERROR) << "rejected " << prefix << ", still serving version '"
+                  << Current()->version() << "': " << table.status().message();
+    return table.status();
+  }
+  std::string previous;
+  {
+    absl::MutexLock lock(&mu_);
+    previous = current_->version();
+    current_ = *std::move(table);
+  }
+  TA_LOG(INFO) << "now serving exposure version " << version << " (was '"
+               << previous << "'): " << Current()->companies().size()
+               << " companies";
+  return absl::OkStatus();
+}
+
+void ExposureWatcher::Start() {
+  thread_ = std::thread([this] { PollLoop(); });
+}
+
+void ExposureWatcher::PollLoop() {
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.AwaitWithTimeout(absl::Condition(&stop_), poll_interval_);
+      if (stop_) return;
+    }
+    Refresh().IgnoreError();
+  }
+}
+
+}  // namespace tariffalert

@@ -1,0 +1,61 @@
+#include "server/exposure/loader.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "server/common/status_macros.h"
+
+namespace tariffalert {
+namespace {
+
+// A vendor file larger than this is a mistake, not a table.
+constexpr std::streamoff kMaxFileBytes = 512ll << 20;
+
+}  // namespace
+
+absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::NotFoundError(
+        absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
+  }
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  if (size > kMaxFileBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": ", size, " bytes is larger than the limit of ",
+                     kMaxFileBytes));
+  }
+  in.seekg(0, std::ios::beg);
+  std::ostringstream out;
+  out << in.rdbuf();
+  if (in.bad()) {
+    return absl::DataLossError(absl::StrCat(path, ": read error"));
+  }
+  return out.str();
+}
+
+absl::StatusOr<LoadResult> LoadExposure(ExposureStore& store,
+                                        const std::string& companies_path,
+                                        const std::string& exposures_path) {
+  ExposureFiles files;
+  TA_ASSIGN_OR_RETURN(files.companies_csv, ReadFileToString(companies_path));
+  TA_ASSIGN_OR_RETURN(files.exposures_csv, ReadFileToString(exposures_path));
+  TA_ASSIGN_OR_RETURN(
+      auto table,
+      ParseExposureFiles(files, companies_path, exposures_path, "candidate"));
+
+  LoadResult result;
+  TA_ASSIGN_OR_RETURN(result.previous_version, store.CurrentVersion());
+  result.company_count = table->companies().size();
+  result.exposure_row_count = table->exposure_row_count();
+  ExposureVersionInfo info{"", result.company_count, result.exposure_row_count};
+  TA_ASSIGN_OR_RETURN(result.version, store.WriteVersion(files, info));
+  TA_RETURN_IF_ERROR(store.Activate(result.version));
+  return result;
+}
+
+}  // namespace tariffalert

@@ -1,0 +1,32 @@
+#ifndef TARIFF_ALERT_SERVER_EXPOSURE_LOADER_H_
+#define TARIFF_ALERT_SERVER_EXPOSURE_LOADER_H_
+
+// Loads an exposure file set into a store: validate everything, write a new
+// version, flip the pointer. Any error leaves the store's current version as
+// it was.
+
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "server/exposure/exposure_store.h"
+
+namespace tariffalert {
+
+struct LoadResult {
+  std::string version;
+  std::optional<std::string> previous_version;
+  size_t company_count = 0;
+  size_t exposure_row_count = 0;
+};
+
+// Reads a whole file; errors name the path.
+absl::StatusOr<std::string> ReadFileToString(const std::string& path);
+
+absl::StatusOr<LoadResult> LoadExposure(ExposureStore& store,
+                                        const std::string& companies_path,
+                                        const std::string& exposures_path);
+
+}  // namespace tariffalert
+
+#endif  // TARIFF_ALERT_SERVER_EXPOSURE_LOADER_H_
