@@ -1,0 +1,152 @@
+#include "server/redis/redis_connection.h"
+
+#include <sys/time.h>
+
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+
+namespace tariffalert {
+namespace {
+
+std::string Where(const RedisOptions& o) {
+  return absl::StrCat("redis ", o.host, ":", o.port);
+}
+
+}  // namespace
+
+absl::Status ParseRedisAddress(absl::string_view address,
+                               RedisOptions* options) {
+  const size_t colon = address.rfind(':');
+  int port = 0;
+  if (colon == absl::string_view::npos || colon == 0 ||
+      !absl::SimpleAtoi(address.substr(colon + 1), &port) || port <= 0 ||
+      port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("redis address '", address,
+                     "' must be host:port, e.g. 127.0.0.1:6379"));
+  }
+  options->host = std::string(address.substr(0, colon));
+  options->port = port;
+  return absl::OkStatus();
+}
+
+RedisConnection::RedisConnection(RedisOptions options)
+    : options_(std::move(options)) {}
+
+RedisConnection::~RedisConnection() {
+  absl::MutexLock lock(&mu_);
+  if (ctx_ != nullptr) redisFree(ctx_);
+}
+
+absl::Status RedisConnection::Fail(absl::string_view what) {
+  std::string message = absl::StrCat(Where(options_), ": ", what);
+  if (ctx_ != nullptr) {
+    if (ctx_->err != 0) absl::StrAppend(&message, ": ", ctx_->errstr);
+    // After an I/O error or a timeout the context is unusable: drop it and
+    // reconnect on the next call.
+    redisFree(ctx_);
+    ctx_ = nullptr;
+  }
+  return absl::UnavailableError(message);
+}
+
+absl::Status RedisConnection::EnsureConnected() {
+  if (ctx_ != nullptr) return absl::OkStatus();
+  ctx_ = redisConnectWithTimeout(options_.host.c_str(), options_.port,
+                                 absl::ToTimeval(options_.connect_timeout));
+  if (ctx_ == nullptr) return absl::UnavailableError("redis: out of memory");
+  if (ctx_->err != 0) return Fail("cannot connect");
+  // redisConnectWithTimeout bounds only the connect; without this a stalled
+  // server would block a command forever.
+  if (redisSetTimeout(ctx_, absl::ToTimeval(options_.command_timeout)) !=
+      REDIS_OK) {
+    return Fail("cannot set timeout");
+  }
+  if (!options_.password.empty()) {
+    const char* argv[] = {"AUTH", options_.password.c_str()};
+    const size_t lens[] = {4, options_.password.size()};
+    RedisReplyPtr reply(
+        static_cast<redisReply*>(redisCommandArgv(ctx_, 2, argv, lens)));
+    if (!reply) return Fail("AUTH failed");
+    if (reply->type == REDIS_REPLY_ERROR) {
+      // Redis's AUTH errors do not echo the password.
+      std::string error(reply->str, reply->len);
+      redisFree(ctx_);
+      ctx_ = nullptr;
+      return absl::PermissionDeniedError(
+          absl::StrCat(Where(options_), ": AUTH rejected: ", error));
+    }
+  }
+  if (options_.db != 0) {
+    const std::string db = absl::StrCat(options_.db);
+    const char* argv[] = {"SELECT", db.c_str()};
+    const size_t lens[] = {6, db.size()};
+    RedisReplyPtr reply(
+        static_cast<redisReply*>(redisCommandArgv(ctx_, 2, argv, lens)));
+    if (!reply || reply->type == REDIS_REPLY_ERROR)
+      return Fail("SELECT failed");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<RedisReplyPtr> RedisConnection::Command(
+    const std::vector<std::string>& args) {
+  auto replies = Pipeline({args});
+  if (!replies.ok()) return replies.status();
+  RedisReplyPtr reply = std::move(replies->front());
+  if (reply->type == REDIS_REPLY_ERROR) {
+    return absl::InternalError(
+        absl::StrCat(Where(options_), ": ", args[0], ": ",
+                     absl::string_view(reply->str, reply->len)));
+  }
+  return reply;
+}
+
+absl::StatusOr<std::vector<RedisReplyPtr>> RedisConnection::Pipeline(
+    const std::vector<std::vector<std::string>>& commands) {
+  absl::MutexLock lock(&mu_);
+  if (absl::Status s = EnsureConnected(); !s.ok()) return s;
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (const auto& args : commands) {
+    argv.clear();
+    lens.clear();
+    for (const std::string& a : args) {
+      argv.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    if (redisAppendCommandArgv(ctx_, static_cast<int>(argv.size()), argv.data(),
+                               lens.data()) != REDIS_OK) {
+      return Fail("cannot send command");
+    }
+  }
+  std::vector<RedisReplyPtr> replies;
+  replies.reserve(commands.size());
+  for (size_t i = 0; i < commands.size(); ++i) {
+    void* raw = nullptr;
+    if (redisGetReply(ctx_, &raw) != REDIS_OK || raw == nullptr) {
+      return Fail(absl::StrCat("no reply to ", commands[i][0]));
+    }
+    replies.emplace_back(static_cast<redisReply*>(raw));
+  }
+  return replies;
+}
+
+absl::StatusOr<std::string> ReplyString(const redisReply& reply) {
+  if (reply.type == REDIS_REPLY_STRING || reply.type == REDIS_REPLY_STATUS) {
+    return std::string(reply.str, reply.len);
+  }
+  return absl::InternalError(
+      absl::StrCat("redis: expected a string reply, got type ", reply.type));
+}
+
+absl::StatusOr<long long> ReplyInteger(const redisReply& reply) {
+  if (reply.type == REDIS_REPLY_INTEGER) return reply.integer;
+  return absl::InternalError(
+      absl::StrCat("redis: expected an integer reply, got type ", reply.type));
+}
+
+}  // namespace tariffalert

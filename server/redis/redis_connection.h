@@ -1,0 +1,77 @@
+#ifndef TARIFF_ALERT_SERVER_REDIS_REDIS_CONNECTION_H_
+#define TARIFF_ALERT_SERVER_REDIS_REDIS_CONNECTION_H_
+
+// A synchronous hiredis connection with timeouts on connect and on every
+// command, and reconnect on the next call after any failure. Replies are owned
+// by unique_ptr. Errors: UNAVAILABLE for connect, I/O and timeouts (the caller
+// may retry), INTERNAL for an error reply. The password never appears in an
+// error or a log line.
+
+#include <hiredis/hiredis.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+namespace tariffalert {
+
+struct RedisOptions {
+  std::string host = "127.0.0.1";
+  int port = 6379;
+  std::string password;  // AUTH when not empty; never logged
+  int db = 0;
+  absl::Duration connect_timeout = absl::Seconds(1);
+  absl::Duration command_timeout = absl::Seconds(2);
+  // Prepended to every key of the project (docs/redis.md).
+  std::string key_prefix = "ta:";
+};
+
+// Parses "host:port" into options.host/port.
+absl::Status ParseRedisAddress(absl::string_view address,
+                               RedisOptions* options);
+
+struct RedisReplyDeleter {
+  void operator()(redisReply* r) const { freeReplyObject(r); }
+};
+using RedisReplyPtr = std::unique_ptr<redisReply, RedisReplyDeleter>;
+
+class RedisConnection {
+ public:
+  explicit RedisConnection(RedisOptions options);
+  ~RedisConnection();
+  RedisConnection(const RedisConnection&) = delete;
+  RedisConnection& operator=(const RedisConnection&) = delete;
+
+  const RedisOptions& options() const { return options_; }
+
+  // One command, e.g. Command({"GET", key}). An error reply is INTERNAL.
+  absl::StatusOr<RedisReplyPtr> Command(const std::vector<std::string>& args)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Several commands in one round trip; replies in order. Error replies are
+  // returned as replies (type REDIS_REPLY_ERROR), not as a failed status.
+  absl::StatusOr<std::vector<RedisReplyPtr>> Pipeline(
+      const std::vector<std::vector<std::string>>& commands)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  absl::Status EnsureConnected() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Fail(absl::string_view what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const RedisOptions options_;
+  absl::Mutex mu_;
+  redisContext* ctx_ ABSL_GUARDED_BY(mu_) = nullptr;
+};
+
+// Reply helpers: a message naming what was expected.
+absl::StatusOr<std::string> ReplyString(const redisReply& reply);
+absl::StatusOr<long long> ReplyInteger(const redisReply& reply);
+
+}  // namespace tariffalert
+
+#endif  // TARIFF_ALERT_SERVER_REDIS_REDIS_CONNECTION_H_

@@ -1,0 +1,176 @@
+#include "server/redis/redis_exposure_store.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "server/common/hash.h"
+#include "server/common/status_macros.h"
+
+namespace tariffalert {
+namespace {
+
+absl::Status CheckPart(
+    const std::string& version, const char* part, const std::string& data,
+    const absl::flat_hash_map<std::string, std::string>& meta) {
+  auto bytes = meta.find(absl::StrCat(part, "_bytes"));
+  auto fnv = meta.find(absl::StrCat(part, "_fnv1a64"));
+  if (bytes == meta.end() || fnv == meta.end()) {
+    return absl::DataLossError(absl::StrCat("exposure version ", version,
+                                            ": meta lacks the ", part,
+                                            " size or checksum"));
+  }
+  if (bytes->second != absl::StrCat(data.size()) ||
+      fnv->second != absl::StrCat(Fnv1a64(data))) {
+    return absl::DataLossError(
+        absl::StrCat("exposure version ", version, ": ", part, " (",
+                     data.size(), " bytes) does not match its recorded size ",
+                     bytes->second, " and checksum"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+RedisExposureStore::RedisExposureStore(
+    std::unique_ptr<RedisConnection> connection)
+    : connection_(std::move(connection)) {}
+
+std::string RedisExposureStore::PointerKey() const {
+  return absl::StrCat(connection_->options().key_prefix, "exposure:current");
+}
+
+std::string RedisExposureStore::VersionKey(const std::string& version,
+                                           const char* part) const {
+  return absl::StrCat(connection_->options().key_prefix, "exposure:v:", version,
+                      ":", part);
+}
+
+absl::StatusOr<std::optional<std::string>>
+RedisExposureStore::CurrentVersion() {
+  TA_ASSIGN_OR_RETURN(RedisReplyPtr reply,
+                      connection_->Command({"GET", PointerKey()}));
+  if (reply->type == REDIS_REPLY_NIL) return std::optional<std::string>();
+  TA_ASSIGN_OR_RETURN(std::string version, ReplyString(*reply));
+  return std::optional<std::string>(std::move(version));
+}
+
+absl::StatusOr<ExposureFiles> RedisExposureStore::ReadVersion(
+    const std::string& version) {
+  TA_ASSIGN_OR_RETURN(
+      auto replies,
+      connection_->Pipeline({{"MGET", VersionKey(version, "companies"),
+                              VersionKey(version, "exposures")},
+                             {"HGETALL", VersionKey(version, "meta")}}));
+  const redisReply& files = *replies[0];
+  const redisReply& meta_reply = *replies[1];
+  if (files.type != REDIS_REPLY_ARRAY || files.elements != 2 ||
+      meta_reply.type != REDIS_REPLY_ARRAY) {
+    return absl::InternalError(absl::StrCat(
+        "exposure version ", version, ": unexpected reply shape from redis"));
+  }
+  if (files.element[0]->type == REDIS_REPLY_NIL ||
+      files.element[1]->type == REDIS_REPLY_NIL || meta_reply.elements == 0) {
+    return absl::NotFoundError(
+        absl::StrCat("exposure version ", version, " is not in redis"));
+  }
+  ExposureFiles out;
+  TA_ASSIGN_OR_RETURN(out.companies_csv, ReplyString(*files.element[0]));
+  TA_ASSIGN_OR_RETURN(out.exposures_csv, ReplyString(*files.element[1]));
+  absl::flat_hash_map<std::string, std::string> meta;
+  for (size_t i = 0; i + 1 < meta_reply.elements; i += 2) {
+    TA_ASSIGN_OR_RETURN(std::string k, ReplyString(*meta_reply.element[i]));
+    TA_ASSIGN_OR_RETURN(std::string v, ReplyString(*meta_reply.element[i + 1]));
+    meta.emplace(std::move(k), std::move(v));
+  }
+  TA_RETURN_IF_ERROR(CheckPart(version, "companies", out.companies_csv, meta));
+  TA_RETURN_IF_ERROR(CheckPart(version, "exposures", out.exposures_csv, meta));
+  return out;
+}
+
+absl::StatusOr<std::string> RedisExposureStore::WriteVersion(
+    const ExposureFiles& files, const ExposureVersionInfo& info) {
+  const std::string& prefix = connection_->options().key_prefix;
+  TA_ASSIGN_OR_RETURN(
+      RedisReplyPtr id_reply,
+      connection_->Command({"INCR", absl::StrCat(prefix, "exposure:next_id")}));
+  TA_ASSIGN_OR_RETURN(long long id, ReplyInteger(*id_reply));
+  const std::string version = absl::StrCat(id);
+  const std::string ttl = absl::StrCat(kExposureVersionTtlSeconds);
+  const std::string meta_key = VersionKey(version, "meta");
+  // One MULTI/EXEC: the version's keys appear together or not at all.
+  TA_ASSIGN_OR_RETURN(
+      auto replies,
+      connection_->Pipeline({
+          {"MULTI"},
+          {"SET", VersionKey(version, "companies"), files.companies_csv, "EX",
+           ttl},
+          {"SET", VersionKey(version, "exposures"), files.exposures_csv, "EX",
+           ttl},
+          {"HSET", meta_key, "companies_bytes",
+           absl::StrCat(files.companies_csv.size()), "companies_fnv1a64",
+           absl::StrCat(Fnv1a64(files.companies_csv)), "exposures_bytes",
+           absl::StrCat(files.exposures_csv.size()), "exposures_fnv1a64",
+           absl::StrCat(Fnv1a64(files.exposures_csv)), "company_count",
+           absl::StrCat(info.company_count), "exposure_row_count",
+           absl::StrCat(info.exposure_row_count), "written_time",
+           absl::FormatTime(absl::RFC3339_sec, absl::Now(),
+                            absl::UTCTimeZone())},
+          {"EXPIRE", meta_key, ttl},
+          {"EXEC"},
+      }));
+  const redisReply& exec = *replies.back();
+  if (exec.type != REDIS_REPLY_ARRAY || exec.elements != 4) {
+    return absl::InternalError(absl::StrCat(
+        "exposure version ", version, ": MULTI/EXEC failed, nothing written"));
+  }
+  for (size_t i = 0; i < exec.elements; ++i) {
+    if (exec.element[i]->type == REDIS_REPLY_ERROR) {
+      return absl::InternalError(absl::StrCat(
+          "exposure version ", version, ": redis refused a write: ",
+          absl::string_view(exec.element[i]->str, exec.element[i]->len)));
+    }
+  }
+  return version;
+}
+
+absl::Status RedisExposureStore::Activate(const std::string& version) {
+  TA_ASSIGN_OR_RETURN(
+      RedisReplyPtr exists,
+      connection_->Command({"EXISTS", VersionKey(version, "companies"),
+                            VersionKey(version, "exposures"),
+                            VersionKey(version, "meta")}));
+  TA_ASSIGN_OR_RETURN(long long n, ReplyInteger(*exists));
+  if (n != 3) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "exposure version ", version, " is not fully written; not activated"));
+  }
+  TA_ASSIGN_OR_RETURN(std::optional<std::string> previous, CurrentVersion());
+  const std::string ttl = absl::StrCat(kExposureVersionTtlSeconds);
+  std::vector<std::vector<std::string>> commands = {
+      {"MULTI"},
+      {"PERSIST", VersionKey(version, "companies")},
+      {"PERSIST", VersionKey(version, "exposures")},
+      {"PERSIST", VersionKey(version, "meta")},
+      {"SET", PointerKey(), version},
+  };
+  if (previous && *previous != version) {
+    for (const char* part : {"companies", "exposures", "meta"}) {
+      commands.push_back({"EXPIRE", VersionKey(*previous, part), ttl});
+    }
+  }
+  commands.push_back({"EXEC"});
+  TA_ASSIGN_OR_RETURN(auto replies, connection_->Pipeline(commands));
+  if (replies.back()->type != REDIS_REPLY_ARRAY) {
+    return absl::InternalError(absl::StrCat("exposure version ", version,
+                                            ": activation transaction failed"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace tariffalert
