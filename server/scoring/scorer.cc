@@ -1,0 +1,521 @@
+#include "server/scoring/scorer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <tuple>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+
+namespace tariffalert {
+namespace {
+
+constexpr double kBps = 10000;
+
+// Rate changes in percentage points between the two books, memoized per
+// (single partner country, product scope).
+class Deltas {
+ public:
+  Deltas(Country importer, const TariffBook& before, const TariffBook& after)
+      : importer_(importer), before_(before), after_(after) {}
+
+  double Get(Country partner, HsCode scope) {
+    auto [it, inserted] =
+        cache_.try_emplace(std::make_pair(partner, scope), 0.0);
+    if (inserted) {
+      it->second = after_.Rate(importer_, partner, scope) -
+                   before_.Rate(importer_, partner, scope);
+    }
+    return it->second;
+  }
+
+ private:
+  Country importer_;
+  const TariffBook& before_;
+  const TariffBook& after_;
+  absl::flat_hash_map<std::pair<Country, HsCode>, double> cache_;
+};
+
+// The single countries of an exposure row's country that the action targets,
+// and the fraction of the row they stand for: an "EU" row is spread evenly
+// over the member states.
+struct Coverage {
+  std::vector<Country> partners;
+  double fraction = 0;
+};
+
+Coverage Cover(Country row_country, const TariffAction& action) {
+  Coverage cov;
+  if (row_country.is_eu()) {
+    for (Country m : EuMembers()) {
+      if (action.TargetsCountry(m)) cov.partners.push_back(m);
+    }
+    cov.fraction = static_cast<double>(cov.partners.size()) / kEuMemberCount;
+  } else if (action.TargetsCountry(row_country)) {
+    cov.partners.push_back(row_country);
+    cov.fraction = 1;
+  }
+  return cov;
+}
+
+// Sum of the rows' shares located in `where` (a country or "EU"), with an "EU"
+// row counting 1/27 for one member state.
+double ShareIn(const std::vector<ExposureRow>& rows, Country where) {
+  double s = 0;
+  for (const ExposureRow& r : rows) {
+    if (r.country == where || (where.is_eu() && r.country.IsEuMember())) {
+      s += r.share;
+    } else if (r.country.is_eu() && where.IsEuMember()) {
+      s += r.share / kEuMemberCount;
+    }
+  }
+  return std::min(1.0, s);
+}
+
+// Share of revenue in product scope `p` by the company's product rows. A
+// chapter row counts in full for a heading inside it: an upper bound.
+double ProductShare(const Company& c, HsCode p) {
+  double s = 0;
+  for (const ExposureRow& r : c.products) {
+    if (r.product.Overlaps(p)) s += r.share;
+  }
+  return std::min(1.0, s);
+}
+
+struct ScopePart {
+  HsCode scope;  // the scope at which the rate change is read
+  double weight;
+};
+
+// How much of an exposure row with product `row` the action's product scope
+// covers, split by the scope at which to read the rate change.
+std::vector<ScopePart> ScopeParts(const Company& c, HsCode row,
+                                  const std::vector<HsCode>& products) {
+  if (products.empty()) return {{row, 1}};
+  std::vector<ScopePart> parts;
+  if (row.is_all()) {
+    for (HsCode p : products) {
+      const double w = ProductShare(c, p);
+      if (w > 0) parts.push_back({p, w});
+    }
+  } else {
+    for (HsCode p : products) {
+      if (p.Contains(row)) return {{row, 1}};
+    }
+    const double row_share = ProductShare(c, row);
+    for (HsCode p : products) {
+      if (!row.Contains(p)) continue;
+      parts.push_back({p, row_share > 0
+                              ? std::min(1.0, ProductShare(c, p) / row_share)
+                              : 1.0});
+    }
+  }
+  double total = 0;
+  for (const ScopePart& part : parts) total += part.weight;
+  if (total > 1) {
+    for (ScopePart& part : parts) part.weight /= total;
+  }
+  return parts;
+}
+
+std::string Pct(double fraction) {
+  return absl::StrFormat("%.3g%%", fraction * 100);
+}
+
+std::string Bps(double bps) { return absl::StrFormat("%+.1f bps", bps); }
+
+std::string RateText(double pct) { return absl::StrFormat("%.4g%%", pct); }
+
+std::string DescribeContribution(const Contribution& k,
+                                 const std::string& importer) {
+  const std::string scope =
+      k.product.is_all() ? "" : absl::StrCat(" in HS ", k.product.ToString());
+  std::string text;
+  switch (k.channel) {
+    case ScoreChannel::kImportCost:
+      text = absl::StrFormat(
+          "import cost %s = -(%+.4g pp) x %s of COGS sourced from %s%s x COGS "
+          "%s of revenue x %s of revenue in %s x %s not passed on",
+          Bps(k.bps), k.delta_pct, Pct(k.exposure_share), k.country, scope,
+          Pct(k.cogs_ratio), Pct(k.market_factor), importer,
+          Pct(k.sector_factor));
+      break;
+    case ScoreChannel::kExport:
+      text = absl::StrFormat(
+          "export %s = -(%+.4g pp) x %s of output made in %s%s x %s of output "
+          "made outside %s sold there (revenue in %s %s) x kappa %.3g",
+          Bps(k.bps), k.delta_pct, Pct(k.exposure_share), k.country, scope,
+          Pct(k.market_factor), importer, importer, Pct(k.revenue_share),
+          k.sector_factor);
+      break;
+    case ScoreChannel::kProtection:
+      text = absl::StrFormat(
+          "protection %s = %+.4g pp on imports from %s x partner weight %s x "
+          "%s of output made in %s%s x %s of it sold there x gamma %.3g",
+          Bps(k.bps), k.delta_pct, k.country, Pct(k.partner_weight),
+          Pct(k.exposure_share), importer, scope, Pct(k.market_factor),
+          k.sector_factor);
+      break;
+  }
+  if (k.probability < 1) {
+    absl::StrAppendFormat(&text, " x p %.3g", k.probability);
+  }
+  return text;
+}
+
+void SortContributions(std::vector<Contribution>& contributions) {
+  std::stable_sort(contributions.begin(), contributions.end(),
+                   [](const Contribution& a, const Contribution& b) {
+                     return std::abs(a.bps) > std::abs(b.bps);
+                   });
+}
+
+constexpr size_t kExplainedContributions = 3;
+
+class CompanyScorer {
+ public:
+  CompanyScorer(const TariffAction& action, const TariffBook& before,
+                const TariffBook& after, const ScoringParams& params)
+      : action_(action),
+        params_(params),
+        deltas_(action.importer, before, after),
+        importer_(action.importer.ToString()) {
+    if (action.targets.empty()) {
+      targets_label_ = "*";
+    } else {
+      std::vector<std::string> names;
+      for (Country t : action.targets) names.push_back(t.ToString());
+      targets_label_ = absl::StrJoin(names, ",");
+    }
+  }
+
+  SubjectScore Score(const Company& c) {
+    SubjectScore s;
+    s.kind = ScoreSubjectKind::kTicker;
+    s.subject = c.ticker;
+    s.name = c.name;
+    s.sector = c.sector;
+    s.country = c.country.ToString();
+    const SectorParams& sp = params_.ForSector(c.sector);
+    Market m;
+    m.revenue = ShareIn(c.revenue, action_.importer);
+    const double made_in = ShareIn(c.production, action_.importer);
+    // A company serves a market from its plants there first; only the rest
+    // is imported, from its other plants in proportion to their output.
+    m.imported =
+        made_in < 1 ? std::max(0.0, m.revenue - made_in) / (1 - made_in) : 0;
+    m.local = made_in > 0 ? std::min(1.0, m.revenue / made_in) : 0;
+    const double p = action_.probability;
+    if (m.revenue > 0 && p > 0) {
+      ImportCost(c, sp, m, p, s.contributions);
+      Export(c, sp, m, p, s.contributions);
+      Protection(c, sp, m, p, s.contributions);
+    }
+    for (const Contribution& k : s.contributions) s.score_bps += k.bps;
+    SortContributions(s.contributions);
+    s.severity = params_.SeverityOf(std::abs(s.score_bps));
+    if (c.operating_margin > 0) {
+      s.operating_profit_change_pct =
+          s.score_bps / (c.operating_margin * kBps) * 100;
+    }
+    return s;
+  }
+
+  void Explain(const Company& c, const std::string& event,
+               SubjectScore& s) const {
+    s.explanation =
+        absl::StrFormat("%s %s of revenue", c.ticker, Bps(s.score_bps));
+    if (c.operating_margin > 0) {
+      absl::StrAppendFormat(&s.explanation, " (%+.3g%% of operating profit)",
+                            s.operating_profit_change_pct);
+    }
+    absl::StrAppend(&s.explanation, " from ", event, ": ");
+    std::vector<std::string> parts;
+    for (size_t i = 0;
+         i < s.contributions.size() && i < kExplainedContributions; ++i) {
+      parts.push_back(DescribeContribution(s.contributions[i], importer_));
+    }
+    absl::StrAppend(&s.explanation, absl::StrJoin(parts, "; "));
+    if (s.contributions.size() > kExplainedContributions) {
+      absl::StrAppend(&s.explanation, "; and ",
+                      s.contributions.size() - kExplainedContributions,
+                      " smaller contributions");
+    }
+    absl::StrAppend(&s.explanation, ".");
+  }
+
+ private:
+  struct Market {
+    double revenue = 0;   // revenue(I)
+    double imported = 0;  // share of output made outside I that is sold in I
+    double local = 0;     // share of output made in I that is sold in I
+  };
+
+  double MeanDelta(const Coverage& cov, HsCode scope) {
+    double sum = 0;
+    for (Country x : cov.partners) sum += deltas_.Get(x, scope);
+    return sum / static_cast<double>(cov.partners.size());
+  }
+
+  void ImportCost(const Company& c, const SectorParams& sp, const Market& m,
+                  double p, std::vector<Contribution>& out) {
+    for (const ExposureRow& r : c.sourcing) {
+      const Coverage cov = Cover(r.country, action_);
+      if (cov.partners.empty()) continue;
+      // Inputs bought in x and made into goods in x cross the border as
+      // finished goods: the export channel counts them, not this one.
+      const double not_made_there = 1 - ShareIn(c.production, r.country);
+      for (const ScopePart& part : ScopeParts(c, r.product, action_.products)) {
+        const double delta = MeanDelta(cov, part.scope);
+        if (delta == 0) continue;
+        Contribution k;
+        k.channel = ScoreChannel::kImportCost;
+        k.country = r.country.ToString();
+        k.product = part.scope;
+        k.delta_pct = delta;
+        k.exposure_share =
+            r.share * part.weight * cov.fraction * not_made_there;
+        k.market_factor = m.revenue;
+        k.revenue_share = m.revenue;
+        k.cogs_ratio = c.cogs_ratio;
+        k.sector_factor = 1 - sp.pass_through;
+        k.probability = p;
+        k.bps = -delta / 100 * k.exposure_share * k.market_factor *
+                c.cogs_ratio * k.sector_factor * p * kBps;
+        if (k.bps != 0) out.push_back(k);
+      }
+    }
+  }
+
+  void Export(const Company& c, const SectorParams& sp, const Market& m,
+              double p, std::vector<Contribution>& out) {
+    if (m.imported == 0) return;
+    for (const ExposureRow& r : c.production) {
+      const Coverage cov = Cover(r.country, action_);
+      if (cov.partners.empty()) continue;
+      for (const ScopePart& part : ScopeParts(c, r.product, action_.products)) {
+        const double delta = MeanDelta(cov, part.scope);
+        if (delta == 0) continue;
+        Contribution k;
+        k.channel = ScoreChannel::kExport;
+        k.country = r.country.ToString();
+        k.product = part.scope;
+        k.delta_pct = delta;
+        k.exposure_share = r.share * part.weight * cov.fraction;
+        k.market_factor = m.imported;
+        k.revenue_share = m.revenue;
+        k.sector_factor = sp.export_kappa;
+        k.probability = p;
+        k.bps = -delta / 100 * k.exposure_share * m.imported * sp.export_kappa *
+                p * kBps;
+        if (k.bps != 0) out.push_back(k);
+      }
+    }
+  }
+
+  // Import-weighted rate change on competing goods of `scope`: returns the
+  // weighted mean delta and the total partner weight.
+  std::pair<double, double> CompetingDelta(HsCode scope) {
+    auto it = competing_.find(scope);
+    if (it != competing_.end()) return it->second;
+    std::vector<Country> partners;
+    if (action_.targets.empty()) {
+      for (Country x : AllCountries()) {
+        if (action_.TargetsCountry(x)) partners.push_back(x);
+      }
+    } else {
+      for (Country t : action_.targets) {
+        if (t.is_eu()) {
+          partners.insert(partners.end(), EuMembers().begin(),
+                          EuMembers().end());
+        } else {
+          partners.push_back(t);
+        }
+      }
+    }
+    double weight = 0, weighted = 0;
+    for (Country x : partners) {
+      const double w = params_.PartnerWeight(action_.importer, x);
+      weight += w;
+      weighted += w * deltas_.Get(x, scope);
+    }
+    const std::pair<double, double> result{weight > 0 ? weighted / weight : 0,
+                                           weight};
+    competing_.emplace(scope, result);
+    return result;
+  }
+
+  void Protection(const Company& c, const SectorParams& sp, const Market& m,
+                  double p, std::vector<Contribution>& out) {
+    const Country importer = action_.importer;
+    for (const ExposureRow& r : c.production) {
+      double home = 0;  // part of the row made inside the importing market
+      if (r.country == importer ||
+          (importer.is_eu() && r.country.IsEuMember())) {
+        home = 1;
+      } else if (r.country.is_eu() && importer.IsEuMember()) {
+        home = 1.0 / kEuMemberCount;
+      }
+      if (home == 0) continue;
+      for (const ScopePart& part : ScopeParts(c, r.product, action_.products)) {
+        const auto [delta, weight] = CompetingDelta(part.scope);
+        if (delta == 0 || weight == 0) continue;
+        Contribution k;
+        k.channel = ScoreChannel::kProtection;
+        k.country = targets_label_;
+        k.product = part.scope;
+        k.delta_pct = delta;
+        k.exposure_share = r.share * part.weight * home;
+        k.market_factor = m.local;
+        k.revenue_share = m.revenue;
+        k.sector_factor = sp.protection_gamma;
+        k.partner_weight = weight;
+        k.probability = p;
+        k.bps = delta / 100 * weight * k.exposure_share * m.local *
+                sp.protection_gamma * p * kBps;
+        if (k.bps != 0) out.push_back(k);
+      }
+    }
+  }
+
+  const TariffAction& action_;
+  const ScoringParams& params_;
+  Deltas deltas_;
+  const std::string importer_;
+  std::string targets_label_;
+  absl::flat_hash_map<HsCode, std::pair<double, double>> competing_;
+};
+
+bool ByMagnitude(const SubjectScore& a, const SubjectScore& b) {
+  const double x = std::abs(a.score_bps), y = std::abs(b.score_bps);
+  if (x != y) return x > y;
+  return a.subject < b.subject;
+}
+
+}  // namespace
+
+std::string DescribeAction(const TariffAction& action,
+                           const std::vector<BookRateChange>& changes) {
+  const std::string importer = action.importer.ToString();
+  std::vector<std::string> targets;
+  for (Country t : action.targets) targets.push_back(t.ToString());
+  const std::string partners =
+      targets.empty() ? "all partners'" : absl::StrJoin(targets, ", ");
+  std::string scope;
+  if (!action.products.empty()) {
+    std::vector<std::string> codes;
+    for (HsCode p : action.products) codes.push_back(p.ToString());
+    scope = absl::StrCat(" in HS ", absl::StrJoin(codes, ", "));
+  }
+  std::string text =
+      absl::StrCat(importer, " tariff on ", partners, " goods", scope);
+  bool alike = !changes.empty();
+  for (const BookRateChange& c : changes) {
+    alike &= c.previous_rate_pct == changes[0].previous_rate_pct &&
+             c.new_rate_pct == changes[0].new_rate_pct;
+  }
+  if (alike) {
+    const BookRateChange& c = changes[0];
+    absl::StrAppend(
+        &text, " ", RateText(c.previous_rate_pct), " -> ",
+        RateText(c.new_rate_pct),
+        absl::StrFormat(" (%+.4g pp)", c.new_rate_pct - c.previous_rate_pct));
+  } else if (!changes.empty()) {
+    std::vector<std::string> each;
+    for (const BookRateChange& c : changes) {
+      each.push_back(absl::StrCat(
+          c.target, " ", c.product.is_all() ? "" : c.product.ToString() + " ",
+          RateText(c.previous_rate_pct), " -> ", RateText(c.new_rate_pct)));
+    }
+    absl::StrAppend(&text, " (", absl::StrJoin(each, "; "), ")");
+  }
+  absl::StrAppend(&text, ", ", StageName(action.stage));
+  if (action.probability < 1) {
+    absl::StrAppendFormat(&text, " with probability %.3g", action.probability);
+  }
+  return text;
+}
+
+ScoreResult ScoreAction(const TariffAction& action, const TariffBook& before,
+                        const TariffBook& after, const ExposureTable& table,
+                        const ScoringParams& params) {
+  ScoreResult result;
+  const std::string event =
+      DescribeAction(action, before.Changes(action, after));
+  CompanyScorer scorer(action, before, after, params);
+  const auto companies = table.companies();
+  std::vector<SubjectScore> scores;
+  scores.reserve(companies.size());
+  for (const Company& c : companies) scores.push_back(scorer.Score(c));
+
+  std::vector<SubjectScore> sectors;
+  for (const SectorGroup& g : table.sectors()) {
+    SubjectScore s;
+    s.kind = ScoreSubjectKind::kSector;
+    s.subject = g.name;
+    s.name = g.name;
+    s.sector = g.name;
+    // Market-cap-weighted mean over all members, unaffected ones included.
+    std::map<std::tuple<int, std::string, std::string>, Contribution> merged;
+    std::vector<const SubjectScore*> movers;
+    for (int i : g.members) {
+      const SubjectScore& m = scores[static_cast<size_t>(i)];
+      const double w =
+          companies[static_cast<size_t>(i)].market_cap_usd / g.market_cap_usd;
+      s.score_bps += w * m.score_bps;
+      for (const Contribution& k : m.contributions) {
+        Contribution& into = merged[{static_cast<int>(k.channel), k.country,
+                                     k.product.ToString()}];
+        into.channel = k.channel;
+        into.country = k.country;
+        into.product = k.product;
+        into.probability = k.probability;
+        into.bps += w * k.bps;
+      }
+      if (m.score_bps != 0) movers.push_back(&m);
+    }
+    if (std::abs(s.score_bps) < params.min_alert_bps() || s.score_bps == 0)
+      continue;
+    for (auto& [key, k] : merged) {
+      k.delta_pct = 0;
+      k.exposure_share = k.market_factor = k.revenue_share = k.cogs_ratio =
+          k.sector_factor = k.partner_weight = 0;
+      s.contributions.push_back(k);
+    }
+    SortContributions(s.contributions);
+    s.severity = params.SeverityOf(std::abs(s.score_bps));
+    std::sort(movers.begin(), movers.end(),
+              [](const SubjectScore* a, const SubjectScore* b) {
+                return ByMagnitude(*a, *b);
+              });
+    std::vector<std::string> top;
+    for (size_t i = 0; i < movers.size() && i < 3; ++i) {
+      top.push_back(absl::StrFormat("%s %+.1f", movers[i]->subject,
+                                    movers[i]->score_bps));
+    }
+    s.explanation = absl::StrFormat(
+        "%s %s of revenue, the market-cap-weighted mean of its %d companies "
+        "(largest moves: %s bps) from %s.",
+        g.name, Bps(s.score_bps), static_cast<int>(g.members.size()),
+        top.empty() ? "none" : absl::StrJoin(top, ", "), event);
+    sectors.push_back(std::move(s));
+  }
+
+  for (size_t i = 0; i < scores.size(); ++i) {
+    SubjectScore& s = scores[i];
+    if (s.score_bps == 0 || std::abs(s.score_bps) < params.min_alert_bps())
+      continue;
+    scorer.Explain(companies[i], event, s);
+    result.subjects.push_back(std::move(s));
+  }
+  std::sort(result.subjects.begin(), result.subjects.end(), ByMagnitude);
+  std::sort(sectors.begin(), sectors.end(), ByMagnitude);
+  for (SubjectScore& s : sectors) result.subjects.push_back(std::move(s));
+  return result;
+}
+
+}  // namespace tariffalert

@@ -1,0 +1,80 @@
+#ifndef TARIFF_ALERT_SERVER_SCORING_SCORER_H_
+#define TARIFF_ALERT_SERVER_SCORING_SCORER_H_
+
+// The first-order scoring model (docs/scoring.md): for one tariff action, the
+// estimated change of every company's operating profit in basis points of
+// revenue, through three channels (import cost, export, protection), with the
+// inputs of every contribution kept so an analyst can recompute it by hand;
+// plus a market-cap-weighted roll-up per sector. Pure: reads an immutable
+// exposure snapshot and two tariff books, never Redis, never the clock.
+
+#include <string>
+#include <vector>
+
+#include "server/exposure/exposure_table.h"
+#include "server/scoring/scoring_params.h"
+#include "server/tariff_book/tariff_action.h"
+#include "server/tariff_book/tariff_book.h"
+
+namespace tariffalert {
+
+enum class ScoreChannel { kImportCost = 1, kExport = 2, kProtection = 3 };
+enum class ScoreSubjectKind { kTicker = 1, kSector = 2 };
+
+// One channel's part of a score. Every channel is
+//   bps = sign * delta_pct/100 * exposure_share * market_factor * cogs_ratio
+//         * sector_factor * partner_weight * probability * 10000
+// with sign -1 for import cost and export, +1 for protection, and factors a
+// channel does not use set to 1.
+struct Contribution {
+  ScoreChannel channel = ScoreChannel::kImportCost;
+  std::string country;  // partner (or exposure row) country; "*" = all partners
+  HsCode product;
+  double delta_pct = 0;
+  double exposure_share = 0;
+  // Import cost: revenue(I). Export: the share of output made outside I that
+  // is sold in I, max(0, revenue(I) - production(I)) / (1 - production(I)).
+  // Protection: the share of output made in I that is sold in I,
+  // min(1, revenue(I) / production(I)).
+  double market_factor = 0;
+  double revenue_share = 0;  // revenue(I), for reference
+  double cogs_ratio = 1;
+  double sector_factor = 1;
+  double partner_weight = 1;
+  double probability = 1;
+  double bps = 0;
+};
+
+struct SubjectScore {
+  ScoreSubjectKind kind = ScoreSubjectKind::kTicker;
+  std::string subject;  // ticker or sector name
+  std::string name;
+  std::string sector;
+  std::string country;  // company's country; empty for a sector
+  double score_bps = 0;
+  Severity severity = Severity::kInfo;
+  double operating_profit_change_pct = 0;
+  std::vector<Contribution> contributions;  // largest |bps| first
+  std::string explanation;
+};
+
+struct ScoreResult {
+  // Companies with |score| >= min_alert_bps, largest |score| first (ties by
+  // ticker), then sectors likewise.
+  std::vector<SubjectScore> subjects;
+};
+
+// Scores `action` given the book before it and the book after it
+// (TariffBook::After).
+ScoreResult ScoreAction(const TariffAction& action, const TariffBook& before,
+                        const TariffBook& after, const ExposureTable& table,
+                        const ScoringParams& params);
+
+// "US tariff on CN goods 30% -> 145% (+115 pp), EFFECTIVE": the event part of
+// every explanation.
+std::string DescribeAction(const TariffAction& action,
+                           const std::vector<BookRateChange>& changes);
+
+}  // namespace tariffalert
+
+#endif  // TARIFF_ALERT_SERVER_SCORING_SCORER_H_
