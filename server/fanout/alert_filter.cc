@@ -1,0 +1,103 @@
+#include "server/fanout/alert_filter.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "server/common/sectors.h"
+#include "tariffalert/v1/alert_service.pb.h"
+
+namespace tariffalert {
+namespace {
+
+// A filter country covers an alert country when they are the same, or one is
+// "EU" and the other a member state.
+bool Covers(Country filter, Country c) {
+  if (!c.valid()) return false;
+  return filter == c || (filter.is_eu() && c.IsEuMember()) ||
+         (c.is_eu() && filter.IsEuMember());
+}
+
+}  // namespace
+
+absl::StatusOr<AlertFilter> AlertFilter::FromProto(
+    const v1::AlertFilter& proto) {
+  AlertFilter f;
+  for (int i = 0; i < proto.tickers_size(); ++i) {
+    const std::string& t = proto.tickers(i);
+    if (t.empty() || t.size() > 24) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("filter.tickers[", i, "]: '", t, "' is not a ticker"));
+    }
+    f.tickers_.insert(t);
+  }
+  for (int i = 0; i < proto.sectors_size(); ++i) {
+    if (!IsGicsSector(proto.sectors(i))) {
+      return absl::InvalidArgumentError(absl::StrCat("filter.sectors[", i,
+                                                     "]: '", proto.sectors(i),
+                                                     "' is not a GICS sector"));
+    }
+    f.sectors_.insert(proto.sectors(i));
+  }
+  for (int i = 0; i < proto.countries_size(); ++i) {
+    auto c = Country::Parse(proto.countries(i));
+    if (!c) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("filter.countries[", i, "]: '", proto.countries(i),
+                       "' is not an ISO 3166-1 alpha-2 code or EU"));
+    }
+    f.countries_.push_back(*c);
+  }
+  for (int i = 0; i < proto.subject_kinds_size(); ++i) {
+    const int k = proto.subject_kinds(i);
+    if (k != v1::SUBJECT_KIND_TICKER && k != v1::SUBJECT_KIND_SECTOR) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "filter.subject_kinds[", i,
+          "]: must be SUBJECT_KIND_TICKER or SUBJECT_KIND_SECTOR"));
+    }
+    f.subject_kinds_.push_back(k);
+  }
+  if (!std::isfinite(proto.min_abs_score_bps()) ||
+      proto.min_abs_score_bps() < 0) {
+    return absl::InvalidArgumentError(
+        "filter.min_abs_score_bps: must be a finite number >= 0");
+  }
+  f.min_abs_score_bps_ = proto.min_abs_score_bps();
+  if (!v1::Severity_IsValid(proto.min_severity())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "filter.min_severity: ", proto.min_severity(), " is not a Severity"));
+  }
+  f.min_severity_ = proto.min_severity();
+  return f;
+}
+
+bool AlertFilter::MatchesCountry(const AlertKeys& k) const {
+  for (Country f : countries_) {
+    if (Covers(f, k.importer) || Covers(f, k.company_country)) return true;
+    // An all-partners event hits every country's goods.
+    if (k.targets.empty() && !f.SameBloc(k.importer)) return true;
+    for (Country t : k.targets) {
+      if (Covers(f, t)) return true;
+    }
+  }
+  return false;
+}
+
+bool AlertFilter::Matches(const AlertKeys& k) const {
+  if (k.abs_score_bps < min_abs_score_bps_) return false;
+  if (k.severity < min_severity_) return false;
+  if (!subject_kinds_.empty() &&
+      std::find(subject_kinds_.begin(), subject_kinds_.end(), k.subject_kind) ==
+          subject_kinds_.end()) {
+    return false;
+  }
+  if (!tickers_.empty() && (k.subject_kind != v1::SUBJECT_KIND_TICKER ||
+                            !tickers_.contains(k.subject))) {
+    return false;
+  }
+  if (!sectors_.empty() && !sectors_.contains(k.sector)) return false;
+  if (!countries_.empty() && !MatchesCountry(k)) return false;
+  return true;
+}
+
+}  // namespace tariffalert

@@ -1,0 +1,44 @@
+#ifndef TARIFF_ALERT_SERVER_FANOUT_ALERT_FILTER_H_
+#define TARIFF_ALERT_SERVER_FANOUT_ALERT_FILTER_H_
+
+// A subscriber's AlertFilter, validated and compiled for matching on the
+// fan-out path. Semantics are those documented on tariffalert.v1.AlertFilter.
+
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "server/common/country.h"
+#include "server/fanout/encoded_alert.h"
+
+namespace tariffalert::v1 {
+class AlertFilter;
+}  // namespace tariffalert::v1
+
+namespace tariffalert {
+
+class AlertFilter {
+ public:
+  // Matches everything.
+  AlertFilter() = default;
+  // INVALID_ARGUMENT naming the field ("filter.countries[1]: ...") on bad
+  // input.
+  static absl::StatusOr<AlertFilter> FromProto(const v1::AlertFilter& proto);
+
+  bool Matches(const AlertKeys& keys) const;
+
+ private:
+  bool MatchesCountry(const AlertKeys& keys) const;
+
+  absl::flat_hash_set<std::string> tickers_;
+  absl::flat_hash_set<std::string> sectors_;
+  std::vector<Country> countries_;
+  std::vector<int> subject_kinds_;
+  double min_abs_score_bps_ = 0;
+  int min_severity_ = 0;
+};
+
+}  // namespace tariffalert
+
+#endif  // TARIFF_ALERT_SERVER_FANOUT_ALERT_FILTER_H_

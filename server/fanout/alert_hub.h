@@ -1,0 +1,112 @@
+#ifndef TARIFF_ALERT_SERVER_FANOUT_ALERT_HUB_H_
+#define TARIFF_ALERT_SERVER_FANOUT_ALERT_HUB_H_
+
+// The fan-out hub: keeps the recent alert log (in memory, bounded) and hands
+// each newly logged alert to every live subscriber whose filter it passes.
+// A resuming subscriber first replays the log after its sequence in chunks it
+// pulls as its queue drains, and is switched to live under the hub's lock, so
+// nothing is missed or repeated at the switch. Heartbeats go out on a timer.
+//
+// Lock order: the hub's lock, then a subscriber's. Subscribers are called with
+// the hub's lock held and must never call back into the hub from there.
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "server/common/clock.h"
+#include "server/fanout/alert_filter.h"
+#include "server/fanout/encoded_alert.h"
+
+namespace tariffalert {
+
+class Subscriber {
+ public:
+  virtual ~Subscriber() = default;
+  virtual const AlertFilter& filter() const = 0;
+  // Alerts that passed the filter, in sequence order. `more_to_replay`: the
+  // subscriber is replaying and should call AlertHub::Refill once it has sent
+  // these. Returns false when the subscriber is closing (e.g. its queue
+  // overflowed): the hub then stops delivering to it.
+  virtual bool Deliver(absl::Span<const EncodedAlertPtr> alerts,
+                       bool more_to_replay) = 0;
+  // A heartbeat saying the hub's newest sequence is `newest_sequence`: every
+  // matching alert up to it was delivered before it.
+  virtual void DeliverHeartbeat(const grpc::Slice& heartbeat,
+                                uint64_t newest_sequence) = 0;
+  // The hub ends the subscription: shutdown, or its replay fell out of the log.
+  virtual void End(const absl::Status& status) = 0;
+};
+
+struct HubOptions {
+  // Alerts kept for resume.
+  size_t log_capacity = 100000;
+  // Alerts handed to a replaying subscriber at a time.
+  size_t replay_chunk = 256;
+  // 0: no heartbeat thread (tests call SendHeartbeats()).
+  absl::Duration heartbeat_interval = absl::Seconds(5);
+};
+
+class AlertHub {
+ public:
+  AlertHub(HubOptions options, const Clock& clock);
+  ~AlertHub();
+  AlertHub(const AlertHub&) = delete;
+  AlertHub& operator=(const AlertHub&) = delete;
+
+  // Registers `s`. Without `resume_after` it is live at once and gets a
+  // heartbeat; with it, it first receives the logged alerts after that
+  // sequence, then a heartbeat when it goes live. OUT_OF_RANGE if the
+  // sequence is older than the log's oldest or newer than its newest.
+  absl::Status Subscribe(Subscriber* s, std::optional<uint64_t> resume_after)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // After this returns the hub never calls `s` again.
+  void Unsubscribe(Subscriber* s) ABSL_LOCKS_EXCLUDED(mu_);
+  // A replaying subscriber has sent its last chunk: deliver the next one.
+  void Refill(Subscriber* s) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Logs `alerts` (their sequences must continue the log's: newest + 1, ...)
+  // and delivers them to the live subscribers they match.
+  void Publish(absl::Span<const EncodedAlertPtr> alerts)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  void SendHeartbeats() ABSL_LOCKS_EXCLUDED(mu_);
+  // Ends every subscription with `status` and refuses new ones.
+  void EndAll(const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_);
+
+  uint64_t newest_sequence() const ABSL_LOCKS_EXCLUDED(mu_);
+  size_t subscriber_count() const ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  struct State {
+    bool live = false;
+    bool closed = false;
+    uint64_t next_sequence = 0;  // next to replay, while not live
+  };
+  void FillLocked(Subscriber* s, State& state)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  grpc::Slice HeartbeatLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  uint64_t OldestLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void HeartbeatLoop();
+
+  const HubOptions options_;
+  const Clock& clock_;
+  mutable absl::Mutex mu_;
+  std::deque<EncodedAlertPtr> log_ ABSL_GUARDED_BY(mu_);
+  uint64_t newest_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::flat_hash_map<Subscriber*, State> subscribers_ ABSL_GUARDED_BY(mu_);
+  bool ended_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status end_status_ ABSL_GUARDED_BY(mu_);
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread heartbeat_thread_;
+};
+
+}  // namespace tariffalert
+
+#endif  // TARIFF_ALERT_SERVER_FANOUT_ALERT_HUB_H_

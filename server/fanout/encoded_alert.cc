@@ -1,0 +1,66 @@
+#include "server/fanout/encoded_alert.h"
+
+#include <utility>
+
+#include "google/protobuf/io/coded_stream.h"
+#include "tariffalert/v1/alert_service.pb.h"
+
+namespace tariffalert {
+namespace {
+
+// Tag of SubscribeAlertsResponse.alerts: field 1, length-delimited.
+constexpr char kAlertsTag = (1 << 3) | 2;
+
+grpc::Slice OwnedSlice(std::string* bytes) {
+  return grpc::Slice(
+      bytes->data(), bytes->size(),
+      [](void* p) { delete static_cast<std::string*>(p); }, bytes);
+}
+
+Country ParseOrInvalid(const std::string& code) {
+  return Country::Parse(code).value_or(Country());
+}
+
+}  // namespace
+
+EncodedAlertPtr EncodeAlert(const v1::Alert& alert) {
+  auto encoded = std::make_shared<EncodedAlert>();
+  encoded->sequence = alert.sequence();
+  AlertKeys& k = encoded->keys;
+  k.subject_kind = alert.subject_kind();
+  k.subject = alert.subject();
+  k.sector = alert.sector();
+  k.company_country = ParseOrInvalid(alert.country());
+  k.importer = ParseOrInvalid(alert.imposing_country());
+  for (const std::string& t : alert.target_countries()) {
+    k.targets.push_back(ParseOrInvalid(t));
+  }
+  k.abs_score_bps =
+      alert.score_bps() < 0 ? -alert.score_bps() : alert.score_bps();
+  k.severity = alert.severity();
+
+  const size_t size = alert.ByteSizeLong();
+  auto* bytes = new std::string();
+  bytes->reserve(size + 6);
+  bytes->push_back(kAlertsTag);
+  uint8_t varint[8];
+  uint8_t* end = google::protobuf::io::CodedOutputStream::WriteVarint32ToArray(
+      static_cast<uint32_t>(size), varint);
+  bytes->append(reinterpret_cast<const char*>(varint),
+                static_cast<size_t>(end - varint));
+  alert.AppendToString(bytes);
+  encoded->bytes = OwnedSlice(bytes);
+  return encoded;
+}
+
+grpc::Slice EncodeHeartbeat(uint64_t newest_sequence, int64_t unix_micros) {
+  v1::SubscribeAlertsResponse response;
+  v1::Heartbeat* hb = response.mutable_heartbeat();
+  hb->set_newest_sequence(newest_sequence);
+  hb->mutable_server_time()->set_seconds(unix_micros / 1000000);
+  hb->mutable_server_time()->set_nanos(
+      static_cast<int32_t>(unix_micros % 1000000) * 1000);
+  return OwnedSlice(new std::string(response.SerializeAsString()));
+}
+
+}  // namespace tariffalert
