@@ -1,0 +1,136 @@
+// tariff-alertd: parses flags, starts the server, waits for SIGTERM/SIGINT.
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include "server/common/log.h"
+#include "server/exposure/loader.h"
+#include "server/service/server.h"
+
+namespace {
+
+constexpr char kPasswordEnv[] = "TARIFF_ALERT_REDIS_PASSWORD";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace tariffalert;
+  // Block the stop signals in every thread (gRPC's included) before any
+  // starts; the main thread takes them with sigwait.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  ServerOptions options;
+  std::string redis_address = "127.0.0.1:6379";
+  std::string scoring_config;
+  std::string port_file;
+  std::string log_level = "info";
+  int poll_ms = 200;
+  double heartbeat_seconds = 5;
+  size_t log_capacity = options.hub.log_capacity;
+
+  CLI::App app{
+      "tariff-alertd: scores tariff events against the exposure table in Redis "
+      "and streams alerts over gRPC.\nThe Redis password, if any, is read from "
+      "the environment variable TARIFF_ALERT_REDIS_PASSWORD."};
+  app.add_option("--listen", options.listen_address,
+                 "host:port to serve gRPC on; port 0 picks a free port")
+      ->capture_default_str();
+  app.add_option("--redis", redis_address, "Redis host:port")
+      ->capture_default_str();
+  app.add_option("--redis-prefix", options.redis.key_prefix,
+                 "prefix of every Redis key (docs/redis.md)")
+      ->capture_default_str();
+  app.add_option("--redis-db", options.redis.db, "Redis database number")
+      ->capture_default_str();
+  app.add_option("--scoring-config", scoring_config,
+                 "text-format ScoringConfig; default: the built-in "
+                 "config/scoring.textproto");
+  app.add_option("--exposure-poll-ms", poll_ms,
+                 "how often to check Redis for a new exposure version")
+      ->capture_default_str()
+      ->check(CLI::Range(10, 60000));
+  app.add_option("--heartbeat-seconds", heartbeat_seconds,
+                 "interval of stream heartbeats")
+      ->capture_default_str()
+      ->check(CLI::Range(0.05, 3600.0));
+  app.add_option("--queue-max-alerts", options.queue.max_alerts,
+                 "alerts a subscriber may have queued before it is cut off")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000000));
+  app.add_option("--queue-max-bytes", options.queue.max_bytes,
+                 "bytes a subscriber may have queued before it is cut off")
+      ->capture_default_str()
+      ->check(CLI::Range(1024, 1 << 30));
+  app.add_option("--log-capacity", log_capacity,
+                 "alerts kept in memory for resume")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000000));
+  app.add_option("--port-file", port_file,
+                 "write the bound port to this file once serving");
+  app.add_option("--log-level", log_level, "debug, info, warning or error")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  LogLevel level;
+  if (!ParseLogLevel(log_level, &level)) {
+    std::fprintf(stderr,
+                 "--log-level: '%s' is not debug, info, warning or error\n",
+                 log_level.c_str());
+    return 2;
+  }
+  SetMinLogLevel(level);
+  if (absl::Status s = ParseRedisAddress(redis_address, &options.redis);
+      !s.ok()) {
+    std::fprintf(stderr, "--redis: %s\n", std::string(s.message()).c_str());
+    return 2;
+  }
+  if (const char* password = std::getenv(kPasswordEnv); password != nullptr) {
+    options.redis.password = password;
+  }
+  if (!scoring_config.empty()) {
+    auto text = ReadFileToString(scoring_config);
+    if (!text.ok()) {
+      std::fprintf(stderr, "--scoring-config: %s\n",
+                   std::string(text.status().message()).c_str());
+      return 2;
+    }
+    auto params = ScoringParams::Parse(*text, scoring_config);
+    if (!params.ok()) {
+      std::fprintf(stderr, "%s\n",
+                   std::string(params.status().message()).c_str());
+      return 2;
+    }
+    options.scoring = *std::move(params);
+  }
+  options.exposure_poll_interval = absl::Milliseconds(poll_ms);
+  options.hub.heartbeat_interval = absl::Seconds(heartbeat_seconds);
+  options.hub.log_capacity = log_capacity;
+
+  auto server = TariffAlertServer::Start(std::move(options));
+  if (!server.ok()) {
+    TA_LOG(ERROR) << "cannot start: " << server.status();
+    return 1;
+  }
+  if (!port_file.empty()) {
+    // Write then rename, so a reader never sees a half-written port.
+    const std::string tmp = port_file + ".tmp";
+    std::ofstream(tmp) << (*server)->port() << "\n";
+    if (std::rename(tmp.c_str(), port_file.c_str()) != 0) {
+      TA_LOG(ERROR) << "cannot write --port-file " << port_file;
+      return 1;
+    }
+  }
+  int signal = 0;
+  sigwait(&stop_signals, &signal);
+  TA_LOG(INFO) << "signal " << signal << ": shutting down";
+  (*server)->Shutdown(absl::Seconds(5));
+  return 0;
+}

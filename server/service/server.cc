@@ -1,0 +1,97 @@
+#include "server/service/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include "absl/strings/str_cat.h"
+#include "grpc/health/v1/health.pb.h"
+#include "server/common/log.h"
+#include "server/redis/redis_exposure_store.h"
+#include "server/service/services.h"
+
+namespace tariffalert {
+namespace {
+
+// Clients may ping every 10 s or more; the default minimum of 5 minutes
+// would answer a client's 20 s keepalive with GOAWAY too_many_pings.
+constexpr int kMinClientPingIntervalMs = 10000;
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<TariffAlertServer>> TariffAlertServer::Start(
+    ServerOptions options, const Clock& clock) {
+  std::unique_ptr<TariffAlertServer> s(
+      new TariffAlertServer(std::move(options)));
+  const ServerOptions& o = s->options_;
+
+  s->store_ = std::make_unique<RedisExposureStore>(
+      std::make_unique<RedisConnection>(o.redis));
+  s->watcher_ = std::make_unique<ExposureWatcher>(s->store_.get(),
+                                                  o.exposure_poll_interval);
+  absl::Status loaded = s->watcher_->Refresh();
+  if (absl::IsUnavailable(loaded) || absl::IsPermissionDenied(loaded)) {
+    return loaded;
+  }
+  if (s->watcher_->Current()->version().empty()) {
+    TA_LOG(WARNING) << "no exposure table loaded yet (tariff-alert load); "
+                       "events will produce no alerts until one is";
+  }
+  s->watcher_->Start();
+
+  s->hub_ = std::make_unique<AlertHub>(o.hub, clock);
+  ExposureWatcher* watcher = s->watcher_.get();
+  s->publisher_ = std::make_unique<Publisher>(
+      o.publisher, [watcher] { return watcher->Current(); },
+      s->options_.scoring, s->hub_.get(), clock);
+  s->event_service_ =
+      std::make_unique<TariffEventServiceImpl>(s->publisher_.get());
+  s->alert_service_ =
+      std::make_unique<AlertServiceImpl>(s->hub_.get(), o.queue);
+
+  // Reflection clients can list the health service only if its descriptor is
+  // linked in; referencing it keeps the linker from dropping it.
+  (void)grpc::health::v1::HealthCheckRequest::descriptor();
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(o.listen_address, grpc::InsecureServerCredentials(),
+                           &s->port_);
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+      kMinClientPingIntervalMs);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.RegisterService(s->event_service_.get());
+  builder.RegisterService(s->alert_service_.get());
+  s->server_ = builder.BuildAndStart();
+  if (s->server_ == nullptr || s->port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", o.listen_address));
+  }
+  grpc::HealthCheckServiceInterface* health =
+      s->server_->GetHealthCheckService();
+  health->SetServingStatus(kEventServiceName, true);
+  health->SetServingStatus(kAlertServiceName, true);
+  TA_LOG(INFO) << "tariff-alert serving on port " << s->port_
+               << ", exposure version '" << s->watcher_->Current()->version()
+               << "', model " << o.scoring.model_version();
+  return s;
+}
+
+TariffAlertServer::TariffAlertServer(ServerOptions options)
+    : options_(std::move(options)) {}
+
+TariffAlertServer::~TariffAlertServer() { Shutdown(absl::Seconds(1)); }
+
+void TariffAlertServer::Shutdown(absl::Duration grace) {
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (server_ != nullptr) {
+    server_->GetHealthCheckService()->SetServingStatus(false);
+    hub_->EndAll(absl::UnavailableError(
+        "server shutting down; resume on another replica"));
+    server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+    server_->Wait();
+  }
+}
+
+}  // namespace tariffalert

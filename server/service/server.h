@@ -1,0 +1,77 @@
+#ifndef TARIFF_ALERT_SERVER_SERVICE_SERVER_H_
+#define TARIFF_ALERT_SERVER_SERVICE_SERVER_H_
+
+// Wires the parts into a running gRPC server: Redis-backed exposure watcher,
+// publisher, fan-out hub, the two services, health and reflection. main.cc
+// only turns flags into ServerOptions; tests construct the server directly on
+// 127.0.0.1:0.
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "server/common/clock.h"
+#include "server/exposure/exposure_watcher.h"
+#include "server/fanout/alert_hub.h"
+#include "server/fanout/subscriber_queue.h"
+#include "server/ingest/publisher.h"
+#include "server/redis/redis_connection.h"
+#include "server/scoring/scoring_params.h"
+
+namespace tariffalert {
+
+class TariffEventServiceImpl;
+class AlertServiceImpl;
+class RedisExposureStore;
+
+struct ServerOptions {
+  // host:port; port 0 picks a free one (see port()).
+  std::string listen_address = "127.0.0.1:50051";
+  RedisOptions redis;
+  absl::Duration exposure_poll_interval = absl::Milliseconds(200);
+  HubOptions hub;
+  QueueLimits queue;
+  PublisherOptions publisher;
+  ScoringParams scoring = ScoringParams::Default();
+};
+
+// The health service names whose status the server sets.
+inline constexpr char kEventServiceName[] = "tariffalert.v1.TariffEventService";
+inline constexpr char kAlertServiceName[] = "tariffalert.v1.AlertService";
+
+class TariffAlertServer {
+ public:
+  // Fails if Redis cannot be reached or the address cannot be bound.
+  static absl::StatusOr<std::unique_ptr<TariffAlertServer>> Start(
+      ServerOptions options, const Clock& clock = RealClock());
+  ~TariffAlertServer();
+
+  int port() const { return port_; }
+  // Health NOT_SERVING, streams end with UNAVAILABLE (clients resume
+  // elsewhere), in-flight calls get until `grace`. Idempotent.
+  void Shutdown(absl::Duration grace = absl::Seconds(5));
+
+  ExposureWatcher& exposure() { return *watcher_; }
+  AlertHub& hub() { return *hub_; }
+
+ private:
+  explicit TariffAlertServer(ServerOptions options);
+
+  ServerOptions options_;
+  std::unique_ptr<RedisExposureStore> store_;
+  std::unique_ptr<ExposureWatcher> watcher_;
+  std::unique_ptr<AlertHub> hub_;
+  std::unique_ptr<Publisher> publisher_;
+  std::unique_ptr<TariffEventServiceImpl> event_service_;
+  std::unique_ptr<AlertServiceImpl> alert_service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  bool shut_down_ = false;
+};
+
+}  // namespace tariffalert
+
+#endif  // TARIFF_ALERT_SERVER_SERVICE_SERVER_H_

@@ -1,0 +1,62 @@
+#include "server/service/services.h"
+
+#include <grpcpp/support/proto_buffer_reader.h>
+
+#include <optional>
+
+#include "server/service/alert_stream.h"
+#include "server/service/grpc_status.h"
+
+namespace tariffalert {
+namespace {
+
+// A reactor that only finishes: for requests rejected before streaming.
+class RejectedStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
+ public:
+  explicit RejectedStream(grpc::Status status) { Finish(std::move(status)); }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
+grpc::ServerUnaryReactor* TariffEventServiceImpl::PublishEvent(
+    grpc::CallbackServerContext* context,
+    const v1::PublishEventRequest* request,
+    v1::PublishEventResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (!request->has_event()) {
+    reactor->Finish(
+        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "event: missing"));
+    return reactor;
+  }
+  auto result = publisher_->Publish(request->event());
+  if (!result.ok()) {
+    reactor->Finish(ToGrpcStatus(result.status()));
+    return reactor;
+  }
+  *response = *std::move(result);
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerWriteReactor<grpc::ByteBuffer>* AlertServiceImpl::SubscribeAlerts(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
+  v1::SubscribeAlertsRequest parsed;
+  grpc::ByteBuffer copy(*request);
+  grpc::ProtoBufferReader reader(&copy);
+  if (!parsed.ParseFromZeroCopyStream(&reader)) {
+    return new RejectedStream(
+        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                     "request: not a SubscribeAlertsRequest"));
+  }
+  auto filter = AlertFilter::FromProto(parsed.filter());
+  if (!filter.ok()) return new RejectedStream(ToGrpcStatus(filter.status()));
+  std::optional<uint64_t> resume_after;
+  if (parsed.has_resume_after_sequence()) {
+    resume_after = parsed.resume_after_sequence();
+  }
+  return AlertStream::Start(context, hub_, *std::move(filter), resume_after,
+                            limits_);
+}
+
+}  // namespace tariffalert
