@@ -1,0 +1,236 @@
+// tariff-alert watch: subscribe with a filter and print alerts as they stream,
+// as a table or as JSON lines.
+
+#include <google/protobuf/util/json_util.h>
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "clients/cli/commands.h"
+#include "tariffalert/v1/alert_service.grpc.pb.h"
+
+namespace tariffalert::cli {
+namespace {
+
+namespace v1 = ::tariffalert::v1;
+
+std::string Clip(const std::string& s, size_t width) {
+  if (s.size() <= width) return s;
+  return s.substr(0, width - 1) + "~";
+}
+
+const char* SeverityText(v1::Severity s) {
+  switch (s) {
+    case v1::SEVERITY_INFO:
+      return "INFO";
+    case v1::SEVERITY_LOW:
+      return "LOW";
+    case v1::SEVERITY_MEDIUM:
+      return "MEDIUM";
+    case v1::SEVERITY_HIGH:
+      return "HIGH";
+    case v1::SEVERITY_CRITICAL:
+      return "CRITICAL";
+    default:
+      return "?";
+  }
+}
+
+class WatchCommand : public Command {
+ public:
+  void Add(CLI::App& app, CLI::App** sub) {
+    CLI::App* c = app.add_subcommand(
+        "watch", "Subscribe to alerts and print them as they stream.");
+    c->add_option("--server", server_, "server host:port")
+        ->capture_default_str();
+    c->add_option("--tickers", tickers_, "only these tickers")->delimiter(',');
+    c->add_option("--sectors", sectors_, "only these GICS sectors")
+        ->delimiter(',');
+    c->add_option(
+         "--countries", countries_,
+         "only events involving, or companies listed in, these countries")
+        ->delimiter(',');
+    c->add_option("--min-score-bps", min_score_bps_, "only |score| >= this");
+    c->add_option("--min-severity", min_severity_,
+                  "info, low, medium, high or critical");
+    c->add_option("--kinds", kinds_, "ticker and/or sector")->delimiter(',');
+    c->add_option("--resume-after", resume_after_,
+                  "replay retained alerts after this sequence first");
+    c->add_flag("--json", json_, "JSON lines instead of a table");
+    c->add_flag("--explain", explain_,
+                "print each alert's explanation under it");
+    c->add_flag("--show-heartbeats", show_heartbeats_, "print heartbeats too");
+    c->add_option("--top-per-event", top_per_event_,
+                  "print only the first N alerts of each event (alerts come "
+                  "largest |score| first)");
+    c->add_option("--max-alerts", max_alerts_, "exit after this many alerts");
+    c->add_option("--until-sequence", until_sequence_,
+                  "exit once everything up to this sequence has been received");
+    c->add_option("--duration-seconds", duration_seconds_,
+                  "exit after this long");
+    *sub = c;
+  }
+
+  int Run() override {
+    v1::SubscribeAlertsRequest request;
+    v1::AlertFilter* f = request.mutable_filter();
+    for (const auto& t : tickers_) f->add_tickers(t);
+    for (const auto& s : sectors_) f->add_sectors(s);
+    for (const auto& c : countries_) f->add_countries(c);
+    if (min_score_bps_) f->set_min_abs_score_bps(*min_score_bps_);
+    if (!min_severity_.empty()) {
+      v1::Severity s;
+      if (!v1::Severity_Parse(
+              absl::StrCat("SEVERITY_", absl::AsciiStrToUpper(min_severity_)),
+              &s)) {
+        std::fprintf(stderr,
+                     "watch: --min-severity: '%s' is not info, low, medium, "
+                     "high or critical\n",
+                     min_severity_.c_str());
+        return kExitUsage;
+      }
+      f->set_min_severity(s);
+    }
+    for (const auto& k : kinds_) {
+      v1::SubjectKind kind;
+      if (!v1::SubjectKind_Parse(
+              absl::StrCat("SUBJECT_KIND_", absl::AsciiStrToUpper(k)), &kind)) {
+        std::fprintf(stderr, "watch: --kinds: '%s' is not ticker or sector\n",
+                     k.c_str());
+        return kExitUsage;
+      }
+      f->add_subject_kinds(kind);
+    }
+    if (resume_after_) request.set_resume_after_sequence(*resume_after_);
+
+    auto channel =
+        grpc::CreateChannel(server_, grpc::InsecureChannelCredentials());
+    auto stub = v1::AlertService::NewStub(channel);
+    grpc::ClientContext context;
+    if (duration_seconds_) {
+      context.set_deadline(std::chrono::system_clock::now() +
+                           std::chrono::milliseconds(static_cast<int64_t>(
+                               *duration_seconds_ * 1000)));
+    }
+    auto reader = stub->SubscribeAlerts(&context, request);
+    v1::SubscribeAlertsResponse response;
+    bool live_reported = false;
+    bool done = false;
+    while (!done && reader->Read(&response)) {
+      for (const v1::Alert& alert : response.alerts()) {
+        ++received_;
+        Print(alert);
+        if ((max_alerts_ && received_ >= *max_alerts_) ||
+            (until_sequence_ && alert.sequence() >= *until_sequence_)) {
+          done = true;
+          break;
+        }
+      }
+      if (response.has_heartbeat()) {
+        const uint64_t newest = response.heartbeat().newest_sequence();
+        if (!live_reported) {
+          std::fprintf(stderr, "# live: newest sequence %llu\n",
+                       static_cast<unsigned long long>(newest));
+          live_reported = true;
+        }
+        if (show_heartbeats_) PrintHeartbeat(response.heartbeat());
+        if (until_sequence_ && newest >= *until_sequence_) done = true;
+      }
+      std::fflush(stdout);
+      std::fflush(stderr);
+    }
+    if (done) context.TryCancel();
+    grpc::Status status = reader->Finish();
+    if (done || (duration_seconds_ &&
+                 status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED)) {
+      return kExitOk;
+    }
+    std::string last;
+    for (const auto& [key, value] : context.GetServerTrailingMetadata()) {
+      if (key == "ta-last-sequence")
+        last = std::string(value.data(), value.size());
+    }
+    std::fprintf(
+        stderr, "watch: stream ended: %s%s\n", status.error_message().c_str(),
+        last.empty() ? ""
+                     : absl::StrCat(" (last sequence ", last, ")").c_str());
+    return kExitFailed;
+  }
+
+ private:
+  void PrintHeartbeat(const v1::Heartbeat& hb) {
+    if (json_) {
+      std::string out;
+      (void)google::protobuf::util::MessageToJsonString(hb, &out);
+      std::printf("{\"heartbeat\":%s}\n", out.c_str());
+    } else {
+      std::printf("   -- heartbeat: newest sequence %llu\n",
+                  static_cast<unsigned long long>(hb.newest_sequence()));
+    }
+  }
+
+  void Print(const v1::Alert& a) {
+    if (a.event_id() != current_event_) {
+      current_event_ = a.event_id();
+      shown_in_event_ = 0;
+      if (!json_) {
+        std::printf("\n== %s: %s\n", a.event_id().c_str(),
+                    a.headline().c_str());
+        std::printf("%7s  %-11s %-30s %-24s %11s  %-8s %9s\n", "SEQ", "SUBJECT",
+                    "NAME", "SECTOR", "SCORE bps", "SEVERITY", "OP.PROFIT");
+      }
+    }
+    if (top_per_event_ && shown_in_event_ >= *top_per_event_) return;
+    ++shown_in_event_;
+    if (json_) {
+      std::string out;
+      google::protobuf::util::JsonPrintOptions options;
+      (void)google::protobuf::util::MessageToJsonString(a, &out, options);
+      std::printf("%s\n", out.c_str());
+      return;
+    }
+    const bool sector = a.subject_kind() == v1::SUBJECT_KIND_SECTOR;
+    std::printf(
+        "%7llu  %-11s %-30s %-24s %+11.1f  %-8s %9s\n",
+        static_cast<unsigned long long>(a.sequence()),
+        Clip(sector ? "[sector]" : a.subject(), 11).c_str(),
+        Clip(a.name(), 30).c_str(), Clip(a.sector(), 24).c_str(), a.score_bps(),
+        SeverityText(a.severity()),
+        sector || a.operating_profit_change_pct() == 0
+            ? ""
+            : absl::StrFormat("%+.1f%%", a.operating_profit_change_pct())
+                  .c_str());
+    if (explain_) std::printf("           %s\n", a.explanation().c_str());
+  }
+
+  std::string server_ = "127.0.0.1:50051";
+  std::vector<std::string> tickers_, sectors_, countries_, kinds_;
+  std::optional<double> min_score_bps_;
+  std::string min_severity_;
+  std::optional<uint64_t> resume_after_;
+  bool json_ = false, explain_ = false, show_heartbeats_ = false;
+  std::optional<int> top_per_event_;
+  std::optional<uint64_t> max_alerts_, until_sequence_;
+  std::optional<double> duration_seconds_;
+
+  uint64_t received_ = 0;
+  std::string current_event_;
+  int shown_in_event_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> AddWatchCommand(CLI::App& app, CLI::App** sub) {
+  auto command = std::make_unique<WatchCommand>();
+  command->Add(app, sub);
+  return command;
+}
+
+}  // namespace tariffalert::cli
