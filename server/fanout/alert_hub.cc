@@ -1,5 +1,6 @@
 #include "server/fanout/alert_hub.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -90,14 +91,24 @@ void AlertHub::FillLocked(Subscriber* s, State& state) {
   uint64_t seq = state.next_sequence;
   const uint64_t oldest = OldestLocked();
   const AlertFilter& filter = s->filter();
-  while (seq <= newest_ && chunk.size() < options_.replay_chunk) {
+  // A chunk never overflows the queue: a resume must not cut itself off.
+  const QueueRoom room = s->Room();
+  const size_t max_alerts = std::min(options_.replay_chunk, room.alerts);
+  size_t bytes = 0;
+  while (seq <= newest_ && chunk.size() < max_alerts) {
     const EncodedAlertPtr& a = log_[static_cast<size_t>(seq - oldest)];
-    if (filter.Matches(a->keys)) chunk.push_back(a);
+    if (filter.Matches(a->keys)) {
+      if (bytes + a->bytes.size() > room.bytes && !chunk.empty()) break;
+      // An alert larger than an empty queue's room is offered anyway: the
+      // subscriber is cut off as it would be live, instead of stalling.
+      bytes += a->bytes.size();
+      chunk.push_back(a);
+    }
     ++seq;
   }
   state.next_sequence = seq;
   const bool caught_up = seq > newest_;
-  if (!chunk.empty() && !s->Deliver(chunk, !caught_up)) {
+  if (!s->Deliver(chunk, !caught_up)) {
     state.closed = true;
     return;
   }

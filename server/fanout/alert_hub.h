@@ -27,16 +27,25 @@
 
 namespace tariffalert {
 
+// Room left in a subscriber's queue.
+struct QueueRoom {
+  size_t alerts = 0;
+  size_t bytes = 0;
+};
+
 class Subscriber {
  public:
   virtual ~Subscriber() = default;
   virtual const AlertFilter& filter() const = 0;
-  // Alerts that passed the filter, in sequence order. `more_to_replay`: the
-  // subscriber is replaying and should call AlertHub::Refill once it has sent
-  // these. Returns false when the subscriber is closing (e.g. its queue
-  // overflowed): the hub then stops delivering to it.
+  // Alerts that passed the filter, in sequence order (possibly none, during a
+  // replay). `more_to_replay`: the subscriber is replaying and must call
+  // AlertHub::Refill once it has sent what it has queued. Returns false when
+  // the subscriber is closing (e.g. its queue overflowed): the hub then stops
+  // delivering to it.
   virtual bool Deliver(absl::Span<const EncodedAlertPtr> alerts,
                        bool more_to_replay) = 0;
+  // How much a replay chunk may hold without overflowing the queue.
+  virtual QueueRoom Room() = 0;
   // A heartbeat saying the hub's newest sequence is `newest_sequence`: every
   // matching alert up to it was delivered before it.
   virtual void DeliverHeartbeat(const grpc::Slice& heartbeat,

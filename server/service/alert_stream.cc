@@ -49,6 +49,12 @@ bool AlertStream::Deliver(absl::Span<const EncodedAlertPtr> alerts,
   return true;
 }
 
+QueueRoom AlertStream::Room() {
+  absl::MutexLock lock(&mu_);
+  return QueueRoom{limits_.max_alerts - queue_.alert_count(),
+                   limits_.max_bytes - queue_.bytes()};
+}
+
 void AlertStream::DeliverHeartbeat(const grpc::Slice& heartbeat,
                                    uint64_t newest_sequence) {
   absl::MutexLock lock(&mu_);
