@@ -1,0 +1,112 @@
+"""Starts the real tariff-alertd and runs the real tariff-alert CLI for tests.
+
+Every process talks to 127.0.0.1 only, every wait is bounded, and everything
+started is stopped at the end. The Redis address comes from TA_TEST_REDIS
+(tests/run.sh starts that redis-server); each harness uses its own key prefix.
+"""
+
+import os
+import signal
+import subprocess
+import tempfile
+import time
+import uuid
+
+
+class Harness:
+    def __init__(self, server_bin, cli_bin):
+        self.server_bin = server_bin
+        self.cli_bin = cli_bin
+        redis = os.environ.get("TA_TEST_REDIS")
+        if not redis:
+            raise RuntimeError("TA_TEST_REDIS is not set: run the suite with tests/run.sh")
+        self.redis = redis
+        self.prefix = "pytest:%s:" % uuid.uuid4().hex[:12]
+        self.tmp = tempfile.TemporaryDirectory(prefix="tariff-alert-test-")
+        self.server = None
+        self.port = None
+
+    def path(self, name):
+        return os.path.join(self.tmp.name, name)
+
+    def write(self, name, text):
+        with open(self.path(name), "w") as f:
+            f.write(text)
+        return self.path(name)
+
+    def cli(self, *args, stdin=None, timeout=30):
+        """Runs tariff-alert; returns the CompletedProcess."""
+        argv = [self.cli_bin] + [str(a) for a in args]
+        return subprocess.run(argv, input=stdin, capture_output=True, text=True,
+                              timeout=timeout)
+
+    def load(self, companies, exposures):
+        return self.cli("load", "--redis", self.redis, "--redis-prefix", self.prefix,
+                        companies, exposures)
+
+    def start_server(self, *extra):
+        port_file = self.path("port")
+        with open(self.path("server.log"), "w") as log:
+            self.server = subprocess.Popen(
+                [self.server_bin, "--listen", "127.0.0.1:0", "--redis", self.redis,
+                 "--redis-prefix", self.prefix, "--port-file", port_file,
+                 "--exposure-poll-ms", "50"] + list(extra),
+                stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if os.path.exists(port_file):
+                with open(port_file) as f:
+                    self.port = int(f.read().strip())
+                return self.port
+            if self.server.poll() is not None:
+                break
+            time.sleep(0.02)
+        raise RuntimeError("server did not start: " + self.server_log())
+
+    def server_log(self):
+        try:
+            with open(self.path("server.log")) as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    @property
+    def address(self):
+        return "127.0.0.1:%d" % self.port
+
+    def stop_server(self, timeout=10):
+        """SIGTERM, then wait; returns the exit code."""
+        if self.server is None or self.server.poll() is not None:
+            return self.server.returncode if self.server else None
+        self.server.send_signal(signal.SIGTERM)
+        try:
+            return self.server.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.server.kill()
+            self.server.wait()
+            raise
+
+    def close(self):
+        if self.server is not None and self.server.poll() is None:
+            self.server.kill()
+            self.server.wait()
+        self.tmp.cleanup()
+
+
+COMPANIES = """ticker,name,sector,country,market_cap_usd,cogs_ratio,operating_margin
+AAPL,Apple Inc.,Information Technology,US,3000000000000,0.54,0.31
+BBY,Best Buy,Consumer Discretionary,US,20000000000,0.77,0.04
+STZ,Constellation Brands,Consumer Staples,US,40000000000,0.49,0.33
+NUE,Nucor,Materials,US,35000000000,0.85,0.12
+"""
+
+EXPOSURES = """ticker,kind,country,product,share
+AAPL,revenue,US,*,0.43
+AAPL,sourcing,CN,*,0.7
+BBY,revenue,US,*,0.92
+BBY,sourcing,CN,*,0.55
+STZ,revenue,US,*,0.98
+STZ,production,MX,*,0.85
+NUE,revenue,US,*,0.95
+NUE,production,US,*,1
+"""

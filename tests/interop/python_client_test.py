@@ -1,0 +1,132 @@
+"""Interop: a client on Debian's grpcio (/usr/bin/python3), with stubs generated
+from the project's protos at test time, publishes an event and receives its
+alerts over a stream from the real server.
+
+Usage: python_client_test.py SERVER_BIN CLI_BIN PROTO_DIR
+"""
+
+import os
+import queue
+import subprocess
+import sys
+import threading
+import unittest
+
+import grpc
+
+import harness
+
+SERVER_BIN, CLI_BIN, PROTO_DIR = sys.argv[1:4]
+del sys.argv[1:4]
+
+
+def generate_stubs(out_dir):
+    protos = [os.path.join("tariffalert/v1", p) for p in
+              ("tariff_event.proto", "alert.proto", "tariff_event_service.proto",
+               "alert_service.proto")]
+    subprocess.run(
+        ["protoc", "-I", PROTO_DIR, "--python_out=" + out_dir, "--grpc_out=" + out_dir,
+         "--plugin=protoc-gen-grpc=/usr/bin/grpc_python_plugin"] + protos,
+        check=True)
+    sys.path.insert(0, out_dir)
+
+
+class PythonClientTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.h = harness.Harness(SERVER_BIN, CLI_BIN)
+        generate_stubs(cls.h.path(""))
+        global pb, events_grpc, alerts_pb, alerts_grpc
+        from tariffalert.v1 import tariff_event_pb2 as pb
+        from tariffalert.v1 import tariff_event_service_pb2 as events_pb
+        from tariffalert.v1 import tariff_event_service_pb2_grpc as events_grpc
+        from tariffalert.v1 import alert_service_pb2 as alerts_pb
+        from tariffalert.v1 import alert_service_pb2_grpc as alerts_grpc
+        cls.events_pb = events_pb
+        loaded = cls.h.load(cls.h.write("companies.csv", harness.COMPANIES),
+                            cls.h.write("exposures.csv", harness.EXPOSURES))
+        assert loaded.returncode == 0, loaded.stderr
+        cls.h.start_server("--heartbeat-seconds", "0.2")
+        cls.channel = grpc.insecure_channel(cls.h.address)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.channel.close()
+        cls.h.close()
+
+    def subscribe(self, request):
+        """Reads the stream on a thread into a queue; returns (queue, call)."""
+        stub = alerts_grpc.AlertServiceStub(self.channel)
+        call = stub.SubscribeAlerts(request, timeout=30)
+        messages = queue.Queue()
+
+        def read():
+            try:
+                for response in call:
+                    messages.put(response)
+            except grpc.RpcError as e:
+                messages.put(e)
+        threading.Thread(target=read, daemon=True).start()
+        return messages, call
+
+    def test_publish_then_receive_the_alerts_over_a_stream(self):
+        request = alerts_pb.SubscribeAlertsRequest()
+        request.filter.tickers.extend(["AAPL", "BBY"])
+        messages, call = self.subscribe(request)
+        first = messages.get(timeout=10)
+        self.assertTrue(first.HasField("heartbeat"), first)
+
+        event = pb.TariffEvent(event_id="py-us-cn", imposing_country="US",
+                               target_countries=["CN"], new_rate_pct=145,
+                               stage=pb.STAGE_EFFECTIVE, headline="from python")
+        stub = events_grpc.TariffEventServiceStub(self.channel)
+        response = stub.PublishEvent(self.events_pb.PublishEventRequest(event=event),
+                                     timeout=10)
+        self.assertFalse(response.duplicate)
+        self.assertGreater(response.alert_count, 0)
+
+        received = []
+        while len(received) < 2:
+            message = messages.get(timeout=10)
+            self.assertNotIsInstance(message, grpc.RpcError)
+            received.extend(message.alerts)
+        call.cancel()
+        self.assertEqual([a.subject for a in received], ["BBY", "AAPL"])
+        sequences = [a.sequence for a in received]
+        self.assertEqual(sequences, sorted(sequences))
+        for a in received:
+            self.assertEqual(a.event_id, "py-us-cn")
+            self.assertLess(a.score_bps, 0)
+            self.assertIn("0% -> 145%", a.explanation)
+            self.assertGreaterEqual(a.sequence, response.first_sequence)
+            self.assertLessEqual(a.sequence, response.last_sequence)
+            total = sum(c.bps for c in a.contributions)
+            self.assertAlmostEqual(total, a.score_bps, places=6)
+
+        again = stub.PublishEvent(self.events_pb.PublishEventRequest(event=event),
+                                  timeout=10)
+        self.assertTrue(again.duplicate)
+        self.assertEqual(again.first_sequence, response.first_sequence)
+
+    def test_bad_input_is_invalid_argument_naming_the_field(self):
+        stub = events_grpc.TariffEventServiceStub(self.channel)
+        event = pb.TariffEvent(event_id="py-bad", imposing_country="United States",
+                               new_rate_pct=10, stage=pb.STAGE_EFFECTIVE)
+        with self.assertRaises(grpc.RpcError) as caught:
+            stub.PublishEvent(self.events_pb.PublishEventRequest(event=event), timeout=10)
+        self.assertEqual(caught.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertTrue(caught.exception.details().startswith("event.imposing_country"))
+
+    def test_health_service_reports_serving(self):
+        # grpc.health.v1.Health/Check by hand: HealthCheckRequest{service=1}
+        # and HealthCheckResponse{status=1}; SERVING is 1.
+        check = self.channel.unary_unary("/grpc.health.v1.Health/Check",
+                                         request_serializer=lambda b: b,
+                                         response_deserializer=lambda b: b)
+        name = b"tariffalert.v1.AlertService"
+        reply = check(b"\x0a" + bytes([len(name)]) + name, timeout=10)
+        self.assertEqual(reply, b"\x08\x01")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

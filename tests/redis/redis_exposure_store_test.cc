@@ -1,0 +1,190 @@
+// Against the real redis-server that tests/run.sh starts.
+
+#include "server/redis/redis_exposure_store.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/exposure/exposure_watcher.h"
+#include "server/exposure/loader.h"
+#include "tests/testing/redis_env.h"
+
+namespace tariffalert {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kCompanies[] =
+    "ticker,name,sector,country,market_cap_usd,cogs_ratio,operating_margin\n"
+    "AAPL,Apple Inc.,Information Technology,US,3000000000000,0.5,0.3\n";
+constexpr char kExposures[] =
+    "ticker,kind,country,product,share\n"
+    "AAPL,revenue,US,*,0.4\n";
+constexpr char kCompaniesV2[] =
+    "ticker,name,sector,country,market_cap_usd,cogs_ratio,operating_margin\n"
+    "AAPL,Apple Inc.,Information Technology,US,3000000000000,0.5,0.3\n"
+    "BBY,Best Buy,Consumer Discretionary,US,20000000000,0.77,0.04\n";
+
+class RedisExposureStoreTest : public ::testing::Test {
+ protected:
+  RedisExposureStoreTest()
+      : options_(testing::TestRedisOptions()),
+        raw_(std::make_unique<RedisConnection>(options_)),
+        store_(std::make_unique<RedisConnection>(options_)) {}
+
+  std::string WriteFile(const std::string& name, const std::string& text) {
+    const std::string path =
+        ::testing::TempDir() + "/" + std::to_string(::getpid()) + "_" + name;
+    std::ofstream(path) << text;
+    return path;
+  }
+
+  long long Ttl(const std::string& key) {
+    auto reply = raw_->Command({"TTL", key});
+    EXPECT_TRUE(reply.ok()) << reply.status();
+    return reply.ok() ? (*reply)->integer : -99;
+  }
+
+  RedisOptions options_;
+  std::unique_ptr<RedisConnection> raw_;
+  RedisExposureStore store_;
+};
+
+TEST_F(RedisExposureStoreTest, NothingIsCurrentBeforeTheFirstLoad) {
+  auto current = store_.CurrentVersion();
+  ASSERT_TRUE(current.ok()) << current.status();
+  EXPECT_FALSE(current->has_value());
+}
+
+TEST_F(RedisExposureStoreTest, AWrittenVersionIsInvisibleUntilActivated) {
+  auto v = store_.WriteVersion({kCompanies, kExposures}, {});
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_FALSE(store_.CurrentVersion()->has_value());
+  // Written with an expiry, so an abandoned load cleans itself up.
+  EXPECT_GT(Ttl(store_.VersionKey(*v, "companies")), 0);
+
+  ASSERT_TRUE(store_.Activate(*v).ok());
+  EXPECT_EQ(store_.CurrentVersion()->value(), *v);
+  EXPECT_EQ(Ttl(store_.VersionKey(*v, "companies")), -1);  // persisted
+  auto files = store_.ReadVersion(*v);
+  ASSERT_TRUE(files.ok()) << files.status();
+  EXPECT_EQ(files->companies_csv, kCompanies);
+  EXPECT_EQ(files->exposures_csv, kExposures);
+}
+
+TEST_F(RedisExposureStoreTest, ActivatingAVersionThatWasNeverWrittenFails) {
+  absl::Status s = store_.Activate("999");
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_FALSE(store_.CurrentVersion()->has_value());
+}
+
+TEST_F(RedisExposureStoreTest, ASupersededVersionExpiresLater) {
+  auto v1 = store_.WriteVersion({kCompanies, kExposures}, {});
+  ASSERT_TRUE(store_.Activate(*v1).ok());
+  auto v2 = store_.WriteVersion({kCompaniesV2, kExposures}, {});
+  ASSERT_TRUE(store_.Activate(*v2).ok());
+  EXPECT_GT(Ttl(store_.VersionKey(*v1, "meta")), 0);
+  EXPECT_EQ(Ttl(store_.VersionKey(*v2, "meta")), -1);
+}
+
+TEST_F(RedisExposureStoreTest, AnAlteredValueIsDetectedOnRead) {
+  auto v = store_.WriteVersion({kCompanies, kExposures}, {});
+  ASSERT_TRUE(store_.Activate(*v).ok());
+  ASSERT_TRUE(
+      raw_->Command({"APPEND", store_.VersionKey(*v, "companies"), "X"}).ok());
+  auto files = store_.ReadVersion(*v);
+  EXPECT_EQ(files.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(files.status().message()), HasSubstr("companies"));
+}
+
+TEST_F(RedisExposureStoreTest, LoaderWritesNothingForABadFile) {
+  const std::string companies = WriteFile("companies.csv", kCompanies);
+  const std::string bad = WriteFile("bad_exposures.csv",
+                                    "ticker,kind,country,product,share\n"
+                                    "AAPL,revenue,US,*,0.4\n"
+                                    "MSFT,revenue,US,*,0.4\n");
+  auto result = LoadExposure(store_, companies, bad);
+  ASSERT_FALSE(result.ok());
+  EXPECT_THAT(std::string(result.status().message()),
+              HasSubstr(bad + ":3: ticker: 'MSFT'"));
+  EXPECT_FALSE(store_.CurrentVersion()->has_value());
+  auto keys = raw_->Command({"KEYS", options_.key_prefix + "*"});
+  ASSERT_TRUE(keys.ok());
+  EXPECT_EQ((*keys)->elements, 0u) << "a rejected file wrote keys";
+}
+
+TEST_F(RedisExposureStoreTest, WatcherFollowsLoadsAndIgnoresHalfWrittenOnes) {
+  const std::string companies = WriteFile("c1.csv", kCompanies);
+  const std::string companies2 = WriteFile("c2.csv", kCompaniesV2);
+  const std::string exposures = WriteFile("e.csv", kExposures);
+  auto first = LoadExposure(store_, companies, exposures);
+  ASSERT_TRUE(first.ok()) << first.status();
+
+  RedisExposureStore watcher_store(std::make_unique<RedisConnection>(options_));
+  ExposureWatcher watcher(&watcher_store, absl::Milliseconds(20));
+  ASSERT_TRUE(watcher.Refresh().ok());
+  EXPECT_EQ(watcher.Current()->version(), first->version);
+  watcher.Start();
+
+  // Half-written: the keys are there but the pointer never moved.
+  auto orphan = store_.WriteVersion({kCompaniesV2, kExposures}, {});
+  ASSERT_TRUE(orphan.ok());
+  absl::SleepFor(absl::Milliseconds(200));  // ten polls
+  EXPECT_EQ(watcher.Current()->version(), first->version);
+  EXPECT_EQ(watcher.Current()->companies().size(), 1u);
+
+  auto second = LoadExposure(store_, companies2, exposures);
+  ASSERT_TRUE(second.ok());
+  // Liveness: the new version is picked up without a restart.
+  for (int i = 0; i < 500 && watcher.Current()->version() != second->version;
+       ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(watcher.Current()->version(), second->version);
+  EXPECT_EQ(watcher.Current()->companies().size(), 2u);
+}
+
+TEST_F(RedisExposureStoreTest, APointerToABadVersionLeavesTheOldOneServing) {
+  auto good = store_.WriteVersion({kCompanies, kExposures}, {});
+  ASSERT_TRUE(store_.Activate(*good).ok());
+  ExposureWatcher watcher(&store_, absl::Milliseconds(20));
+  ASSERT_TRUE(watcher.Refresh().ok());
+  // A writer that skipped validation: an unknown ticker in exposures.
+  auto bad = store_.WriteVersion(
+      {kCompanies, "ticker,kind,country,product,share\nXYZ,revenue,US,*,0.1\n"},
+      {});
+  ASSERT_TRUE(store_.Activate(*bad).ok());
+  absl::Status refreshed = watcher.Refresh();
+  EXPECT_EQ(refreshed.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(refreshed.message()),
+              HasSubstr("exposures.csv:2: ticker: 'XYZ'"));
+  EXPECT_EQ(watcher.Current()->version(), *good);
+}
+
+TEST(RedisConnectionTest, AnUnreachableServerIsUnavailableAndNamed) {
+  RedisOptions options;
+  options.port = 1;  // nothing listens on port 1 of loopback
+  options.connect_timeout = absl::Milliseconds(200);
+  RedisConnection connection(options);
+  auto reply = connection.Command({"PING"});
+  EXPECT_EQ(reply.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(reply.status().message()), HasSubstr("127.0.0.1:1"));
+}
+
+TEST(RedisConnectionTest, AWrongPasswordIsRefusedWithoutEchoingIt) {
+  RedisOptions options = testing::TestRedisOptions();
+  options.password = "s3cret-do-not-print";
+  RedisConnection connection(options);
+  auto reply = connection.Command({"PING"});
+  ASSERT_FALSE(reply.ok());
+  EXPECT_THAT(std::string(reply.status().message()),
+              ::testing::Not(HasSubstr("s3cret-do-not-print")));
+}
+
+}  // namespace
+}  // namespace tariffalert
