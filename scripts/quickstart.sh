@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# One command from a fresh Debian machine to alerts on the screen: installs the
+# Debian packages, builds, starts a private redis-server and the server on
+# loopback, loads the sample exposure table, replays the 2025 tariff timeline
+# and shows the alerts as they stream. Cleans up after itself unless
+# --keep-running is given.
+set -euo pipefail
+TA_ROOT=$(cd "$(dirname "$0")/.." && pwd)
+source "$TA_ROOT/scripts/lib.sh"
+
+KEEP=0
+TOP=5
+DELAY_MS=400
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --keep-running) KEEP=1 ;;
+    --top) TOP=$2; shift ;;
+    --delay-ms) DELAY_MS=$2; shift ;;
+    -h|--help)
+      echo "usage: scripts/quickstart.sh [--keep-running] [--top N] [--delay-ms MS]"
+      echo "  --keep-running  leave redis-server and tariff-alertd running at the end"
+      echo "  --top N         alerts shown per event (largest first; default 5)"
+      echo "  --delay-ms MS   pause between published events (default 400)"
+      exit 0 ;;
+    *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+WORK=$(mktemp -d -t tariff-alert-quickstart.XXXXXX)
+TA_REDIS_PID=""
+SERVER_PID=""
+WATCH_PID=""
+cleanup() {
+  ta_stop_pid "$WATCH_PID"
+  ta_stop_pid "$SERVER_PID"
+  ta_stop_pid "$TA_REDIS_PID"
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+echo "== 1/5 Debian packages"
+"$TA_ROOT/scripts/install-deps.sh"
+echo "== 2/5 build (a few minutes the first time)"
+BUILD=$TA_ROOT/build
+if ! ta_build "$BUILD" >"$WORK/build.log" 2>&1; then
+  tail -40 "$WORK/build.log" >&2
+  exit 1
+fi
+CLI=$BUILD/clients/tariff-alert
+SERVER=$BUILD/server/tariff-alertd
+
+echo "== 3/5 redis-server and the sample exposure table"
+ta_start_redis "$WORK"
+REDIS=127.0.0.1:$TA_REDIS_PORT
+"$CLI" load --redis "$REDIS" --dir "$TA_ROOT/data/exposure"
+
+echo "== 4/5 tariff-alertd"
+"$SERVER" --listen 127.0.0.1:0 --port-file "$WORK/port" --redis "$REDIS" \
+  --heartbeat-seconds 1 2>"$WORK/server.log" &
+SERVER_PID=$!
+for i in $(seq 1 200); do
+  [ -s "$WORK/port" ] && break
+  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; exit 1; }
+  sleep 0.05
+done
+[ -s "$WORK/port" ] || { echo "tariff-alertd did not start" >&2; cat "$WORK/server.log" >&2; exit 1; }
+ADDR=127.0.0.1:$(cat "$WORK/port")
+echo "serving on $ADDR (redis $REDIS)"
+
+echo "== 5/5 the 2025 tariff timeline, $TOP largest alerts per event as they stream"
+"$CLI" watch --server "$ADDR" --top-per-event "$TOP" 2>"$WORK/watch.err" &
+WATCH_PID=$!
+for i in $(seq 1 100); do grep -q "# live" "$WORK/watch.err" 2>/dev/null && break; sleep 0.05; done
+"$CLI" publish --server "$ADDR" --file "$TA_ROOT/data/scenarios/july-2025.jsonl" \
+  --delay-ms "$DELAY_MS" >"$WORK/publish.log"
+sleep 2  # the last alerts reach the watcher in milliseconds; heartbeats come every second
+ta_stop_pid "$WATCH_PID"
+WATCH_PID=""
+events=$(grep -c ': .* alerts' "$WORK/publish.log" || true)
+last=$(grep -o 'sequences [0-9]*-[0-9]*' "$WORK/publish.log" | tail -1 | cut -d- -f2)
+echo
+echo "published $events events, $last alerts. Scores are bps of revenue (negative hurts); the"
+echo "sample table is illustrative (data/README.md); the model is in docs/scoring.md."
+
+if [ "$KEEP" = 1 ]; then
+  trap - EXIT
+  cat <<MSG
+
+Still running (stop with: kill $SERVER_PID $TA_REDIS_PID; rm -rf $WORK):
+  $CLI watch --server $ADDR --explain
+  $CLI publish --server $ADDR --event-id my-1 --imposing US --targets VN --rate 46
+  $CLI load --redis $REDIS --dir $TA_ROOT/data/exposure
+MSG
+fi
