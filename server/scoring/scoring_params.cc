@@ -134,6 +134,12 @@ absl::StatusOr<ScoringParams> ScoringParams::Parse(absl::string_view text,
           file, band_names[i], p.bands_[i]));
     }
   }
+  if (!config.has_stage_probability()) {
+    // Without it every default probability would be 0 and events would
+    // silently score nothing.
+    return absl::InvalidArgumentError(
+        absl::StrCat(file, ": stage_probability: missing"));
+  }
   const cfg::StageProbabilities& sp = config.stage_probability();
   p.stage_probability_ = {sp.threatened(), sp.announced(), sp.effective(),
                           sp.paused(),     sp.extended(),  sp.revoked()};
@@ -152,6 +158,12 @@ absl::StatusOr<ScoringParams> ScoringParams::Parse(absl::string_view text,
       return absl::InvalidArgumentError(
           absl::StrCat(file, ": ", field, ".importer: '", is.importer(),
                        "' is not a country"));
+    }
+    if (importer->IsEuMember()) {
+      // Member states import as one customs union: PartnerWeight reads "EU".
+      return absl::InvalidArgumentError(
+          absl::StrCat(file, ": ", field, ".importer: ", is.importer(),
+                       " imports as part of the EU; give the shares for EU"));
     }
     ImporterWeights w;
     double sum = 0;
