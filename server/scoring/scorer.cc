@@ -89,29 +89,45 @@ double ProductShare(const Company& c, HsCode p) {
 struct ScopePart {
   HsCode scope;  // the scope at which the rate change is read
   double weight;
+  // For an all-products row under an all-goods event: the company's product
+  // mix, so that goods the book rates apart (steel under its own tariff) move
+  // with their own rate. Empty: read the change at `scope`.
+  std::vector<std::pair<HsCode, double>> mix;
 };
 
 // How much of an exposure row with product `row` the action's product scope
 // covers, split by the scope at which to read the rate change.
 std::vector<ScopePart> ScopeParts(const Company& c, HsCode row,
                                   const std::vector<HsCode>& products) {
-  if (products.empty()) return {{row, 1}};
+  if (products.empty()) {
+    ScopePart all{row, 1, {}};
+    if (row.is_all() && !c.products.empty()) {
+      double listed = 0;
+      for (const ExposureRow& p : c.products) {
+        all.mix.emplace_back(p.product, p.share);
+        listed += p.share;
+      }
+      if (listed < 1) all.mix.emplace_back(HsCode::All(), 1 - listed);
+    }
+    return {all};
+  }
   std::vector<ScopePart> parts;
   if (row.is_all()) {
     for (HsCode p : products) {
       const double w = ProductShare(c, p);
-      if (w > 0) parts.push_back({p, w});
+      if (w > 0) parts.push_back({p, w, {}});
     }
   } else {
     for (HsCode p : products) {
-      if (p.Contains(row)) return {{row, 1}};
+      if (p.Contains(row)) return {{row, 1, {}}};
     }
     const double row_share = ProductShare(c, row);
     for (HsCode p : products) {
       if (!row.Contains(p)) continue;
-      parts.push_back({p, row_share > 0
-                              ? std::min(1.0, ProductShare(c, p) / row_share)
-                              : 1.0});
+      parts.push_back(
+          {p,
+           row_share > 0 ? std::min(1.0, ProductShare(c, p) / row_share) : 1.0,
+           {}});
     }
   }
   double total = 0;
@@ -261,6 +277,15 @@ class CompanyScorer {
     return sum / static_cast<double>(cov.partners.size());
   }
 
+  double MeanDelta(const Coverage& cov, const ScopePart& part) {
+    if (part.mix.empty()) return MeanDelta(cov, part.scope);
+    double delta = 0;
+    for (const auto& [scope, share] : part.mix) {
+      delta += share * MeanDelta(cov, scope);
+    }
+    return delta;
+  }
+
   void ImportCost(const Company& c, const SectorParams& sp, const Market& m,
                   double p, std::vector<Contribution>& out) {
     for (const ExposureRow& r : c.sourcing) {
@@ -270,7 +295,7 @@ class CompanyScorer {
       // finished goods: the export channel counts them, not this one.
       const double not_made_there = 1 - ShareIn(c.production, r.country);
       for (const ScopePart& part : ScopeParts(c, r.product, action_.products)) {
-        const double delta = MeanDelta(cov, part.scope);
+        const double delta = MeanDelta(cov, part);
         if (delta == 0) continue;
         Contribution k;
         k.channel = ScoreChannel::kImportCost;
@@ -298,7 +323,7 @@ class CompanyScorer {
       const Coverage cov = Cover(r.country, action_);
       if (cov.partners.empty()) continue;
       for (const ScopePart& part : ScopeParts(c, r.product, action_.products)) {
-        const double delta = MeanDelta(cov, part.scope);
+        const double delta = MeanDelta(cov, part);
         if (delta == 0) continue;
         Contribution k;
         k.channel = ScoreChannel::kExport;
@@ -362,7 +387,13 @@ class CompanyScorer {
       }
       if (home == 0) continue;
       for (const ScopePart& part : ScopeParts(c, r.product, action_.products)) {
-        const auto [delta, weight] = CompetingDelta(part.scope);
+        auto [delta, weight] = CompetingDelta(part.scope);
+        if (!part.mix.empty()) {
+          delta = 0;
+          for (const auto& [scope, share] : part.mix) {
+            delta += share * CompetingDelta(scope).first;
+          }
+        }
         if (delta == 0 || weight == 0) continue;
         Contribution k;
         k.channel = ScoreChannel::kProtection;
