@@ -1,0 +1,337 @@
+#include "server/ingest/event_validator.h"
+
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tariffalert/v1/tariff_event.pb.h"
+
+namespace tariffalert {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::StartsWith;
+
+Country C(const char* code) {
+  auto c = Country::Parse(code);
+  EXPECT_TRUE(c.has_value()) << code;
+  return c.value_or(Country());
+}
+
+HsCode H(const char* code) {
+  auto h = HsCode::Parse(code);
+  EXPECT_TRUE(h.has_value()) << code;
+  return h.value_or(HsCode::All());
+}
+
+// Stage defaults distinct from the shipped ones, so that a test can tell the
+// validator took them from these params.
+constexpr char kParamsText[] = R"pb(
+  model_name: "validator-test"
+  default_sector { pass_through: 0.5 export_kappa: 0.5 protection_gamma: 0.1 }
+  severity_bands { low_bps: 10 medium_bps: 50 high_bps: 200 critical_bps: 500 }
+  stage_probability {
+    threatened: 0.25
+    announced: 0.6
+    effective: 1
+    paused: 0.95
+    extended: 0.9
+    revoked: 0.85
+  }
+)pb";
+
+const ScoringParams& Params() {
+  static const ScoringParams* params = []() -> const ScoringParams* {
+    auto p = ScoringParams::Parse(kParamsText, "validator_test.textproto");
+    if (!p.ok()) {
+      ADD_FAILURE() << p.status();
+      return &ScoringParams::Default();
+    }
+    return new ScoringParams(*std::move(p));
+  }();
+  return *params;
+}
+
+// "The US raises the tariff on Chinese cars and computers from 30% to 145%."
+v1::TariffEvent ValidEvent() {
+  v1::TariffEvent e;
+  e.set_event_id("us-cn-2025-04-09.1");
+  e.set_imposing_country("US");
+  e.add_target_countries("CN");
+  e.add_product_codes("87");
+  e.add_product_codes("8471");
+  e.set_new_rate_pct(145);
+  e.set_previous_rate_pct(30);
+  e.set_measure_id("us-cn.reciprocal_2025");
+  e.set_stage(v1::STAGE_EFFECTIVE);
+  e.mutable_announced_time()->set_seconds(1744156800);
+  e.mutable_effective_time()->set_seconds(1744243200);
+  e.mutable_expires_time()->set_seconds(1752019200);
+  e.set_headline("US raises tariff on Chinese goods to 145%");
+  e.set_source_url("https://www.whitehouse.gov/presidential-actions/");
+  return e;
+}
+
+TEST(ValidateEventTest, ValidEventMapsItsFields) {
+  auto a = ValidateEvent(ValidEvent(), Params());
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->event_id, "us-cn-2025-04-09.1");
+  EXPECT_EQ(a->importer, C("US"));
+  EXPECT_THAT(a->targets, ElementsAre(C("CN")));
+  EXPECT_THAT(a->products, ElementsAre(H("87"), H("8471")));
+  EXPECT_EQ(a->stage, Stage::kEffective);
+  EXPECT_EQ(a->new_rate_pct, 145);
+  EXPECT_EQ(a->previous_rate_pct, 30);
+  EXPECT_EQ(a->measure_id, "us-cn.reciprocal_2025");
+  EXPECT_EQ(a->probability, 1);  // EFFECTIVE's default
+  EXPECT_FALSE(a->all_partners());
+  EXPECT_FALSE(a->all_goods());
+}
+
+TEST(ValidateEventTest, EmptyListsMeanAllPartnersAndAllGoods) {
+  v1::TariffEvent e = ValidEvent();
+  e.clear_target_countries();
+  e.clear_product_codes();
+  auto a = ValidateEvent(e, Params());
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_TRUE(a->all_partners());
+  EXPECT_TRUE(a->all_goods());
+}
+
+TEST(ValidateEventTest, EuAndSeveralMemberStatesAreValidTargets) {
+  v1::TariffEvent e = ValidEvent();
+  e.clear_target_countries();
+  e.add_target_countries("EU");
+  e.add_target_countries("CN");
+  auto a = ValidateEvent(e, Params());
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_THAT(a->targets, ElementsAre(Country::Eu(), C("CN")));
+
+  // Two member states are distinct targets; so are EU-imposed tariffs on
+  // outsiders.
+  e.clear_target_countries();
+  e.add_target_countries("FR");
+  e.add_target_countries("DE");
+  ASSERT_TRUE(ValidateEvent(e, Params()).ok());
+  e.set_imposing_country("EU");
+  e.clear_target_countries();
+  e.add_target_countries("US");
+  e.add_target_countries("GB");
+  ASSERT_TRUE(ValidateEvent(e, Params()).ok());
+}
+
+TEST(ValidateEventTest, ProbabilityDefaultsByStageFromTheParams) {
+  struct Case {
+    v1::Stage stage;
+    bool has_rate;
+    double probability;
+  };
+  for (const Case& c :
+       {Case{v1::STAGE_THREATENED, true, 0.25},
+        Case{v1::STAGE_ANNOUNCED, true, 0.6},
+        Case{v1::STAGE_EFFECTIVE, true, 1}, Case{v1::STAGE_PAUSED, true, 0.95},
+        Case{v1::STAGE_EXTENDED, false, 0.9},
+        Case{v1::STAGE_REVOKED, false, 0.85}}) {
+    v1::TariffEvent e = ValidEvent();
+    e.set_stage(c.stage);
+    if (!c.has_rate) e.clear_new_rate_pct();
+    auto a = ValidateEvent(e, Params());
+    ASSERT_TRUE(a.ok()) << v1::Stage_Name(c.stage) << ": " << a.status();
+    EXPECT_EQ(a->probability, c.probability) << v1::Stage_Name(c.stage);
+  }
+}
+
+TEST(ValidateEventTest, StagesMapOneToOne) {
+  v1::TariffEvent e = ValidEvent();
+  e.set_stage(v1::STAGE_THREATENED);
+  EXPECT_EQ(ValidateEvent(e, Params())->stage, Stage::kThreatened);
+  e.set_stage(v1::STAGE_ANNOUNCED);
+  EXPECT_EQ(ValidateEvent(e, Params())->stage, Stage::kAnnounced);
+  e.set_stage(v1::STAGE_PAUSED);
+  EXPECT_EQ(ValidateEvent(e, Params())->stage, Stage::kPaused);
+  e.clear_new_rate_pct();
+  e.set_stage(v1::STAGE_EXTENDED);
+  auto extended = ValidateEvent(e, Params());
+  ASSERT_TRUE(extended.ok()) << extended.status();
+  EXPECT_EQ(extended->stage, Stage::kExtended);
+  EXPECT_FALSE(extended->new_rate_pct.has_value());
+  e.set_stage(v1::STAGE_REVOKED);
+  EXPECT_EQ(ValidateEvent(e, Params())->stage, Stage::kRevoked);
+}
+
+TEST(ValidateEventTest, ExplicitProbabilityWins) {
+  v1::TariffEvent e = ValidEvent();
+  e.set_stage(v1::STAGE_THREATENED);
+  e.set_probability(0.9);
+  EXPECT_EQ(ValidateEvent(e, Params())->probability, 0.9);
+  // Both ends of 0..1 are allowed.
+  e.set_probability(0);
+  EXPECT_EQ(ValidateEvent(e, Params())->probability, 0);
+  e.set_probability(1);
+  EXPECT_EQ(ValidateEvent(e, Params())->probability, 1);
+}
+
+TEST(ValidateEventTest, LimitsAreInclusive) {
+  v1::TariffEvent e = ValidEvent();
+  e.set_event_id(std::string(128, 'e'));
+  e.set_measure_id(std::string(64, 'm'));
+  e.set_headline(std::string(512, 'h'));
+  e.set_new_rate_pct(1000);
+  e.set_previous_rate_pct(0);
+  auto a = ValidateEvent(e, Params());
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->new_rate_pct, 1000);
+}
+
+TEST(ValidateEventTest, ExpiryWithoutEffectiveTimeIsFine) {
+  v1::TariffEvent e = ValidEvent();
+  e.clear_effective_time();
+  EXPECT_TRUE(ValidateEvent(e, Params()).ok());
+}
+
+struct BadCase {
+  const char* name;
+  std::function<void(v1::TariffEvent&)> mutate;
+  const char* field;  // the message must start with this
+};
+
+class BadEventTest : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(BadEventTest, IsInvalidArgumentNamingTheField) {
+  v1::TariffEvent e = ValidEvent();
+  GetParam().mutate(e);
+  auto a = ValidateEvent(e, Params());
+  ASSERT_FALSE(a.ok()) << "accepted: " << e.ShortDebugString();
+  EXPECT_EQ(a.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(a.status().message()),
+              StartsWith(absl::StrCat(GetParam().field, ": ")));
+}
+
+constexpr double kNan = std::numeric_limits<double>::quiet_NaN();
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+void SetTargets(v1::TariffEvent& e, std::initializer_list<const char*> ts) {
+  e.clear_target_countries();
+  for (const char* t : ts) e.add_target_countries(t);
+}
+
+void SetProducts(v1::TariffEvent& e, std::initializer_list<const char*> ps) {
+  e.clear_product_codes();
+  for (const char* p : ps) e.add_product_codes(p);
+}
+
+using E = v1::TariffEvent;
+
+// clang-format off
+const BadCase kEventIdCases[] = {
+    {"Empty", [](E& e) { e.clear_event_id(); }, "event.event_id"},
+    {"Space", [](E& e) { e.set_event_id("us cn"); }, "event.event_id"},
+    {"Tab", [](E& e) { e.set_event_id("us\tcn"); }, "event.event_id"},
+    {"NonAscii", [](E& e) { e.set_event_id("z\xc3\xbcrich"); }, "event.event_id"},
+    {"TooLong", [](E& e) { e.set_event_id(std::string(129, 'e')); }, "event.event_id"},
+};
+const BadCase kCountryCases[] = {
+    {"UnassignedImporter", [](E& e) { e.set_imposing_country("XX"); }, "event.imposing_country"},
+    {"LowerCaseImporter", [](E& e) { e.set_imposing_country("us"); }, "event.imposing_country"},
+    {"EmptyImporter", [](E& e) { e.clear_imposing_country(); }, "event.imposing_country"},
+    {"UnknownTarget", [](E& e) { SetTargets(e, {"CN", "ZZ"}); }, "event.target_countries[1]"},
+    {"LowerCaseTarget", [](E& e) { SetTargets(e, {"cn"}); }, "event.target_countries[0]"},
+    {"TargetIsImporter", [](E& e) { SetTargets(e, {"CN", "US"}); }, "event.target_countries[1]"},
+    {"EuTargetsMember", [](E& e) { e.set_imposing_country("EU"); SetTargets(e, {"FR"}); }, "event.target_countries[0]"},
+    {"EuTargetsEu", [](E& e) { e.set_imposing_country("EU"); SetTargets(e, {"EU"}); }, "event.target_countries[0]"},
+    {"MemberTargetsEu", [](E& e) { e.set_imposing_country("DE"); SetTargets(e, {"EU"}); }, "event.target_countries[0]"},
+    {"DuplicateTarget", [](E& e) { SetTargets(e, {"CN", "MX", "CN"}); }, "event.target_countries[2]"},
+    {"EuThenMember", [](E& e) { SetTargets(e, {"EU", "FR"}); }, "event.target_countries[1]"},
+    {"MemberThenEu", [](E& e) { SetTargets(e, {"FR", "EU"}); }, "event.target_countries[1]"},
+};
+const BadCase kProductCases[] = {
+    {"ReservedChapter", [](E& e) { SetProducts(e, {"77"}); }, "event.product_codes[0]"},
+    {"OneDigit", [](E& e) { SetProducts(e, {"8"}); }, "event.product_codes[0]"},
+    {"Star", [](E& e) { SetProducts(e, {"*"}); }, "event.product_codes[0]"},
+    {"ZeroHeading", [](E& e) { SetProducts(e, {"87", "8700"}); }, "event.product_codes[1]"},
+    {"ChapterThenHeading", [](E& e) { SetProducts(e, {"87", "8703"}); }, "event.product_codes[1]"},
+    {"HeadingThenChapter", [](E& e) { SetProducts(e, {"8703", "87"}); }, "event.product_codes[1]"},
+    {"Duplicate", [](E& e) { SetProducts(e, {"87", "84", "87"}); }, "event.product_codes[2]"},
+};
+const BadCase kStageAndRateCases[] = {
+    {"StageUnspecified", [](E& e) { e.set_stage(v1::STAGE_UNSPECIFIED); }, "event.stage"},
+    {"StageOutOfEnum", [](E& e) { e.set_stage(static_cast<v1::Stage>(42)); }, "event.stage"},
+    {"EffectiveWithoutRate", [](E& e) { e.clear_new_rate_pct(); }, "event.new_rate_pct"},
+    {"ThreatenedWithoutRate", [](E& e) { e.set_stage(v1::STAGE_THREATENED); e.clear_new_rate_pct(); }, "event.new_rate_pct"},
+    {"PausedWithoutRate", [](E& e) { e.set_stage(v1::STAGE_PAUSED); e.clear_new_rate_pct(); }, "event.new_rate_pct"},
+    {"ExtendedWithRate", [](E& e) { e.set_stage(v1::STAGE_EXTENDED); }, "event.new_rate_pct"},
+    {"RevokedWithRate", [](E& e) { e.set_stage(v1::STAGE_REVOKED); }, "event.new_rate_pct"},
+    {"RevokedWithZeroRate", [](E& e) { e.set_stage(v1::STAGE_REVOKED); e.set_new_rate_pct(0); }, "event.new_rate_pct"},
+    {"NanRate", [](E& e) { e.set_new_rate_pct(kNan); }, "event.new_rate_pct"},
+    {"InfiniteRate", [](E& e) { e.set_new_rate_pct(kInf); }, "event.new_rate_pct"},
+    {"NegativeRate", [](E& e) { e.set_new_rate_pct(-5); }, "event.new_rate_pct"},
+    {"RateAbove1000", [](E& e) { e.set_new_rate_pct(1000.5); }, "event.new_rate_pct"},
+    {"NegativePreviousRate", [](E& e) { e.set_previous_rate_pct(-1); }, "event.previous_rate_pct"},
+    {"NanPreviousRate", [](E& e) { e.set_previous_rate_pct(kNan); }, "event.previous_rate_pct"},
+};
+const BadCase kProbabilityCases[] = {
+    {"Negative", [](E& e) { e.set_probability(-0.1); }, "event.probability"},
+    {"AboveOne", [](E& e) { e.set_probability(1.1); }, "event.probability"},
+    {"Nan", [](E& e) { e.set_probability(kNan); }, "event.probability"},
+};
+const BadCase kMeasureIdCases[] = {
+    {"Space", [](E& e) { e.set_measure_id("us cn"); }, "event.measure_id"},
+    {"Slash", [](E& e) { e.set_measure_id("us/cn"); }, "event.measure_id"},
+    {"Colon", [](E& e) { e.set_measure_id("us:cn"); }, "event.measure_id"},
+    {"TooLong", [](E& e) { e.set_measure_id(std::string(65, 'm')); }, "event.measure_id"},
+};
+const BadCase kTimeCases[] = {
+    {"AnnouncedNegativeNanos", [](E& e) { e.mutable_announced_time()->set_nanos(-1); }, "event.announced_time"},
+    {"EffectiveNanosTooLarge", [](E& e) { e.mutable_effective_time()->set_nanos(1000000000); }, "event.effective_time"},
+    {"ExpiresAfterYear9999", [](E& e) { e.mutable_expires_time()->set_seconds(253402300800); }, "event.expires_time"},
+    {"EffectiveBeforeYear1", [](E& e) { e.mutable_effective_time()->set_seconds(-62135596801); }, "event.effective_time"},
+    {"ExpiresBeforeEffective", [](E& e) { e.mutable_expires_time()->set_seconds(e.effective_time().seconds() - 1); }, "event.expires_time"},
+    {"ExpiresAtEffective", [](E& e) { *e.mutable_expires_time() = e.effective_time(); }, "event.expires_time"},
+    {"ExpiresBeforeEffectiveByNanos", [](E& e) { *e.mutable_expires_time() = e.effective_time(); e.mutable_effective_time()->set_nanos(5); e.mutable_expires_time()->set_nanos(4); }, "event.expires_time"},
+};
+const BadCase kTextCases[] = {
+    {"HeadlineTooLong", [](E& e) { e.set_headline(std::string(513, 'h')); }, "event.headline"},
+    {"FtpUrl", [](E& e) { e.set_source_url("ftp://example.com/x"); }, "event.source_url"},
+    {"UrlWithoutScheme", [](E& e) { e.set_source_url("www.example.com"); }, "event.source_url"},
+    {"UrlWithSpace", [](E& e) { e.set_source_url("https://example.com/a b"); }, "event.source_url"},
+    {"JavascriptUrl", [](E& e) { e.set_source_url("javascript:alert(1)"); }, "event.source_url"},
+    {"UrlTooLong", [](E& e) { e.set_source_url("https://example.com/" + std::string(2048, 'a')); }, "event.source_url"},
+};
+// clang-format on
+
+std::string CaseName(const ::testing::TestParamInfo<BadCase>& info) {
+  return info.param.name;
+}
+
+INSTANTIATE_TEST_SUITE_P(EventId, BadEventTest,
+                         ::testing::ValuesIn(kEventIdCases), CaseName);
+INSTANTIATE_TEST_SUITE_P(Countries, BadEventTest,
+                         ::testing::ValuesIn(kCountryCases), CaseName);
+INSTANTIATE_TEST_SUITE_P(Products, BadEventTest,
+                         ::testing::ValuesIn(kProductCases), CaseName);
+INSTANTIATE_TEST_SUITE_P(StageAndRate, BadEventTest,
+                         ::testing::ValuesIn(kStageAndRateCases), CaseName);
+INSTANTIATE_TEST_SUITE_P(Probability, BadEventTest,
+                         ::testing::ValuesIn(kProbabilityCases), CaseName);
+INSTANTIATE_TEST_SUITE_P(MeasureId, BadEventTest,
+                         ::testing::ValuesIn(kMeasureIdCases), CaseName);
+INSTANTIATE_TEST_SUITE_P(Times, BadEventTest, ::testing::ValuesIn(kTimeCases),
+                         CaseName);
+INSTANTIATE_TEST_SUITE_P(Text, BadEventTest, ::testing::ValuesIn(kTextCases),
+                         CaseName);
+
+TEST(ValidateEventTest, TargetErrorNamesTheIndexAndTheCode) {
+  v1::TariffEvent e = ValidEvent();
+  SetTargets(e, {"CN", "MX", "ZZ"});
+  auto a = ValidateEvent(e, Params());
+  ASSERT_FALSE(a.ok());
+  EXPECT_THAT(std::string(a.status().message()),
+              StartsWith("event.target_countries[2]: 'ZZ'"));
+}
+
+}  // namespace
+}  // namespace tariffalert
