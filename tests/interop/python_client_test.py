@@ -127,6 +127,18 @@ class PythonClientTest(unittest.TestCase):
         reply = check(b"\x0a" + bytes([len(name)]) + name, timeout=10)
         self.assertEqual(reply, b"\x08\x01")
 
+    def test_reflection_lists_the_services_and_health(self):
+        # grpc.reflection.v1alpha ServerReflectionInfo by hand: a request with
+        # list_services (field 7) set; the reply names every service.
+        info = self.channel.stream_stream(
+            "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+            request_serializer=lambda b: b, response_deserializer=lambda b: b)
+        replies = list(info(iter([b"\x3a\x00"]), timeout=10))
+        self.assertEqual(len(replies), 1)
+        for service in (b"tariffalert.v1.TariffEventService", b"tariffalert.v1.AlertService",
+                        b"grpc.health.v1.Health"):
+            self.assertIn(service, replies[0])
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
