@@ -55,22 +55,24 @@ std::vector<TariffBook::Key> TariffBook::KeysOf(const TariffAction& action) {
 
 const double* TariffBook::Lookup(Country importer, Country exporter,
                                  HsCode product) const {
-  HsCode scopes[3] = {product, product.Parent(), HsCode::All()};
-  for (HsCode scope : scopes) {
-    auto it = rates_.find(Key{importer, exporter, scope});
-    if (it != rates_.end()) return &it->second;
-    if (scope.is_all()) break;
-  }
-  return nullptr;
+  auto it = rates_.find(Key{importer, exporter, product});
+  return it == rates_.end() ? nullptr : &it->second;
 }
 
 double TariffBook::Rate(Country importer, Country exporter,
                         HsCode product) const {
   if (exporter.valid() && exporter.SameBloc(importer)) return 0;
-  if (exporter.valid()) {
-    if (const double* r = Lookup(importer, exporter, product)) return *r;
+  // The most specific product scope wins; within one scope the partner's own
+  // entry beats the all-partner one. Product measures such as steel tariffs
+  // thus hold against a country's all-goods rate.
+  const HsCode scopes[3] = {product, product.Parent(), HsCode::All()};
+  for (const HsCode& scope : scopes) {
+    if (exporter.valid()) {
+      if (const double* r = Lookup(importer, exporter, scope)) return *r;
+    }
+    if (const double* r = Lookup(importer, Country(), scope)) return *r;
+    if (scope.is_all()) break;
   }
-  if (const double* r = Lookup(importer, Country(), product)) return *r;
   return 0;
 }
 

@@ -5,10 +5,11 @@
 // partner, product scope), where the partner is one country or "all partners"
 // and the scope is all goods, an HS chapter or a heading. The effective rate on
 // goods of a scope from a partner is the most specific entry that covers it:
-// the partner's own entries before the all-partner ones, a heading before its
-// chapter before all goods. Rates start at 0. An EFFECTIVE or PAUSED event sets
-// its entries, REVOKED removes them; the other stages leave the book alone.
-// Pure: no clock, no I/O, not thread-safe (the publisher serializes access).
+// a heading before its chapter before all goods, and at one scope the
+// partner's own entry before the all-partner one. Rates start at 0. An
+// EFFECTIVE or PAUSED event sets its entries, REVOKED removes them; the other
+// stages leave the book alone. Pure: no clock, no I/O, not thread-safe (the
+// publisher serializes access).
 
 #include <cstdint>
 #include <string>

@@ -86,10 +86,19 @@ TEST(TariffBookTest, PartnerEntryBeatsAllPartnersEntry) {
   EXPECT_EQ(book.Rate(C("US"), C("CN"), kAll), 145);
   EXPECT_EQ(book.Rate(C("US"), C("JP"), kAll), 10);
   EXPECT_EQ(book.Rate(C("US"), C("JP"), H("8703")), 10);
-  // Even a more specific all-partners entry yields to the partner's own one.
-  book.Apply(Effective("US", {}, {"8703"}, 25));
-  EXPECT_EQ(book.Rate(C("US"), C("JP"), H("8703")), 25);
-  EXPECT_EQ(book.Rate(C("US"), C("CN"), H("8703")), 145);
+}
+
+TEST(TariffBookTest, AProductMeasureHoldsAgainstAPartnersAllGoodsRate) {
+  TariffBook book;
+  book.Apply(Effective("US", {}, {"72"}, 50));  // steel from everyone: 50%
+  book.Apply(Effective("US", {"DE"}, {}, 15));  // German goods: 15%
+  EXPECT_EQ(book.Rate(C("US"), C("DE"), H("72")), 50);
+  EXPECT_EQ(book.Rate(C("US"), C("DE"), H("7208")), 50);
+  EXPECT_EQ(book.Rate(C("US"), C("DE"), H("87")), 15);
+  // At the same scope the partner's own entry wins.
+  book.Apply(Effective("US", {"GB"}, {"72"}, 25));
+  EXPECT_EQ(book.Rate(C("US"), C("GB"), H("72")), 25);
+  EXPECT_EQ(book.Rate(C("US"), C("JP"), H("72")), 50);
 }
 
 TEST(TariffBookTest, HeadingBeatsChapterBeatsAllGoods) {
