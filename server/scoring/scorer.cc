@@ -183,6 +183,16 @@ std::string DescribeContribution(const Contribution& k,
   return text;
 }
 
+// The one formula every channel shares (scorer.h): fills in bps from the
+// inputs the contribution carries, and keeps it unless it is zero.
+void AddContribution(Contribution& k, std::vector<Contribution>& out) {
+  const double sign = k.channel == ScoreChannel::kProtection ? 1 : -1;
+  k.bps = sign * k.delta_pct / 100 * k.exposure_share * k.market_factor *
+          k.cogs_ratio * k.sector_factor * k.partner_weight * k.probability *
+          kBps;
+  if (k.bps != 0) out.push_back(k);
+}
+
 void SortContributions(std::vector<Contribution>& contributions) {
   std::stable_sort(contributions.begin(), contributions.end(),
                    [](const Contribution& a, const Contribution& b) {
@@ -309,9 +319,7 @@ class CompanyScorer {
         k.cogs_ratio = c.cogs_ratio;
         k.sector_factor = 1 - sp.pass_through;
         k.probability = p;
-        k.bps = -delta / 100 * k.exposure_share * k.market_factor *
-                c.cogs_ratio * k.sector_factor * p * kBps;
-        if (k.bps != 0) out.push_back(k);
+        AddContribution(k, out);
       }
     }
   }
@@ -335,9 +343,7 @@ class CompanyScorer {
         k.revenue_share = m.revenue;
         k.sector_factor = sp.export_kappa;
         k.probability = p;
-        k.bps = -delta / 100 * k.exposure_share * m.imported * sp.export_kappa *
-                p * kBps;
-        if (k.bps != 0) out.push_back(k);
+        AddContribution(k, out);
       }
     }
   }
@@ -406,9 +412,7 @@ class CompanyScorer {
         k.sector_factor = sp.protection_gamma;
         k.partner_weight = weight;
         k.probability = p;
-        k.bps = delta / 100 * weight * k.exposure_share * m.local *
-                sp.protection_gamma * p * kBps;
-        if (k.bps != 0) out.push_back(k);
+        AddContribution(k, out);
       }
     }
   }
