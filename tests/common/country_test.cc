@@ -4,15 +4,12 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "tests/testing/codes.h"
 
 namespace tariffalert {
 namespace {
 
-Country C(const char* code) {
-  auto c = Country::Parse(code);
-  EXPECT_TRUE(c.has_value()) << code;
-  return c.value_or(Country());
-}
+using testing::C;
 
 TEST(CountryParseTest, AcceptsAssignedUpperCaseCodes) {
   for (const char* code : {"US", "CN", "MX", "CA", "DE", "FR", "GB", "JP", "VN",

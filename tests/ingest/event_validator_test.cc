@@ -9,24 +9,16 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tariffalert/v1/tariff_event.pb.h"
+#include "tests/testing/codes.h"
 
 namespace tariffalert {
 namespace {
 
+using testing::C;
+using testing::H;
+
 using ::testing::ElementsAre;
 using ::testing::StartsWith;
-
-Country C(const char* code) {
-  auto c = Country::Parse(code);
-  EXPECT_TRUE(c.has_value()) << code;
-  return c.value_or(Country());
-}
-
-HsCode H(const char* code) {
-  auto h = HsCode::Parse(code);
-  EXPECT_TRUE(h.has_value()) << code;
-  return h.value_or(HsCode::All());
-}
 
 // Stage defaults distinct from the shipped ones, so that a test can tell the
 // validator took them from these params.

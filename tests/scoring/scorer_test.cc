@@ -8,27 +8,19 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/codes.h"
 
 namespace tariffalert {
 namespace {
+
+using testing::C;
+using testing::H;
 
 using ::testing::HasSubstr;
 
 // Scores are sums of products of decimals; compare to the hand arithmetic
 // with this much slack.
 constexpr double kEps = 1e-9;
-
-Country C(const char* code) {
-  auto c = Country::Parse(code);
-  EXPECT_TRUE(c.has_value()) << code;
-  return c.value_or(Country());
-}
-
-HsCode H(const char* code) {
-  auto h = HsCode::Parse(code);
-  EXPECT_TRUE(h.has_value()) << code;
-  return h.value_or(HsCode::All());
-}
 
 // The model's parameters for these tests, independent of the shipped default:
 // one default sector (phi 0.5, kappa 0.4, gamma 0.2) and US import shares
@@ -529,10 +521,8 @@ TEST(ScoreActionTest, AnAllGoodsEventMovesGoodsWithTheirOwnRateByTheirOwnRate) {
   // delta = 0.8 * (50 - 50) + 0.2 * (145 - 30) = 23 pp.
   TariffBook book = UsOnCnAt(30);
   book.Apply(Action("US", {"CN"}, 50, Stage::kEffective, 1, {"72"}));
-  const Company c = Co("MILL")
-                        .Revenue("US", 0.5)
-                        .Sourcing("CN", 0.4)
-                        .Product("72", 0.8);
+  const Company c =
+      Co("MILL").Revenue("US", 0.5).Sourcing("CN", 0.4).Product("72", 0.8);
   const ScoreResult r = Score(Raise(), book, {c});
   const SubjectScore* s = Find(r, "MILL");
   ASSERT_NE(s, nullptr);

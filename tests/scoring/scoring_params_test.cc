@@ -6,19 +6,16 @@
 #include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/codes.h"
 
 namespace tariffalert {
 namespace {
 
+using testing::C;
+
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 using ::testing::StartsWith;
-
-Country C(const char* code) {
-  auto c = Country::Parse(code);
-  EXPECT_TRUE(c.has_value()) << code;
-  return c.value_or(Country());
-}
 
 // A complete, valid config, in parts that a test can replace (text format
 // rejects a singular field given twice).

@@ -5,21 +5,13 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/testing/codes.h"
 
 namespace tariffalert {
 namespace {
 
-Country C(const char* code) {
-  auto c = Country::Parse(code);
-  EXPECT_TRUE(c.has_value()) << code;
-  return c.value_or(Country());
-}
-
-HsCode H(const char* code) {
-  auto h = HsCode::Parse(code);
-  EXPECT_TRUE(h.has_value()) << code;
-  return h.value_or(HsCode::All());
-}
+using testing::C;
+using testing::H;
 
 const HsCode kAll = HsCode::All();
 
