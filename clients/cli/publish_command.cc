@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -204,9 +205,12 @@ class PublishCommand : public Command {
     grpc::Status status = stub_->PublishEvent(&context, request, &response);
     const std::string prefix = where.empty() ? "" : where + ": ";
     if (!status.ok()) {
-      std::fprintf(
-          stderr, "%s%s: %s: %s\n", prefix.c_str(), event.event_id().c_str(),
-          StatusCodeName(status.error_code()), status.error_message().c_str());
+      std::fprintf(stderr, "%s%s: %s: %s\n", prefix.c_str(),
+                   event.event_id().c_str(),
+                   absl::StatusCodeToString(
+                       static_cast<absl::StatusCode>(status.error_code()))
+                       .c_str(),
+                   status.error_message().c_str());
       return false;
     }
     if (json_) {
@@ -244,23 +248,6 @@ class PublishCommand : public Command {
     }
     std::fflush(stdout);
     return true;
-  }
-
-  static const char* StatusCodeName(grpc::StatusCode code) {
-    switch (code) {
-      case grpc::StatusCode::INVALID_ARGUMENT:
-        return "INVALID_ARGUMENT";
-      case grpc::StatusCode::ALREADY_EXISTS:
-        return "ALREADY_EXISTS";
-      case grpc::StatusCode::UNAVAILABLE:
-        return "UNAVAILABLE";
-      case grpc::StatusCode::DEADLINE_EXCEEDED:
-        return "DEADLINE_EXCEEDED";
-      case grpc::StatusCode::FAILED_PRECONDITION:
-        return "FAILED_PRECONDITION";
-      default:
-        return "ERROR";
-    }
   }
 
   std::string server_ = "127.0.0.1:50051";

@@ -26,21 +26,10 @@ std::string Clip(const std::string& s, size_t width) {
   return s.substr(0, width - 1) + "~";
 }
 
-const char* SeverityText(v1::Severity s) {
-  switch (s) {
-    case v1::SEVERITY_INFO:
-      return "INFO";
-    case v1::SEVERITY_LOW:
-      return "LOW";
-    case v1::SEVERITY_MEDIUM:
-      return "MEDIUM";
-    case v1::SEVERITY_HIGH:
-      return "HIGH";
-    case v1::SEVERITY_CRITICAL:
-      return "CRITICAL";
-    default:
-      return "?";
-  }
+// "HIGH" for SEVERITY_HIGH.
+std::string SeverityText(v1::Severity s) {
+  const std::string& name = v1::Severity_Name(s);
+  return name.size() > 9 ? name.substr(9) : name;
 }
 
 class WatchCommand : public Command {
@@ -202,7 +191,7 @@ class WatchCommand : public Command {
         static_cast<unsigned long long>(a.sequence()),
         Clip(sector ? "[sector]" : a.subject(), 11).c_str(),
         Clip(a.name(), 30).c_str(), Clip(a.sector(), 24).c_str(), a.score_bps(),
-        SeverityText(a.severity()),
+        SeverityText(a.severity()).c_str(),
         sector || a.operating_profit_change_pct() == 0
             ? ""
             : absl::StrFormat("%+.1f%%", a.operating_profit_change_pct())
