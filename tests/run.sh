@@ -8,7 +8,9 @@ source "$TA_ROOT/scripts/lib.sh"
 
 "$TA_ROOT/scripts/install-deps.sh"
 BUILD=${TA_BUILD_DIR:-$TA_ROOT/build}
+started=$SECONDS
 ta_build "$BUILD"
+echo "tests: build took $((SECONDS - started)) s"
 
 WORK=$(mktemp -d -t tariff-alert-tests.XXXXXX)
 TA_REDIS_PID=""
