@@ -10,8 +10,9 @@ PACKAGES=(
   libabsl-dev libhiredis-dev libcli11-dev
   # run
   redis-server redis-tools
-  # test: GoogleTest, and Debian's Python gRPC for the interop tests
-  libgtest-dev libgmock-dev python3 python3-grpcio python3-protobuf
+  # test: GoogleTest, Debian's Python gRPC for the interop tests, clang for
+  # the -Wthread-safety check
+  libgtest-dev libgmock-dev python3 python3-grpcio python3-protobuf clang-14
 )
 
 missing=()

@@ -11,6 +11,8 @@ BUILD=${TA_BUILD_DIR:-$TA_ROOT/build}
 started=$SECONDS
 ta_build "$BUILD"
 echo "tests: build took $((SECONDS - started)) s"
+"$TA_ROOT/scripts/check-thread-safety.sh" "$BUILD-thread-safety" >/dev/null
+echo "tests: lock annotations checked with clang -Wthread-safety"
 
 WORK=$(mktemp -d -t tariff-alert-tests.XXXXXX)
 TA_REDIS_PID=""
