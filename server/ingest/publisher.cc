@@ -120,14 +120,13 @@ absl::StatusOr<v1::PublishEventResponse> Publisher::Publish(
 
   const std::shared_ptr<const ExposureTable> table = exposure_();
   TariffBook after = book_.After(*action);
-  const std::vector<BookRateChange> changes = book_.Changes(*action, after);
   const ScoreResult scores =
       ScoreAction(*action, book_, after, *table, params_);
 
   v1::PublishEventResponse response;
   response.set_event_id(event.event_id());
   response.set_exposure_version(table->version());
-  for (const BookRateChange& c : changes) {
+  for (const BookRateChange& c : scores.changes) {
     v1::RateChange* rc = response.add_rate_changes();
     rc->set_target_country(c.target);
     rc->set_product_code(c.product.ToString());
@@ -150,7 +149,7 @@ absl::StatusOr<v1::PublishEventResponse> Publisher::Publish(
   if (ChangesBook(action->stage)) book_ = std::move(after);
   response.set_book_revision(book_.revision());
 
-  const absl::Time now = clock_.Now();
+  const int64_t micros = absl::ToUnixMicros(clock_.Now());
   std::vector<EncodedAlertPtr> encoded;
   encoded.reserve(scores.subjects.size());
   v1::Alert alert;
@@ -161,7 +160,6 @@ absl::StatusOr<v1::PublishEventResponse> Publisher::Publish(
     alert.set_exposure_version(table->version());
     alert.set_book_revision(book_.revision());
     alert.set_model_version(params_.model_version());
-    const int64_t micros = absl::ToUnixMicros(now);
     alert.mutable_created_time()->set_seconds(micros / 1000000);
     alert.mutable_created_time()->set_nanos(
         static_cast<int32_t>(micros % 1000000) * 1000);

@@ -479,8 +479,8 @@ ScoreResult ScoreAction(const TariffAction& action, const TariffBook& before,
                         const TariffBook& after, const ExposureTable& table,
                         const ScoringParams& params) {
   ScoreResult result;
-  const std::string event =
-      DescribeAction(action, before.Changes(action, after));
+  result.changes = before.Changes(action, after);
+  const std::string event = DescribeAction(action, result.changes);
   CompanyScorer scorer(action, before, after, params);
   const auto companies = table.companies();
   std::vector<SubjectScore> scores;

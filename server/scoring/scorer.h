@@ -59,6 +59,9 @@ struct SubjectScore {
 };
 
 struct ScoreResult {
+  // The rate change on each (partner, scope) the action names, as the
+  // explanations quote it (TariffBook::Changes).
+  std::vector<BookRateChange> changes;
   // Companies with |score| >= min_alert_bps, largest |score| first (ties by
   // ticker), then sectors likewise.
   std::vector<SubjectScore> subjects;
