@@ -48,12 +48,16 @@ absl::Status ExposureWatcher::Refresh() {
   if (version == Current()->version() || version == rejected_version_) {
     return absl::OkStatus();
   }
-  auto files = store_->ReadVersion(version);
-  if (!files.ok()) return files.status();
   const std::string prefix = absl::StrCat("exposure version ", version);
-  auto table =
-      ParseExposureFiles(*files, absl::StrCat(prefix, " companies.csv"),
-                         absl::StrCat(prefix, " exposures.csv"), version);
+  auto files = store_->ReadVersion(version);
+  // An unreachable store is retried at the next poll; a version that is gone,
+  // altered or invalid is skipped until the pointer moves again.
+  if (absl::IsUnavailable(files.status())) return files.status();
+  absl::StatusOr<std::shared_ptr<const ExposureTable>> table =
+      files.ok()
+          ? ParseExposureFiles(*files, absl::StrCat(prefix, " companies.csv"),
+                               absl::StrCat(prefix, " exposures.csv"), version)
+          : files.status();
   if (!table.ok()) {
     rejected_version_ = version;
     TA_LOG(ERROR) << "rejected " << prefix << ", still serving version '"
