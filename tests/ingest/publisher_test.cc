@@ -7,6 +7,7 @@
 #include "gtest/gtest.h"
 #include "server/exposure/exposure_csv.h"
 #include "tariffalert/v1/alert_service.pb.h"
+#include "tests/testing/collecting_subscriber.h"
 #include "tests/testing/fake_clock.h"
 
 namespace tariffalert {
@@ -29,28 +30,6 @@ constexpr char kExposures[] =
     "STZ,production,MX,*,0.9\n"
     "NUE,revenue,US,*,1\n"
     "NUE,production,US,*,1\n";
-
-// Collects what a live stream would be sent.
-class Collector : public Subscriber {
- public:
-  const AlertFilter& filter() const override { return filter_; }
-  bool Deliver(absl::Span<const EncodedAlertPtr> alerts, bool) override {
-    for (const auto& a : alerts) {
-      v1::SubscribeAlertsResponse r;
-      EXPECT_TRUE(r.ParseFromArray(a->bytes.begin(),
-                                   static_cast<int>(a->bytes.size())));
-      for (const auto& alert : r.alerts()) received.push_back(alert);
-    }
-    return true;
-  }
-  void DeliverHeartbeat(const grpc::Slice&, uint64_t) override {}
-  void End(const absl::Status&) override {}
-  QueueRoom Room() override { return QueueRoom{1000000, 1u << 30}; }
-  std::vector<v1::Alert> received;
-
- private:
-  AlertFilter filter_;
-};
 
 class PublisherTest : public ::testing::Test {
  protected:
@@ -85,7 +64,7 @@ class PublisherTest : public ::testing::Test {
   testing::FakeClock clock_;
   std::shared_ptr<const ExposureTable> table_;
   std::unique_ptr<AlertHub> hub_;
-  Collector collector_;
+  testing::CollectingSubscriber collector_;
   std::unique_ptr<Publisher> publisher_;
 };
 

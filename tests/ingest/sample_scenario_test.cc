@@ -16,6 +16,7 @@
 #include "server/exposure/loader.h"
 #include "server/ingest/publisher.h"
 #include "tariffalert/v1/alert_service.pb.h"
+#include "tests/testing/collecting_subscriber.h"
 #include "tests/testing/fake_clock.h"
 
 namespace tariffalert {
@@ -23,23 +24,12 @@ namespace {
 
 using ::testing::Contains;
 
-// Keeps every alert, by event, in stream order.
-class ByEvent : public Subscriber {
+// Every alert of the timeline, by event, in stream order.
+class ByEvent {
  public:
-  const AlertFilter& filter() const override { return filter_; }
-  bool Deliver(absl::Span<const EncodedAlertPtr> alerts, bool) override {
-    for (const auto& a : alerts) {
-      v1::SubscribeAlertsResponse r;
-      EXPECT_TRUE(r.ParseFromArray(a->bytes.begin(),
-                                   static_cast<int>(a->bytes.size())));
-      for (const auto& alert : r.alerts())
-        events[alert.event_id()].push_back(alert);
-    }
-    return true;
+  void Add(const std::vector<v1::Alert>& alerts) {
+    for (const auto& a : alerts) events[a.event_id()].push_back(a);
   }
-  void DeliverHeartbeat(const grpc::Slice&, uint64_t) override {}
-  void End(const absl::Status&) override {}
-  QueueRoom Room() override { return QueueRoom{1u << 30, 1u << 30}; }
 
   // The first n ticker alerts of an event: its largest scores.
   std::vector<std::string> Top(const std::string& event, size_t n) {
@@ -60,9 +50,6 @@ class ByEvent : public Subscriber {
   }
 
   std::map<std::string, std::vector<v1::Alert>> events;
-
- private:
-  AlertFilter filter_;
 };
 
 // Publishes the whole timeline once for all the tests below.
@@ -83,9 +70,10 @@ class SampleScenarioTest : public ::testing::Test {
     testing::FakeClock clock_;
     std::shared_ptr<const ExposureTable> table_;
     std::unique_ptr<AlertHub> hub_;
+    testing::CollectingSubscriber stream_;
     ByEvent alerts_;
     ~Run() {
-      if (hub_) hub_->Unsubscribe(&alerts_);
+      if (hub_) hub_->Unsubscribe(&stream_);
     }
   };
   static Run* run_;
@@ -95,39 +83,37 @@ class SampleScenarioTest : public ::testing::Test {
 SampleScenarioTest::Run* SampleScenarioTest::run_ = nullptr;
 
 void SampleScenarioTest::Run::PublishTimeline() {
-  {
-    const std::string root = TA_SOURCE_DIR;
-    ExposureFiles files;
-    files.companies_csv =
-        *ReadFileToString(root + "/data/exposure/companies.csv");
-    files.exposures_csv =
-        *ReadFileToString(root + "/data/exposure/exposures.csv");
-    auto table =
-        ParseExposureFiles(files, "companies.csv", "exposures.csv", "sample");
-    ASSERT_TRUE(table.ok()) << table.status();
-    table_ = *table;
-    HubOptions options;
-    options.heartbeat_interval = absl::ZeroDuration();
-    hub_ = std::make_unique<AlertHub>(options, clock_);
-    ASSERT_TRUE(hub_->Subscribe(&alerts_, std::nullopt).ok());
-    Publisher publisher(
-        PublisherOptions{}, [this] { return table_; }, ScoringParams::Default(),
-        hub_.get(), clock_);
-    std::ifstream in(root + "/data/scenarios/july-2025.jsonl");
-    std::string line;
-    int published = 0;
-    while (std::getline(in, line)) {
-      if (line.empty()) continue;
-      v1::TariffEvent event;
-      ASSERT_TRUE(
-          google::protobuf::util::JsonStringToMessage(line, &event).ok())
-          << line;
-      auto r = publisher.Publish(event);
-      ASSERT_TRUE(r.ok()) << event.event_id() << ": " << r.status();
-      ++published;
-    }
-    EXPECT_GE(published, 20);
+  const std::string root = TA_SOURCE_DIR;
+  ExposureFiles files;
+  files.companies_csv =
+      *ReadFileToString(root + "/data/exposure/companies.csv");
+  files.exposures_csv =
+      *ReadFileToString(root + "/data/exposure/exposures.csv");
+  auto table =
+      ParseExposureFiles(files, "companies.csv", "exposures.csv", "sample");
+  ASSERT_TRUE(table.ok()) << table.status();
+  table_ = *table;
+  HubOptions options;
+  options.heartbeat_interval = absl::ZeroDuration();
+  hub_ = std::make_unique<AlertHub>(options, clock_);
+  ASSERT_TRUE(hub_->Subscribe(&stream_, std::nullopt).ok());
+  Publisher publisher(
+      PublisherOptions{}, [this] { return table_; }, ScoringParams::Default(),
+      hub_.get(), clock_);
+  std::ifstream in(root + "/data/scenarios/july-2025.jsonl");
+  std::string line;
+  int published = 0;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    v1::TariffEvent event;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(line, &event).ok())
+        << line;
+    auto r = publisher.Publish(event);
+    ASSERT_TRUE(r.ok()) << event.event_id() << ": " << r.status();
+    ++published;
   }
+  EXPECT_GE(published, 20);
+  alerts_.Add(stream_.received);
 }
 
 TEST_F(SampleScenarioTest, ConstellationBrandsTopsTheMexicoTariff) {
