@@ -296,56 +296,66 @@ class CompanyScorer {
     return delta;
   }
 
-  void ImportCost(const Company& c, const SectorParams& sp, const Market& m,
-                  double p, std::vector<Contribution>& out) {
-    for (const ExposureRow& r : c.sourcing) {
+  // Calls fill(row, coverage, part, delta) for every (row, scope part) of
+  // `rows` that the action's partners and products cover with a nonzero
+  // rate change.
+  template <typename Fill>
+  void ForCoveredRows(const Company& c, const std::vector<ExposureRow>& rows,
+                      Fill fill) {
+    for (const ExposureRow& r : rows) {
       const Coverage cov = Cover(r.country, action_);
       if (cov.partners.empty()) continue;
-      // Inputs bought in x and made into goods in x cross the border as
-      // finished goods: the export channel counts them, not this one.
-      const double not_made_there = 1 - ShareIn(c.production, r.country);
       for (const ScopePart& part : ScopeParts(c, r.product, action_.products)) {
         const double delta = MeanDelta(cov, part);
-        if (delta == 0) continue;
-        Contribution k;
-        k.channel = ScoreChannel::kImportCost;
-        k.country = r.country.ToString();
-        k.product = part.scope;
-        k.delta_pct = delta;
-        k.exposure_share =
-            r.share * part.weight * cov.fraction * not_made_there;
-        k.market_factor = m.revenue;
-        k.revenue_share = m.revenue;
-        k.cogs_ratio = c.cogs_ratio;
-        k.sector_factor = 1 - sp.pass_through;
-        k.probability = p;
-        AddContribution(k, out);
+        if (delta != 0) fill(r, cov, part, delta);
       }
     }
+  }
+
+  void ImportCost(const Company& c, const SectorParams& sp, const Market& m,
+                  double p, std::vector<Contribution>& out) {
+    ForCoveredRows(c, c.sourcing,
+                   [&](const ExposureRow& r, const Coverage& cov,
+                       const ScopePart& part, double delta) {
+                     // Inputs bought in x and made into goods in x cross the
+                     // border as finished goods: the export channel counts
+                     // them, not this one.
+                     const double not_made_there =
+                         1 - ShareIn(c.production, r.country);
+                     Contribution k;
+                     k.channel = ScoreChannel::kImportCost;
+                     k.country = r.country.ToString();
+                     k.product = part.scope;
+                     k.delta_pct = delta;
+                     k.exposure_share =
+                         r.share * part.weight * cov.fraction * not_made_there;
+                     k.market_factor = m.revenue;
+                     k.revenue_share = m.revenue;
+                     k.cogs_ratio = c.cogs_ratio;
+                     k.sector_factor = 1 - sp.pass_through;
+                     k.probability = p;
+                     AddContribution(k, out);
+                   });
   }
 
   void Export(const Company& c, const SectorParams& sp, const Market& m,
               double p, std::vector<Contribution>& out) {
     if (m.imported == 0) return;
-    for (const ExposureRow& r : c.production) {
-      const Coverage cov = Cover(r.country, action_);
-      if (cov.partners.empty()) continue;
-      for (const ScopePart& part : ScopeParts(c, r.product, action_.products)) {
-        const double delta = MeanDelta(cov, part);
-        if (delta == 0) continue;
-        Contribution k;
-        k.channel = ScoreChannel::kExport;
-        k.country = r.country.ToString();
-        k.product = part.scope;
-        k.delta_pct = delta;
-        k.exposure_share = r.share * part.weight * cov.fraction;
-        k.market_factor = m.imported;
-        k.revenue_share = m.revenue;
-        k.sector_factor = sp.export_kappa;
-        k.probability = p;
-        AddContribution(k, out);
-      }
-    }
+    ForCoveredRows(c, c.production,
+                   [&](const ExposureRow& r, const Coverage& cov,
+                       const ScopePart& part, double delta) {
+                     Contribution k;
+                     k.channel = ScoreChannel::kExport;
+                     k.country = r.country.ToString();
+                     k.product = part.scope;
+                     k.delta_pct = delta;
+                     k.exposure_share = r.share * part.weight * cov.fraction;
+                     k.market_factor = m.imported;
+                     k.revenue_share = m.revenue;
+                     k.sector_factor = sp.export_kappa;
+                     k.probability = p;
+                     AddContribution(k, out);
+                   });
   }
 
   // Import-weighted rate change on competing goods of `scope`: returns the
