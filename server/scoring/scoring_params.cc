@@ -208,6 +208,21 @@ absl::StatusOr<ScoringParams> ScoringParams::Parse(absl::string_view text,
     return absl::InvalidArgumentError(
         absl::StrCat(file, ": min_alert_bps: must be >= 0"));
   }
+  p.spillover_beta_ = config.spillover_beta();
+  if (!std::isfinite(p.spillover_beta_) || p.spillover_beta_ < 0 ||
+      p.spillover_beta_ > 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(file, ": spillover_beta: must be in 0..1"));
+  }
+  p.valuation_elasticity_ = config.valuation_elasticity() == 0
+                               ? 1
+                               : config.valuation_elasticity();
+  if (!std::isfinite(p.valuation_elasticity_) || p.valuation_elasticity_ < 0 ||
+      p.valuation_elasticity_ > 2) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        file, ": valuation_elasticity: must be in (0, 2] (1 = a constant "
+              "valuation multiple)"));
+  }
   std::string canonical;
   google::protobuf::TextFormat::PrintToString(config, &canonical);
   p.model_version_ =

@@ -47,6 +47,8 @@ class ScoringParams {
   // outside the importer's bloc sum to 1.
   double PartnerWeight(Country importer, Country partner) const;
   double min_alert_bps() const { return min_alert_bps_; }
+  double spillover_beta() const { return spillover_beta_; }
+  double valuation_elasticity() const { return valuation_elasticity_; }
 
  private:
   std::string model_version_;
@@ -60,6 +62,8 @@ class ScoringParams {
   };
   absl::flat_hash_map<Country, ImporterWeights> import_shares_;
   double min_alert_bps_ = 1;
+  double spillover_beta_ = 0;
+  double valuation_elasticity_ = 1;
 };
 
 }  // namespace tariffalert
