@@ -40,6 +40,8 @@ class ScoringParams {
   const std::string& model_version() const { return model_version_; }
   const SectorParams& ForSector(absl::string_view sector) const;
   Severity SeverityOf(double abs_bps) const;
+  // |score_bps| thresholds of LOW, MEDIUM, HIGH, CRITICAL.
+  const std::array<double, 4>& severity_bands() const { return bands_; }
   double DefaultProbability(Stage stage) const {
     return stage_probability_[static_cast<size_t>(stage)];
   }

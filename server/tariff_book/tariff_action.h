@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "server/common/country.h"
 #include "server/common/hs_code.h"
 
@@ -39,12 +40,31 @@ struct TariffAction {
   std::optional<double> previous_rate_pct;
   // 0..1, the stage default already applied.
   double probability = 1;
+  // Empty: the book names the event's default measure (TariffBook).
   std::string measure_id;
+  // Goods the measure leaves out: chapters or headings inside `products` (or
+  // any, for all goods), distinct and pairwise non-overlapping.
+  std::vector<HsCode> excluded;
+  // With all partners (targets empty) only: partners left out, distinct,
+  // "EU" standing for its members.
+  std::vector<Country> excluded_targets;
+  // PAUSED only: the rate the measure returns to when the pause lapses.
+  std::optional<double> snap_back_rate_pct;
+  std::optional<absl::Time> announced_time;
+  std::optional<absl::Time> effective_time;
+  // Required for PAUSED and EXTENDED; after effective_time.
+  std::optional<absl::Time> expires_time;
+  // Made by the book's clock when a pause lapsed, not sent by a publisher.
+  bool snap_back = false;
 
   bool all_partners() const { return targets.empty(); }
   bool all_goods() const { return products.empty(); }
   // Does the event's partner scope include `exporter` (a single country)?
   bool TargetsCountry(Country exporter) const;
+  // The time the event speaks for: effective_time, else announced_time.
+  std::optional<absl::Time> EventTime() const {
+    return effective_time ? effective_time : announced_time;
+  }
 };
 
 }  // namespace tariffalert

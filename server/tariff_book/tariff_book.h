@@ -1,26 +1,75 @@
 #ifndef TARIFF_ALERT_SERVER_TARIFF_BOOK_TARIFF_BOOK_H_
 #define TARIFF_ALERT_SERVER_TARIFF_BOOK_TARIFF_BOOK_H_
 
-// The tariff book, first form (docs/tariff-book.md): one rate per (importer,
-// partner, product scope), where the partner is one country or "all partners"
-// and the scope is all goods, an HS chapter or a heading. The effective rate on
-// goods of a scope from a partner is the most specific entry that covers it:
-// a heading before its chapter before all goods, and at one scope the
-// partner's own entry before the all-partner one. Rates start at 0. An
-// EFFECTIVE or PAUSED event sets its entries, REVOKED removes them; the other
-// stages leave the book alone. Pure: no clock, no I/O, not thread-safe (the
-// publisher serializes access).
+// The tariff book (docs/tariff-book.md): named measures, each a rate on
+// (imposing country, target countries, product scope minus exclusions). The
+// effective rate on goods of a chapter or heading from one country is the sum
+// of the rates of the measures in force that cover it: a 20% fentanyl measure
+// plus a 10% reciprocal measure on China make 30%, a 50% steel measure on
+// chapter 72 adds to them unless the reciprocal measure excludes chapter 72.
+//
+// An event acts on one measure: its measure_id, or the default measure of its
+// (importer, targets, products, exclusions). EFFECTIVE sets a measure's rate;
+// PAUSED lowers it until an expiry, when it snaps back; EXTENDED moves the
+// expiry; REVOKED removes the measure. THREATENED and ANNOUNCED change no rate:
+// the book remembers them as a pending change, priced in at the event's
+// probability, so that a later stage of the same measure is scored only on
+// what was not priced in yet.
+//
+// Pure: the book's clock is moved by its owner (DueSnapBacks); no I/O, not
+// thread-safe.
 
 #include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "server/common/country.h"
 #include "server/common/hs_code.h"
 #include "server/tariff_book/tariff_action.h"
 
 namespace tariffalert {
+
+struct MeasurePause {
+  double snap_back_rate_pct = 0;
+  absl::Time expires;
+  std::string event_id;  // the PAUSED or latest EXTENDED event
+};
+
+// A THREATENED or ANNOUNCED change, priced in as probability x (rate_pct -
+// the rate in force).
+struct PendingChange {
+  Stage stage = Stage::kThreatened;
+  double rate_pct = 0;
+  double probability = 0;
+  std::string event_id;
+};
+
+struct Measure {
+  std::string id;
+  Country importer;
+  std::vector<Country> targets;  // sorted; empty: all partners
+  std::vector<HsCode> products;  // sorted; empty: all goods
+  std::vector<HsCode> excluded;  // sorted
+  std::vector<Country> excluded_targets;  // sorted; only with all partners
+  bool in_force = false;
+  double rate_pct = 0;  // 0 unless in force
+  std::optional<MeasurePause> pause;
+  std::optional<PendingChange> pending;
+  std::string event_id;  // the last event that changed it
+
+  // Does the measure reach goods of `product` (a chapter or heading, or all
+  // goods) from `exporter` (one country; invalid Country() asks about the
+  // all-partner rate)?
+  bool Covers(Country exporter, HsCode product) const;
+  // The rate in force plus the priced part of a pending change.
+  double PricedRate() const;
+  bool SameScope(const Measure& other) const;
+};
 
 // The change an event makes on one (partner, scope) it names.
 struct BookRateChange {
@@ -30,51 +79,76 @@ struct BookRateChange {
   double new_rate_pct = 0;
 };
 
+class TariffBook;
+
+// What one action does, worked out without changing the book.
+struct BookStep {
+  // The action as the book reads it: measure_id set (the default measure's
+  // name if the event gave none), the scope taken from the measure where the
+  // event left it out.
+  TariffAction action;
+  // The rate change on each (partner, scope) the action names: for THREATENED
+  // and ANNOUNCED the change if it happens.
+  std::vector<BookRateChange> changes;
+  // The scorer's inputs: Δ(x, scope) = after.Rate - before.Rate, times
+  // `probability`, is the change not priced in yet.
+  std::shared_ptr<const TariffBook> before;
+  std::shared_ptr<const TariffBook> after;
+  double probability = 1;
+  // The book once the action is applied (revision bumped if it changed).
+  std::shared_ptr<const TariffBook> next;
+};
+
 class TariffBook {
  public:
-  // Effective rate in percent on goods of `product` from `exporter` (a single
-  // country) into `importer`. 0 within one customs bloc.
+  // The default measure's name: "<importer>><targets|*>:<products|*>", plus
+  // "-x<excluded>" when there are exclusions; e.g. "US>CN:*", "US>*:72,73".
+  static std::string DefaultMeasureId(const TariffAction& action);
+
+  // Effective rate in percent: the sum over the measures in force that cover
+  // the goods. 0 within one customs bloc.
   double Rate(Country importer, Country exporter, HsCode product) const;
 
-  // The book as it would be after `action` took effect. For THREATENED and
-  // ANNOUNCED this is the hypothetical book the event points at; for EXTENDED
-  // the same book.
-  TariffBook After(const TariffAction& action) const;
+  // INVALID_ARGUMENT or FAILED_PRECONDITION, naming the field, when the action
+  // does not fit the book: an unknown measure for EXTENDED or REVOKED,
+  // EXTENDED on a measure that is not paused, a pause of a measure not in
+  // force without snap_back_rate_pct, a measure of another importer, a scope
+  // that differs from the measure's where it may not change.
+  absl::StatusOr<BookStep> Plan(const TariffAction& action) const;
 
-  // Applies the action if its stage changes the book (EFFECTIVE, PAUSED,
-  // REVOKED); bumps the revision when an entry changed. Returns whether it did.
-  bool Apply(const TariffAction& action);
+  // Pauses that lapse at or before `t`, earliest first, each as the EFFECTIVE
+  // action (snap_back = true) that restores its snap-back rate.
+  std::vector<TariffAction> DueSnapBacks(absl::Time t) const;
+  // Moves the clock forward to `t` (never back). Call once the due snap-backs
+  // are applied.
+  void AdvanceClock(absl::Time t);
 
-  // Before and after rates of each (target, product) the action names.
+  // The measures that bear on goods of `product` from `exporter`: in force or
+  // pending.
+  std::vector<const Measure*> MeasuresFor(Country importer, Country exporter,
+                                          HsCode product) const;
+
+  uint64_t revision() const { return revision_; }
+  absl::Time clock() const { return clock_; }
+  const std::map<std::string, Measure>& measures() const { return measures_; }
+
+  // For the codec (book_codec.h): a book from stored parts, unchecked.
+  static TariffBook FromParts(uint64_t revision, absl::Time clock,
+                              std::map<std::string, Measure> measures);
+
+  // Before (this book) and after rates of each (target, product) the action
+  // names.
   std::vector<BookRateChange> Changes(const TariffAction& action,
                                       const TariffBook& after) const;
 
-  uint64_t revision() const { return revision_; }
-  size_t entry_count() const { return rates_.size(); }
-
  private:
-  struct Key {
-    Country importer;
-    Country exporter;  // invalid Country() = all partners
-    HsCode product;
-    friend bool operator==(const Key& a, const Key& b) {
-      return a.importer == b.importer && a.exporter == b.exporter &&
-             a.product == b.product;
-    }
-    template <typename H>
-    friend H AbslHashValue(H h, const Key& k) {
-      return H::combine(std::move(h), k.importer, k.exporter, k.product);
-    }
-  };
-  // The book's entries an action writes: its targets with "EU" expanded to
-  // the members, times its products.
-  static std::vector<Key> KeysOf(const TariffAction& action);
-  // Rate of an all-partner or single-country entry chain for `product`.
-  const double* Lookup(Country importer, Country exporter,
-                       HsCode product) const;
+  // A copy where every measure's rate is its priced rate.
+  TariffBook Priced() const;
 
-  absl::flat_hash_map<Key, double> rates_;
+  std::map<std::string, Measure> measures_;
   uint64_t revision_ = 0;
+  absl::Time clock_ = absl::InfinitePast();
+  bool priced_ = false;
 };
 
 }  // namespace tariffalert

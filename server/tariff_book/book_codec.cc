@@ -1,0 +1,199 @@
+#include "server/tariff_book/book_codec.h"
+
+#include <cmath>
+#include <map>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/timestamp.pb.h"
+
+namespace tariffalert {
+namespace {
+
+void SetTime(absl::Time t, google::protobuf::Timestamp* out) {
+  const int64_t micros = absl::ToUnixMicros(t);
+  int64_t seconds = micros / 1000000;
+  int64_t rest = micros % 1000000;
+  if (rest < 0) {
+    rest += 1000000;
+    --seconds;
+  }
+  out->set_seconds(seconds);
+  out->set_nanos(static_cast<int32_t>(rest * 1000));
+}
+
+absl::Time GetTime(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
+bool GoodRate(double r) { return std::isfinite(r) && r >= 0 && r <= 10000; }
+
+std::optional<Stage> StageFromProto(v1::Stage s) {
+  switch (s) {
+    case v1::STAGE_THREATENED:
+      return Stage::kThreatened;
+    case v1::STAGE_ANNOUNCED:
+      return Stage::kAnnounced;
+    case v1::STAGE_EFFECTIVE:
+      return Stage::kEffective;
+    case v1::STAGE_PAUSED:
+      return Stage::kPaused;
+    case v1::STAGE_EXTENDED:
+      return Stage::kExtended;
+    case v1::STAGE_REVOKED:
+      return Stage::kRevoked;
+    default:
+      return std::nullopt;
+  }
+}
+
+}  // namespace
+
+v1::Stage StageToProto(Stage stage) {
+  switch (stage) {
+    case Stage::kThreatened:
+      return v1::STAGE_THREATENED;
+    case Stage::kAnnounced:
+      return v1::STAGE_ANNOUNCED;
+    case Stage::kEffective:
+      return v1::STAGE_EFFECTIVE;
+    case Stage::kPaused:
+      return v1::STAGE_PAUSED;
+    case Stage::kExtended:
+      return v1::STAGE_EXTENDED;
+    case Stage::kRevoked:
+      return v1::STAGE_REVOKED;
+  }
+  return v1::STAGE_UNSPECIFIED;
+}
+
+v1::Measure MeasureToProto(const Measure& m) {
+  v1::Measure out;
+  out.set_measure_id(m.id);
+  out.set_imposing_country(m.importer.ToString());
+  for (Country t : m.targets) out.add_target_countries(t.ToString());
+  for (HsCode p : m.products) out.add_product_codes(p.ToString());
+  for (HsCode p : m.excluded) out.add_excluded_product_codes(p.ToString());
+  for (Country c : m.excluded_targets) {
+    out.add_excluded_target_countries(c.ToString());
+  }
+  out.set_in_force(m.in_force);
+  out.set_rate_pct(m.rate_pct);
+  if (m.pause) {
+    v1::MeasurePause* p = out.mutable_pause();
+    p->set_snap_back_rate_pct(m.pause->snap_back_rate_pct);
+    SetTime(m.pause->expires, p->mutable_expires_time());
+    p->set_event_id(m.pause->event_id);
+  }
+  if (m.pending) {
+    v1::PendingChange* p = out.mutable_pending();
+    p->set_stage(StageToProto(m.pending->stage));
+    p->set_rate_pct(m.pending->rate_pct);
+    p->set_probability(m.pending->probability);
+    p->set_event_id(m.pending->event_id);
+  }
+  out.set_event_id(m.event_id);
+  return out;
+}
+
+v1::BookState BookToProto(const TariffBook& book) {
+  v1::BookState state;
+  state.set_revision(book.revision());
+  if (book.clock() != absl::InfinitePast()) {
+    SetTime(book.clock(), state.mutable_clock_time());
+  }
+  for (const auto& [id, m] : book.measures()) {
+    *state.add_measures() = MeasureToProto(m);
+  }
+  return state;
+}
+
+absl::StatusOr<TariffBook> BookFromProto(const v1::BookState& state,
+                                         absl::string_view where) {
+  std::map<std::string, Measure> measures;
+  for (int i = 0; i < state.measures_size(); ++i) {
+    const v1::Measure& pm = state.measures(i);
+    auto bad = [&](absl::string_view field, absl::string_view why) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ": measures[", i, "].", field, ": ", why));
+    };
+    Measure m;
+    m.id = pm.measure_id();
+    if (m.id.empty()) return bad("measure_id", "empty");
+    auto importer = Country::Parse(pm.imposing_country());
+    if (!importer) return bad("imposing_country", "not a country code");
+    m.importer = *importer;
+    for (const std::string& t : pm.target_countries()) {
+      auto c = Country::Parse(t);
+      if (!c) return bad("target_countries", absl::StrCat("'", t, "'"));
+      m.targets.push_back(*c);
+    }
+    for (const std::string& p : pm.product_codes()) {
+      auto h = HsCode::Parse(p);
+      if (!h || h->is_all()) return bad("product_codes", absl::StrCat("'", p, "'"));
+      m.products.push_back(*h);
+    }
+    for (const std::string& p : pm.excluded_product_codes()) {
+      auto h = HsCode::Parse(p);
+      if (!h || h->is_all()) {
+        return bad("excluded_product_codes", absl::StrCat("'", p, "'"));
+      }
+      m.excluded.push_back(*h);
+    }
+    for (const std::string& t : pm.excluded_target_countries()) {
+      auto c = Country::Parse(t);
+      if (!c || !m.targets.empty()) {
+        return bad("excluded_target_countries", absl::StrCat("'", t, "'"));
+      }
+      m.excluded_targets.push_back(*c);
+    }
+    std::sort(m.excluded_targets.begin(), m.excluded_targets.end());
+    std::sort(m.targets.begin(), m.targets.end());
+    std::sort(m.products.begin(), m.products.end());
+    std::sort(m.excluded.begin(), m.excluded.end());
+    m.in_force = pm.in_force();
+    if (!GoodRate(pm.rate_pct()) || (!m.in_force && pm.rate_pct() != 0)) {
+      return bad("rate_pct", "out of range");
+    }
+    m.rate_pct = pm.rate_pct();
+    if (pm.has_pause()) {
+      if (!m.in_force) return bad("pause", "on a measure not in force");
+      if (!GoodRate(pm.pause().snap_back_rate_pct())) {
+        return bad("pause.snap_back_rate_pct", "out of range");
+      }
+      m.pause = MeasurePause{pm.pause().snap_back_rate_pct(),
+                             GetTime(pm.pause().expires_time()),
+                             pm.pause().event_id()};
+    }
+    if (pm.has_pending()) {
+      auto stage = StageFromProto(pm.pending().stage());
+      if (!stage || (*stage != Stage::kThreatened &&
+                     *stage != Stage::kAnnounced)) {
+        return bad("pending.stage", "not THREATENED or ANNOUNCED");
+      }
+      const double p = pm.pending().probability();
+      if (!std::isfinite(p) || p < 0 || p > 1) {
+        return bad("pending.probability", "outside 0..1");
+      }
+      if (!GoodRate(pm.pending().rate_pct())) {
+        return bad("pending.rate_pct", "out of range");
+      }
+      m.pending = PendingChange{*stage, pm.pending().rate_pct(), p,
+                                pm.pending().event_id()};
+    }
+    if (!m.in_force && !m.pending) {
+      return bad("in_force", "a measure neither in force nor pending");
+    }
+    m.event_id = pm.event_id();
+    const std::string id = m.id;
+    if (!measures.emplace(id, std::move(m)).second) {
+      return bad("measure_id", absl::StrCat("'", id, "' repeats"));
+    }
+  }
+  absl::Time clock = absl::InfinitePast();
+  if (state.has_clock_time()) clock = GetTime(state.clock_time());
+  return TariffBook::FromParts(state.revision(), clock, std::move(measures));
+}
+
+}  // namespace tariffalert

@@ -1,0 +1,27 @@
+#ifndef TARIFF_ALERT_SERVER_TARIFF_BOOK_BOOK_CODEC_H_
+#define TARIFF_ALERT_SERVER_TARIFF_BOOK_BOOK_CODEC_H_
+
+// The tariff book as tariffalert.v1.BookState: how it is stored in Redis and
+// how GetTariff shows its measures. Decoding checks everything (a stored book
+// is input like any other).
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "server/tariff_book/tariff_book.h"
+#include "tariffalert/v1/tariff_book.pb.h"
+
+namespace tariffalert {
+
+v1::Measure MeasureToProto(const Measure& m);
+v1::BookState BookToProto(const TariffBook& book);
+
+// INVALID_ARGUMENT naming `where` and the field for a state that is not a
+// valid book.
+absl::StatusOr<TariffBook> BookFromProto(const v1::BookState& state,
+                                         absl::string_view where);
+
+v1::Stage StageToProto(Stage stage);
+
+}  // namespace tariffalert
+
+#endif  // TARIFF_ALERT_SERVER_TARIFF_BOOK_BOOK_CODEC_H_
