@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "tariffalert/v1/tariff_event.pb.h"
 
 namespace tariffalert {
@@ -63,6 +64,10 @@ Stage ToStage(v1::Stage s) {
   }
 }
 
+absl::Time ToTime(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
 }  // namespace
 
 absl::StatusOr<TariffAction> ValidateEvent(const v1::TariffEvent& e,
@@ -115,6 +120,34 @@ absl::StatusOr<TariffAction> ValidateEvent(const v1::TariffEvent& e,
     a.targets.push_back(*t);
   }
 
+  if (e.excluded_target_countries_size() > kMaxListEntries) {
+    return Invalid("excluded_target_countries", "too many entries");
+  }
+  for (int i = 0; i < e.excluded_target_countries_size(); ++i) {
+    const std::string field =
+        absl::StrCat("excluded_target_countries[", i, "]");
+    if (!a.targets.empty()) {
+      return Invalid(field,
+                     "applies only when target_countries is empty (all "
+                     "partners); list the targets instead");
+    }
+    auto t = Country::Parse(e.excluded_target_countries(i));
+    if (!t) {
+      return Invalid(field, absl::StrCat("'", e.excluded_target_countries(i),
+                                         "' is not an ISO 3166-1 alpha-2 code "
+                                         "or EU"));
+    }
+    for (size_t j = 0; j < a.excluded_targets.size(); ++j) {
+      if (a.excluded_targets[j].SameBloc(*t) &&
+          (a.excluded_targets[j].is_eu() || t->is_eu() ||
+           a.excluded_targets[j] == *t)) {
+        return Invalid(field, absl::StrCat(t->ToString(), " repeats or overlaps "
+                                           "excluded_target_countries[",
+                                           j, "]"));
+      }
+    }
+    a.excluded_targets.push_back(*t);
+  }
   if (e.product_codes_size() > kMaxListEntries) {
     return Invalid("product_codes", "too many entries");
   }
@@ -138,6 +171,39 @@ absl::StatusOr<TariffAction> ValidateEvent(const v1::TariffEvent& e,
       }
     }
     a.products.push_back(*p);
+  }
+  if (e.excluded_product_codes_size() > kMaxListEntries) {
+    return Invalid("excluded_product_codes", "too many entries");
+  }
+  for (int i = 0; i < e.excluded_product_codes_size(); ++i) {
+    const std::string field = absl::StrCat("excluded_product_codes[", i, "]");
+    auto p = HsCode::Parse(e.excluded_product_codes(i));
+    if (!p || p->is_all()) {
+      return Invalid(field, absl::StrCat("'", e.excluded_product_codes(i),
+                                         "' is not an HS chapter (2 digits, "
+                                         "01-97) or heading (4 digits)"));
+    }
+    for (size_t j = 0; j < a.excluded.size(); ++j) {
+      if (a.excluded[j].Overlaps(*p)) {
+        return Invalid(field, absl::StrCat(p->ToString(),
+                                           " repeats or overlaps "
+                                           "excluded_product_codes[",
+                                           j, "] ", a.excluded[j].ToString()));
+      }
+    }
+    if (!a.products.empty()) {
+      bool inside = false;
+      for (HsCode scope : a.products) {
+        if (scope.Contains(*p) && scope != *p) inside = true;
+      }
+      if (!inside) {
+        return Invalid(field, absl::StrCat(p->ToString(),
+                                           " is not inside product_codes: "
+                                           "only part of the scope can be "
+                                           "left out"));
+      }
+    }
+    a.excluded.push_back(*p);
   }
 
   if (e.stage() == v1::STAGE_UNSPECIFIED || !v1::Stage_IsValid(e.stage())) {
@@ -195,20 +261,48 @@ absl::StatusOr<TariffAction> ValidateEvent(const v1::TariffEvent& e,
   if (e.has_announced_time()) {
     absl::Status s = CheckTime("announced_time", e.announced_time());
     if (!s.ok()) return s;
+    a.announced_time = ToTime(e.announced_time());
   }
   if (e.has_effective_time()) {
     absl::Status s = CheckTime("effective_time", e.effective_time());
     if (!s.ok()) return s;
+    a.effective_time = ToTime(e.effective_time());
   }
+  const bool needs_expiry =
+      a.stage == Stage::kPaused || a.stage == Stage::kExtended;
   if (e.has_expires_time()) {
+    if (!needs_expiry) {
+      return Invalid("expires_time",
+                     absl::StrCat("applies only to PAUSED and EXTENDED, not ",
+                                  StageName(a.stage)));
+    }
     absl::Status s = CheckTime("expires_time", e.expires_time());
     if (!s.ok()) return s;
-    if (e.has_effective_time() &&
-        (e.expires_time().seconds() < e.effective_time().seconds() ||
-         (e.expires_time().seconds() == e.effective_time().seconds() &&
-          e.expires_time().nanos() <= e.effective_time().nanos()))) {
-      return Invalid("expires_time", "must be after effective_time");
+    a.expires_time = ToTime(e.expires_time());
+    if (a.effective_time && *a.expires_time <= *a.effective_time) {
+      return Invalid(
+          "expires_time",
+          absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", *a.expires_time,
+                                        absl::UTCTimeZone()),
+                       " is not after effective_time ",
+                       absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", *a.effective_time,
+                                        absl::UTCTimeZone()),
+                       ": a pause must end after it starts"));
     }
+  } else if (needs_expiry) {
+    return Invalid("expires_time",
+                   absl::StrCat("is required for ", StageName(a.stage),
+                                ": when the pause lapses"));
+  }
+  if (e.has_snap_back_rate_pct()) {
+    if (a.stage != Stage::kPaused) {
+      return Invalid("snap_back_rate_pct",
+                     absl::StrCat("applies only to PAUSED, not ",
+                                  StageName(a.stage)));
+    }
+    absl::Status s = CheckRate("snap_back_rate_pct", e.snap_back_rate_pct());
+    if (!s.ok()) return s;
+    a.snap_back_rate_pct = e.snap_back_rate_pct();
   }
 
   if (e.headline().size() > kMaxHeadlineBytes) {

@@ -1,18 +1,27 @@
 #ifndef TARIFF_ALERT_SERVER_INGEST_PUBLISHER_H_
 #define TARIFF_ALERT_SERVER_INGEST_PUBLISHER_H_
 
-// The publish pipeline: validate -> dedupe on event_id -> rate change from the
-// tariff book -> score against the exposure snapshot -> alerts with dense
-// sequence numbers -> the hub's log and streams. Publishes are serialized, so
-// sequences follow publish order and every event sees the book as the events
-// before it left it. Validation happens before anything changes: a rejected
-// event leaves no trace.
+// The publish pipeline: validate -> dedupe on event_id -> the tariff book
+// (shared through a BookStore): the rate change the event makes -> score
+// against the exposure snapshot -> alerts with dense sequence numbers -> the
+// hub's log and streams. Publishes are serialized, so sequences follow
+// publish order and every event sees the book as the events before it left
+// it. Nothing changes before the book accepts the event and its new state is
+// stored: a rejected event, or one the store could not take, leaves no trace.
+//
+// The book's clock: pauses that have lapsed snap back, and the snap-back is
+// published like an EFFECTIVE event of the paused measure, before the next
+// event and from PublishDue(). With BookClock::kWall the clock is the
+// injected Clock; with kEvents it is the newest event time published (for
+// replaying history into a live server).
 
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -21,7 +30,9 @@
 #include "server/common/clock.h"
 #include "server/exposure/exposure_table.h"
 #include "server/fanout/alert_hub.h"
+#include "server/ingest/book_engine.h"
 #include "server/scoring/scoring_params.h"
+#include "server/tariff_book/book_store.h"
 #include "server/tariff_book/tariff_book.h"
 #include "tariffalert/v1/tariff_event_service.pb.h"
 
@@ -29,37 +40,80 @@ namespace tariffalert {
 
 using ExposureSource = std::function<std::shared_ptr<const ExposureTable>()>;
 
+enum class BookClock { kWall, kEvents };
+
 struct PublisherOptions {
-  // Event ids remembered for idempotency; the oldest are forgotten first.
+  // Event ids remembered for idempotency and GetEvent; the oldest are
+  // forgotten first.
   size_t dedupe_capacity = 100000;
+  BookClock book_clock = BookClock::kWall;
+};
+
+// A published event as GetEvent shows it.
+struct PublishedEvent {
+  v1::TariffEvent event;
+  v1::PublishEventResponse response;
 };
 
 class Publisher {
  public:
+  // `store` must outlive the publisher.
   Publisher(PublisherOptions options, ExposureSource exposure,
-            const ScoringParams& params, AlertHub* hub, const Clock& clock);
+            const ScoringParams& params, AlertHub* hub, const Clock& clock,
+            BookStore* store);
 
-  // INVALID_ARGUMENT for a bad event; ALREADY_EXISTS if the event_id was
-  // published with different content. A repeat of the same event returns the
-  // first response with duplicate = true.
+  // Loads the book from the store; UNAVAILABLE if it cannot be read.
+  absl::Status Init() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // INVALID_ARGUMENT for a bad event; FAILED_PRECONDITION when it does not
+  // fit the book (e.g. EXTENDED on a measure that is not paused);
+  // ALREADY_EXISTS if the event_id was published with different content;
+  // UNAVAILABLE if the book could not be stored. A repeat of the same event
+  // returns the first response with duplicate = true.
   absl::StatusOr<v1::PublishEventResponse> Publish(const v1::TariffEvent& event)
       ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Publishes the snap-backs of pauses that have lapsed by the clock's now
+  // (BookClock::kWall; nothing with kEvents). Returns how many.
+  absl::StatusOr<int> PublishDue() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // The book as stored now (reloaded, so that other replicas' changes show).
+  absl::StatusOr<TariffBook> CurrentBook() ABSL_LOCKS_EXCLUDED(mu_);
+
+  std::optional<PublishedEvent> FindEvent(const std::string& event_id) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+
   uint64_t book_revision() const ABSL_LOCKS_EXCLUDED(mu_);
+  std::shared_ptr<const ExposureTable> exposure() const { return exposure_(); }
+  const ScoringParams& params() const { return params_; }
 
  private:
   struct Published {
     uint64_t fingerprint;
-    v1::PublishEventResponse response;
+    PublishedEvent record;
   };
+
+  // Stores `step`'s book, assigns sequences and hands its alerts to the hub.
+  // false: another replica changed the stored book first.
+  absl::StatusOr<bool> Commit(const ScoredStep& step, const ExposureTable& table,
+                              v1::PublishEventResponse& response)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Publishes the snap-backs due by `t` and moves the book's clock there.
+  absl::Status Advance(absl::Time t, const ExposureTable& table)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Reload() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Remember(const std::string& event_id, uint64_t fingerprint,
+                PublishedEvent record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const PublisherOptions options_;
   const ExposureSource exposure_;
   const ScoringParams& params_;
   AlertHub* const hub_;
   const Clock& clock_;
+  BookStore* const store_;
 
   mutable absl::Mutex mu_;
+  // The last book read from or written to the store.
   TariffBook book_ ABSL_GUARDED_BY(mu_);
   uint64_t next_sequence_ ABSL_GUARDED_BY(mu_) = 1;
   absl::flat_hash_map<std::string, Published> published_ ABSL_GUARDED_BY(mu_);
