@@ -179,6 +179,8 @@ absl::StatusOr<int> Publisher::PublishDue() {
   if (options_.book_clock != BookClock::kWall) return 0;
   const std::shared_ptr<const ExposureTable> table = exposure_();
   absl::MutexLock lock(&mu_);
+  // Another replica may have changed the book since this one last wrote it.
+  TA_RETURN_IF_ERROR(Reload());
   const size_t before = published_order_.size();
   TA_RETURN_IF_ERROR(Advance(clock_.Now(), *table));
   return static_cast<int>(published_order_.size() - before);

@@ -74,7 +74,8 @@ class Publisher {
       ABSL_LOCKS_EXCLUDED(mu_);
 
   // Publishes the snap-backs of pauses that have lapsed by the clock's now
-  // (BookClock::kWall; nothing with kEvents). Returns how many.
+  // (BookClock::kWall; nothing with kEvents), after reloading the book from
+  // the store. Returns how many.
   absl::StatusOr<int> PublishDue() ABSL_LOCKS_EXCLUDED(mu_);
 
   // The book as stored now (reloaded, so that other replicas' changes show).

@@ -1,0 +1,194 @@
+// The tariff book in the real redis-server that tests/run.sh starts: kept
+// across restarts, shared by replicas, written by compare-and-set.
+
+#include "server/redis/redis_book_store.h"
+
+#include <memory>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/exposure/exposure_csv.h"
+#include "server/ingest/publisher.h"
+#include "tests/testing/collecting_subscriber.h"
+#include "tests/testing/fake_clock.h"
+#include "tests/testing/redis_env.h"
+
+namespace tariffalert {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kCompanies[] =
+    "ticker,name,sector,country,market_cap_usd,cogs_ratio,operating_margin\n"
+    "AAPL,Apple Inc.,Information Technology,US,3000000000000,0.5,0.3\n";
+constexpr char kExposures[] =
+    "ticker,kind,country,product,share\n"
+    "AAPL,revenue,US,*,0.4\n"
+    "AAPL,sourcing,CN,*,0.8\n";
+
+v1::TariffEvent Event(const std::string& id, const std::string& measure,
+                      double rate, v1::Stage stage = v1::STAGE_EFFECTIVE) {
+  v1::TariffEvent e;
+  e.set_event_id(id);
+  e.set_imposing_country("US");
+  e.add_target_countries("CN");
+  e.set_measure_id(measure);
+  e.set_stage(stage);
+  e.set_new_rate_pct(rate);
+  return e;
+}
+
+// One server's publishing side: its own hub and publisher, on the shared
+// Redis book.
+struct Replica {
+  Replica(const RedisOptions& options, const Clock& clock,
+          std::shared_ptr<const ExposureTable> table)
+      : store(options) {
+    HubOptions hub_options;
+    hub_options.heartbeat_interval = absl::ZeroDuration();
+    hub = std::make_unique<AlertHub>(hub_options, clock);
+    EXPECT_TRUE(hub->Subscribe(&collector, std::nullopt).ok());
+    publisher = std::make_unique<Publisher>(
+        PublisherOptions{}, [table] { return table; },
+        ScoringParams::Default(), hub.get(), clock, &store);
+    EXPECT_TRUE(publisher->Init().ok());
+  }
+  ~Replica() { hub->Unsubscribe(&collector); }
+
+  RedisBookStore store;
+  testing::CollectingSubscriber collector;
+  std::unique_ptr<AlertHub> hub;
+  std::unique_ptr<Publisher> publisher;
+};
+
+class RedisBookStoreTest : public ::testing::Test {
+ protected:
+  RedisBookStoreTest() : options_(testing::TestRedisOptions()) {
+    auto parsed = ParseExposureFiles({kCompanies, kExposures}, "companies.csv",
+                                     "exposures.csv", "1");
+    EXPECT_TRUE(parsed.ok()) << parsed.status();
+    table_ = *parsed;
+  }
+
+  double UsCnRate(Publisher& p) {
+    auto book = p.CurrentBook();
+    EXPECT_TRUE(book.ok()) << book.status();
+    return book.ok() ? book->Rate(Country::Parse("US").value(),
+                                  Country::Parse("CN").value(),
+                                  HsCode::Parse("85").value())
+                     : -1;
+  }
+
+  RedisOptions options_;
+  testing::FakeClock clock_;
+  std::shared_ptr<const ExposureTable> table_;
+};
+
+TEST_F(RedisBookStoreTest, AnEmptyStoreHoldsAnEmptyBook) {
+  RedisBookStore store(options_);
+  auto book = store.Load();
+  ASSERT_TRUE(book.ok()) << book.status();
+  EXPECT_EQ(book->revision(), 0u);
+  EXPECT_TRUE(book->measures().empty());
+}
+
+TEST_F(RedisBookStoreTest, StoreWritesOnlyOverTheRevisionItRead) {
+  RedisBookStore store(options_);
+  TariffBook empty;
+  TariffAction a;
+  a.event_id = "e1";
+  a.importer = Country::Parse("US").value();
+  a.targets = {Country::Parse("CN").value()};
+  a.stage = Stage::kEffective;
+  a.new_rate_pct = 20;
+  a.measure_id = "us-cn-fentanyl";
+  auto step = empty.Plan(a);
+  ASSERT_TRUE(step.ok()) << step.status();
+
+  auto first = store.Store(0, *step->next);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_TRUE(*first);
+  // A second writer that also read revision 0 loses.
+  auto second = store.Store(0, *step->next);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_FALSE(*second);
+
+  auto loaded = store.Load();
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->revision(), 1u);
+  ASSERT_EQ(loaded->measures().count("us-cn-fentanyl"), 1u);
+  EXPECT_EQ(loaded->measures().at("us-cn-fentanyl").rate_pct, 20);
+}
+
+TEST_F(RedisBookStoreTest, ACorruptStoredBookIsRefusedNamingTheKey) {
+  RedisConnection raw(options_);
+  ASSERT_TRUE(
+      raw.Command({"SET", options_.key_prefix + "book", "not a book"}).ok());
+  RedisBookStore store(options_);
+  auto book = store.Load();
+  ASSERT_FALSE(book.ok());
+  EXPECT_THAT(std::string(book.status().message()),
+              HasSubstr(options_.key_prefix + "book"));
+}
+
+TEST_F(RedisBookStoreTest, TheBookSurvivesARestart) {
+  {
+    Replica a(options_, clock_, table_);
+    ASSERT_TRUE(a.publisher->Publish(Event("f", "us-cn-fentanyl", 20)).ok());
+    ASSERT_TRUE(a.publisher->Publish(Event("r", "us-cn-recip", 125)).ok());
+  }
+  Replica restarted(options_, clock_, table_);
+  EXPECT_EQ(restarted.publisher->book_revision(), 2u);
+  EXPECT_DOUBLE_EQ(UsCnRate(*restarted.publisher), 145);
+  // The restarted server computes the next change from the stored book.
+  auto paused = Event("p", "us-cn-recip", 10, v1::STAGE_PAUSED);
+  paused.mutable_expires_time()->set_seconds(1755000000);
+  auto r = restarted.publisher->Publish(paused);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->rate_changes_size(), 1);
+  EXPECT_DOUBLE_EQ(r->rate_changes(0).previous_rate_pct(), 145);
+  EXPECT_DOUBLE_EQ(r->rate_changes(0).new_rate_pct(), 30);
+}
+
+TEST_F(RedisBookStoreTest, ReplicasStackOnOneBook) {
+  Replica a(options_, clock_, table_);
+  Replica b(options_, clock_, table_);
+  ASSERT_TRUE(a.publisher->Publish(Event("f", "us-cn-fentanyl", 20)).ok());
+  // B still holds the empty book it loaded; its write is refused, it reloads
+  // and computes the change on A's book.
+  auto r = b.publisher->Publish(Event("r", "us-cn-recip", 10));
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->rate_changes_size(), 1);
+  EXPECT_DOUBLE_EQ(r->rate_changes(0).previous_rate_pct(), 20);
+  EXPECT_DOUBLE_EQ(r->rate_changes(0).new_rate_pct(), 30);
+  EXPECT_EQ(r->book_revision(), 2u);
+  EXPECT_DOUBLE_EQ(UsCnRate(*a.publisher), 30);
+}
+
+TEST_F(RedisBookStoreTest, ALapsedPauseSnapsBackOnceAcrossReplicas) {
+  Replica a(options_, clock_, table_);
+  Replica b(options_, clock_, table_);
+  ASSERT_TRUE(a.publisher->Publish(Event("r", "us-cn-recip", 125)).ok());
+  auto paused = Event("p", "us-cn-recip", 10, v1::STAGE_PAUSED);
+  const absl::Time expiry = clock_.Now() + absl::Hours(24 * 90);
+  paused.mutable_expires_time()->set_seconds(absl::ToUnixSeconds(expiry));
+  ASSERT_TRUE(a.publisher->Publish(paused).ok());
+  const size_t a_before = a.collector.received.size();
+  const size_t b_before = b.collector.received.size();
+
+  clock_.Advance(absl::Hours(24 * 90) + absl::Seconds(1));
+  auto on_b = b.publisher->PublishDue();
+  ASSERT_TRUE(on_b.ok()) << on_b.status();
+  EXPECT_EQ(*on_b, 1);
+  auto on_a = a.publisher->PublishDue();
+  ASSERT_TRUE(on_a.ok()) << on_a.status();
+  EXPECT_EQ(*on_a, 0) << "A must see that B already published the snap-back";
+  EXPECT_EQ(a.collector.received.size(), a_before);
+  ASSERT_GT(b.collector.received.size(), b_before);
+  EXPECT_EQ(b.collector.received.back().measure_id(), "us-cn-recip");
+  EXPECT_DOUBLE_EQ(UsCnRate(*a.publisher), 125);
+}
+
+}  // namespace
+}  // namespace tariffalert
