@@ -62,10 +62,29 @@ v1::TariffEvent ValidEvent() {
   e.set_stage(v1::STAGE_EFFECTIVE);
   e.mutable_announced_time()->set_seconds(1744156800);
   e.mutable_effective_time()->set_seconds(1744243200);
-  e.mutable_expires_time()->set_seconds(1752019200);
   e.set_headline("US raises tariff on Chinese goods to 145%");
   e.set_source_url("https://www.whitehouse.gov/presidential-actions/");
   return e;
+}
+
+// "The measure is paused at 10% until 2025-07-09."
+v1::TariffEvent PausedEvent() {
+  v1::TariffEvent e = ValidEvent();
+  e.set_stage(v1::STAGE_PAUSED);
+  e.set_new_rate_pct(10);
+  e.clear_previous_rate_pct();
+  e.mutable_expires_time()->set_seconds(1752019200);
+  return e;
+}
+
+void SetTargets(v1::TariffEvent& e, std::initializer_list<const char*> ts) {
+  e.clear_target_countries();
+  for (const char* t : ts) e.add_target_countries(t);
+}
+
+void SetProducts(v1::TariffEvent& e, std::initializer_list<const char*> ps) {
+  e.clear_product_codes();
+  for (const char* p : ps) e.add_product_codes(p);
 }
 
 TEST(ValidateEventTest, ValidEventMapsItsFields) {
@@ -131,6 +150,9 @@ TEST(ValidateEventTest, ProbabilityDefaultsByStageFromTheParams) {
     v1::TariffEvent e = ValidEvent();
     e.set_stage(c.stage);
     if (!c.has_rate) e.clear_new_rate_pct();
+    if (c.stage == v1::STAGE_PAUSED || c.stage == v1::STAGE_EXTENDED) {
+      e.mutable_expires_time()->set_seconds(1752019200);
+    }
     auto a = ValidateEvent(e, Params());
     ASSERT_TRUE(a.ok()) << v1::Stage_Name(c.stage) << ": " << a.status();
     EXPECT_EQ(a->probability, c.probability) << v1::Stage_Name(c.stage);
@@ -144,6 +166,7 @@ TEST(ValidateEventTest, StagesMapOneToOne) {
   e.set_stage(v1::STAGE_ANNOUNCED);
   EXPECT_EQ(ValidateEvent(e, Params())->stage, Stage::kAnnounced);
   e.set_stage(v1::STAGE_PAUSED);
+  e.mutable_expires_time()->set_seconds(1752019200);
   EXPECT_EQ(ValidateEvent(e, Params())->stage, Stage::kPaused);
   e.clear_new_rate_pct();
   e.set_stage(v1::STAGE_EXTENDED);
@@ -151,6 +174,7 @@ TEST(ValidateEventTest, StagesMapOneToOne) {
   ASSERT_TRUE(extended.ok()) << extended.status();
   EXPECT_EQ(extended->stage, Stage::kExtended);
   EXPECT_FALSE(extended->new_rate_pct.has_value());
+  e.clear_expires_time();
   e.set_stage(v1::STAGE_REVOKED);
   EXPECT_EQ(ValidateEvent(e, Params())->stage, Stage::kRevoked);
 }
@@ -179,10 +203,80 @@ TEST(ValidateEventTest, LimitsAreInclusive) {
   EXPECT_EQ(a->new_rate_pct, 1000);
 }
 
+TEST(ValidateEventTest, APauseMapsItsExpiryAndSnapBackRate) {
+  v1::TariffEvent e = PausedEvent();
+  auto a = ValidateEvent(e, Params());
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->expires_time, absl::FromUnixSeconds(1752019200));
+  EXPECT_FALSE(a->snap_back_rate_pct.has_value());  // the rate before
+  e.set_snap_back_rate_pct(34);
+  a = ValidateEvent(e, Params());
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->snap_back_rate_pct, 34);
+  // A snap-back to no tariff at all.
+  e.set_snap_back_rate_pct(0);
+  a = ValidateEvent(e, Params());
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->snap_back_rate_pct, 0);
+}
+
+TEST(ValidateEventTest, AnExtensionMapsItsExpiry) {
+  v1::TariffEvent e = PausedEvent();
+  e.set_stage(v1::STAGE_EXTENDED);
+  e.clear_new_rate_pct();
+  e.mutable_expires_time()->set_seconds(1759795200);
+  auto a = ValidateEvent(e, Params());
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->expires_time, absl::FromUnixSeconds(1759795200));
+}
+
 TEST(ValidateEventTest, ExpiryWithoutEffectiveTimeIsFine) {
-  v1::TariffEvent e = ValidEvent();
+  v1::TariffEvent e = PausedEvent();
   e.clear_effective_time();
   EXPECT_TRUE(ValidateEvent(e, Params()).ok());
+}
+
+TEST(ValidateEventTest, OtherStagesHaveNoExpiry) {
+  auto a = ValidateEvent(ValidEvent(), Params());
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_FALSE(a->expires_time.has_value());
+  EXPECT_FALSE(a->snap_back_rate_pct.has_value());
+}
+
+TEST(ValidateEventTest, ExcludedProductCodesMapInsideTheScope) {
+  v1::TariffEvent e = ValidEvent();
+  SetProducts(e, {"87", "84"});
+  e.add_excluded_product_codes("8703");
+  e.add_excluded_product_codes("8471");
+  auto a = ValidateEvent(e, Params());
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_THAT(a->excluded, ElementsAre(H("8703"), H("8471")));
+
+  // With all goods any chapter or heading may be left out: the 2025
+  // reciprocal tariffs spared steel, aluminium and cars.
+  e.clear_product_codes();
+  e.clear_excluded_product_codes();
+  for (const char* p : {"72", "73", "76", "87"}) {
+    e.add_excluded_product_codes(p);
+  }
+  a = ValidateEvent(e, Params());
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_THAT(a->excluded, ElementsAre(H("72"), H("73"), H("76"), H("87")));
+}
+
+TEST(ValidateEventTest, ExcludedTargetCountriesMapForAllPartners) {
+  v1::TariffEvent e = ValidEvent();
+  e.clear_target_countries();
+  e.add_excluded_target_countries("CA");
+  e.add_excluded_target_countries("MX");
+  auto a = ValidateEvent(e, Params());
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_TRUE(a->all_partners());
+  EXPECT_THAT(a->excluded_targets, ElementsAre(C("CA"), C("MX")));
+  EXPECT_FALSE(a->TargetsCountry(C("CA")));
+  EXPECT_FALSE(a->TargetsCountry(C("MX")));
+  EXPECT_TRUE(a->TargetsCountry(C("CN")));
+  EXPECT_FALSE(a->TargetsCountry(C("US")));  // the importer's own goods
 }
 
 struct BadCase {
@@ -205,16 +299,6 @@ TEST_P(BadEventTest, IsInvalidArgumentNamingTheField) {
 
 constexpr double kNan = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-void SetTargets(v1::TariffEvent& e, std::initializer_list<const char*> ts) {
-  e.clear_target_countries();
-  for (const char* t : ts) e.add_target_countries(t);
-}
-
-void SetProducts(v1::TariffEvent& e, std::initializer_list<const char*> ps) {
-  e.clear_product_codes();
-  for (const char* p : ps) e.add_product_codes(p);
-}
 
 using E = v1::TariffEvent;
 
@@ -279,11 +363,44 @@ const BadCase kMeasureIdCases[] = {
 const BadCase kTimeCases[] = {
     {"AnnouncedNegativeNanos", [](E& e) { e.mutable_announced_time()->set_nanos(-1); }, "event.announced_time"},
     {"EffectiveNanosTooLarge", [](E& e) { e.mutable_effective_time()->set_nanos(1000000000); }, "event.effective_time"},
-    {"ExpiresAfterYear9999", [](E& e) { e.mutable_expires_time()->set_seconds(253402300800); }, "event.expires_time"},
+    {"ExpiresAfterYear9999", [](E& e) { e = PausedEvent(); e.mutable_expires_time()->set_seconds(253402300800); }, "event.expires_time"},
     {"EffectiveBeforeYear1", [](E& e) { e.mutable_effective_time()->set_seconds(-62135596801); }, "event.effective_time"},
-    {"ExpiresBeforeEffective", [](E& e) { e.mutable_expires_time()->set_seconds(e.effective_time().seconds() - 1); }, "event.expires_time"},
-    {"ExpiresAtEffective", [](E& e) { *e.mutable_expires_time() = e.effective_time(); }, "event.expires_time"},
-    {"ExpiresBeforeEffectiveByNanos", [](E& e) { *e.mutable_expires_time() = e.effective_time(); e.mutable_effective_time()->set_nanos(5); e.mutable_expires_time()->set_nanos(4); }, "event.expires_time"},
+    {"ExpiresBeforeEffective", [](E& e) { e = PausedEvent(); e.mutable_expires_time()->set_seconds(e.effective_time().seconds() - 1); }, "event.expires_time"},
+    {"ExpiresAtEffective", [](E& e) { e = PausedEvent(); *e.mutable_expires_time() = e.effective_time(); }, "event.expires_time"},
+    {"ExpiresBeforeEffectiveByNanos", [](E& e) { e = PausedEvent(); *e.mutable_expires_time() = e.effective_time(); e.mutable_effective_time()->set_nanos(5); e.mutable_expires_time()->set_nanos(4); }, "event.expires_time"},
+    {"ExtensionEndsBeforeEffective", [](E& e) { e = PausedEvent(); e.set_stage(v1::STAGE_EXTENDED); e.clear_new_rate_pct(); e.mutable_expires_time()->set_seconds(e.effective_time().seconds() - 86400); }, "event.expires_time"},
+};
+// A pause needs its end; no other stage has one.
+const BadCase kExpiryCases[] = {
+    {"PausedWithoutExpiry", [](E& e) { e = PausedEvent(); e.clear_expires_time(); }, "event.expires_time"},
+    {"ExtendedWithoutExpiry", [](E& e) { e = PausedEvent(); e.set_stage(v1::STAGE_EXTENDED); e.clear_new_rate_pct(); e.clear_expires_time(); }, "event.expires_time"},
+    {"EffectiveWithExpiry", [](E& e) { e.mutable_expires_time()->set_seconds(1752019200); }, "event.expires_time"},
+    {"ThreatenedWithExpiry", [](E& e) { e.set_stage(v1::STAGE_THREATENED); e.mutable_expires_time()->set_seconds(1752019200); }, "event.expires_time"},
+    {"AnnouncedWithExpiry", [](E& e) { e.set_stage(v1::STAGE_ANNOUNCED); e.mutable_expires_time()->set_seconds(1752019200); }, "event.expires_time"},
+    {"RevokedWithExpiry", [](E& e) { e.set_stage(v1::STAGE_REVOKED); e.clear_new_rate_pct(); e.mutable_expires_time()->set_seconds(1752019200); }, "event.expires_time"},
+};
+const BadCase kSnapBackCases[] = {
+    {"OnEffective", [](E& e) { e.set_snap_back_rate_pct(34); }, "event.snap_back_rate_pct"},
+    {"OnThreatened", [](E& e) { e.set_stage(v1::STAGE_THREATENED); e.set_snap_back_rate_pct(34); }, "event.snap_back_rate_pct"},
+    {"OnExtended", [](E& e) { e = PausedEvent(); e.set_stage(v1::STAGE_EXTENDED); e.clear_new_rate_pct(); e.set_snap_back_rate_pct(34); }, "event.snap_back_rate_pct"},
+    {"OnRevoked", [](E& e) { e.set_stage(v1::STAGE_REVOKED); e.clear_new_rate_pct(); e.set_snap_back_rate_pct(0); }, "event.snap_back_rate_pct"},
+    {"Negative", [](E& e) { e = PausedEvent(); e.set_snap_back_rate_pct(-1); }, "event.snap_back_rate_pct"},
+    {"Nan", [](E& e) { e = PausedEvent(); e.set_snap_back_rate_pct(kNan); }, "event.snap_back_rate_pct"},
+    {"Above1000", [](E& e) { e = PausedEvent(); e.set_snap_back_rate_pct(1001); }, "event.snap_back_rate_pct"},
+};
+const BadCase kExclusionCases[] = {
+    {"OutsideProducts", [](E& e) { e.add_excluded_product_codes("72"); }, "event.excluded_product_codes[0]"},
+    {"HeadingOfAnotherChapter", [](E& e) { e.add_excluded_product_codes("8501"); }, "event.excluded_product_codes[0]"},
+    {"TheWholeProduct", [](E& e) { e.add_excluded_product_codes("87"); }, "event.excluded_product_codes[0]"},
+    {"TheWholeHeading", [](E& e) { e.add_excluded_product_codes("8703"); e.add_excluded_product_codes("8471"); }, "event.excluded_product_codes[1]"},
+    {"ChapterAroundAProduct", [](E& e) { e.add_excluded_product_codes("84"); }, "event.excluded_product_codes[0]"},
+    {"NotACode", [](E& e) { e.add_excluded_product_codes("7"); }, "event.excluded_product_codes[0]"},
+    {"Star", [](E& e) { e.clear_product_codes(); e.add_excluded_product_codes("*"); }, "event.excluded_product_codes[0]"},
+    {"Overlapping", [](E& e) { e.clear_product_codes(); e.add_excluded_product_codes("72"); e.add_excluded_product_codes("7208"); }, "event.excluded_product_codes[1]"},
+    {"TargetsWithTargets", [](E& e) { e.add_excluded_target_countries("MX"); }, "event.excluded_target_countries[0]"},
+    {"UnknownTarget", [](E& e) { e.clear_target_countries(); e.add_excluded_target_countries("ZZ"); }, "event.excluded_target_countries[0]"},
+    {"RepeatedTarget", [](E& e) { e.clear_target_countries(); e.add_excluded_target_countries("CA"); e.add_excluded_target_countries("CA"); }, "event.excluded_target_countries[1]"},
+    {"EuThenMember", [](E& e) { e.clear_target_countries(); e.add_excluded_target_countries("EU"); e.add_excluded_target_countries("FR"); }, "event.excluded_target_countries[1]"},
 };
 const BadCase kTextCases[] = {
     {"HeadlineTooLong", [](E& e) { e.set_headline(std::string(513, 'h')); }, "event.headline"},
@@ -315,6 +432,12 @@ INSTANTIATE_TEST_SUITE_P(Times, BadEventTest, ::testing::ValuesIn(kTimeCases),
                          CaseName);
 INSTANTIATE_TEST_SUITE_P(Text, BadEventTest, ::testing::ValuesIn(kTextCases),
                          CaseName);
+INSTANTIATE_TEST_SUITE_P(Expiry, BadEventTest,
+                         ::testing::ValuesIn(kExpiryCases), CaseName);
+INSTANTIATE_TEST_SUITE_P(SnapBack, BadEventTest,
+                         ::testing::ValuesIn(kSnapBackCases), CaseName);
+INSTANTIATE_TEST_SUITE_P(Exclusions, BadEventTest,
+                         ::testing::ValuesIn(kExclusionCases), CaseName);
 
 TEST(ValidateEventTest, TargetErrorNamesTheIndexAndTheCode) {
   v1::TariffEvent e = ValidEvent();
