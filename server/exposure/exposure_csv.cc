@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cmath>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -79,6 +80,8 @@ constexpr std::array<absl::string_view, 7> kCompanyColumns = {
     "market_cap_usd", "cogs_ratio", "operating_margin"};
 constexpr std::array<absl::string_view, 5> kExposureColumns = {
     "ticker", "kind", "country", "product", "share"};
+constexpr std::array<absl::string_view, 3> kLinkColumns = {"supplier",
+                                                           "customer", "share"};
 
 struct RowRef {
   int line;
@@ -89,13 +92,20 @@ struct RowRef {
 
 absl::StatusOr<std::shared_ptr<const ExposureTable>> ParseExposureFiles(
     const ExposureFiles& files, absl::string_view companies_name,
-    absl::string_view exposures_name, std::string version) {
+    absl::string_view exposures_name, std::string version,
+    absl::string_view links_name) {
   auto companies_csv =
       CsvTable::Parse(files.companies_csv, companies_name, kCompanyColumns);
   if (!companies_csv.ok()) return companies_csv.status();
   auto exposures_csv =
       CsvTable::Parse(files.exposures_csv, exposures_name, kExposureColumns);
   if (!exposures_csv.ok()) return exposures_csv.status();
+  std::optional<CsvTable> links_csv;
+  if (!files.links_csv.empty()) {
+    auto parsed = CsvTable::Parse(files.links_csv, links_name, kLinkColumns);
+    if (!parsed.ok()) return parsed.status();
+    links_csv = *std::move(parsed);
+  }
 
   ErrorList errors;
   std::vector<Company> companies;
@@ -257,9 +267,64 @@ absl::StatusOr<std::shared_ptr<const ExposureTable>> ParseExposureFiles(
       }
     }
   }
+  std::vector<SupplyLink> links;
+  if (links_csv) {
+    const CsvTable& t = *links_csv;
+    const int c_supplier = t.Column("supplier"),
+              c_customer = t.Column("customer"), c_share = t.Column("share");
+    // (supplier, customer) -> line, to find duplicates.
+    absl::flat_hash_map<std::pair<std::string, std::string>, int> seen;
+    // supplier -> running sum of the customers' shares of its revenue.
+    absl::flat_hash_map<std::string, double> sums;
+    for (const CsvRow& row : t.rows()) {
+      bool ok = true;
+      auto fail = [&](absl::string_view message) {
+        errors.Add(links_name, row.line, message);
+        ok = false;
+      };
+      SupplyLink link;
+      link.supplier = t.Field(row, c_supplier);
+      if (!index.contains(link.supplier)) {
+        fail(absl::StrCat("supplier: '", link.supplier, "' is not in ",
+                          companies_name));
+      }
+      link.customer = t.Field(row, c_customer);
+      if (!index.contains(link.customer)) {
+        fail(absl::StrCat("customer: '", link.customer, "' is not in ",
+                          companies_name));
+      } else if (link.customer == link.supplier) {
+        fail(absl::StrCat("customer: '", link.customer,
+                          "' is the supplier itself"));
+      }
+      if (auto e =
+              ParseNumber("share", t.Field(row, c_share), 0, 1, &link.share)) {
+        fail(*e);
+      } else if (link.share <= 0) {
+        fail("share: must be positive");
+      }
+      if (!ok) continue;
+
+      auto [it, inserted] =
+          seen.emplace(std::make_pair(link.supplier, link.customer), row.line);
+      if (!inserted) {
+        fail(absl::StrCat("customer: ", link.supplier, " -> ", link.customer,
+                          " already on line ", it->second));
+        continue;
+      }
+      double& sum = sums[link.supplier];
+      sum += link.share;
+      if (sum > 1 + kShareSumTolerance) {
+        fail(absl::StrFormat(
+            "share: %s customer shares sum to %.4g with this row (at most 1)",
+            link.supplier, sum));
+        continue;
+      }
+      links.push_back(std::move(link));
+    }
+  }
   if (!errors.empty()) return errors.ToStatus();
-  return std::make_shared<const ExposureTable>(std::move(version),
-                                               std::move(companies));
+  return std::make_shared<const ExposureTable>(
+      std::move(version), std::move(companies), std::move(links));
 }
 
 }  // namespace tariffalert

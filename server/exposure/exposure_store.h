@@ -20,6 +20,7 @@ struct ExposureVersionInfo {
   std::string version;
   size_t company_count = 0;
   size_t exposure_row_count = 0;
+  size_t link_count = 0;
 };
 
 class ExposureStore {

@@ -2,9 +2,10 @@
 #define TARIFF_ALERT_SERVER_EXPOSURE_EXPOSURE_TABLE_H_
 
 // The exposure table: who sells into, sources from and produces in which
-// country, in which product groups. An ExposureTable is an immutable snapshot
-// of one loaded version; the server swaps whole snapshots, so a scorer never
-// sees half a table. Knows nothing of Redis or gRPC.
+// country, in which product groups, and which company buys what share of
+// which supplier's revenue (links.csv). An ExposureTable is an immutable
+// snapshot of one loaded version; the server swaps whole snapshots, so a
+// scorer never sees half a table. Knows nothing of Redis or gRPC.
 
 #include <string>
 #include <vector>
@@ -41,6 +42,20 @@ struct Company {
   std::vector<ExposureRow> products;    // share of revenue in an HS scope
 };
 
+// One row of links.csv: `customer` buys `share` of `supplier`'s revenue.
+struct SupplyLink {
+  std::string supplier;
+  std::string customer;
+  double share = 0;
+};
+
+// A supplier's link to one of its customers, by index into
+// ExposureTable::companies().
+struct CustomerLink {
+  int customer = 0;
+  double share = 0;
+};
+
 struct SectorGroup {
   std::string name;
   std::vector<int> members;  // indices into ExposureTable::companies()
@@ -49,7 +64,11 @@ struct SectorGroup {
 
 class ExposureTable {
  public:
-  ExposureTable(std::string version, std::vector<Company> companies);
+  // `links` name their companies by ticker; the parser has checked them
+  // (exposure_csv.h), and a link naming a ticker not in `companies` is
+  // dropped.
+  ExposureTable(std::string version, std::vector<Company> companies,
+                std::vector<SupplyLink> links = {});
 
   // The version id the loader gave this table ("" for an empty table).
   const std::string& version() const { return version_; }
@@ -59,6 +78,9 @@ class ExposureTable {
   // nullptr if the ticker is not in the table.
   const Company* Find(absl::string_view ticker) const;
   size_t exposure_row_count() const { return exposure_rows_; }
+  // The customers of companies()[supplier], in ticker order.
+  absl::Span<const CustomerLink> CustomersOf(size_t supplier) const;
+  size_t link_count() const { return customers_.size(); }
 
  private:
   std::string version_;
@@ -66,6 +88,11 @@ class ExposureTable {
   std::vector<SectorGroup> sectors_;
   absl::flat_hash_map<std::string, int> by_ticker_;
   size_t exposure_rows_ = 0;
+  // Links grouped by supplier: those of supplier i are
+  // customers_[customer_begin_[i] .. customer_begin_[i + 1]). Both are empty
+  // for a table without links.
+  std::vector<CustomerLink> customers_;
+  std::vector<size_t> customer_begin_;
 };
 
 }  // namespace tariffalert

@@ -56,7 +56,8 @@ absl::Status ExposureWatcher::Refresh() {
   absl::StatusOr<std::shared_ptr<const ExposureTable>> table =
       files.ok()
           ? ParseExposureFiles(*files, absl::StrCat(prefix, " companies.csv"),
-                               absl::StrCat(prefix, " exposures.csv"), version)
+                               absl::StrCat(prefix, " exposures.csv"), version,
+                               absl::StrCat(prefix, " links.csv"))
           : files.status();
   if (!table.ok()) {
     rejected_version_ = version;
@@ -72,7 +73,7 @@ absl::Status ExposureWatcher::Refresh() {
   }
   TA_LOG(INFO) << "now serving exposure version " << version << " (was '"
                << previous << "'): " << Current()->companies().size()
-               << " companies";
+               << " companies, " << Current()->link_count() << " supply links";
   return absl::OkStatus();
 }
 

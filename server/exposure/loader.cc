@@ -51,19 +51,25 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
 
 absl::StatusOr<LoadResult> LoadExposure(ExposureStore& store,
                                         const std::string& companies_path,
-                                        const std::string& exposures_path) {
+                                        const std::string& exposures_path,
+                                        const std::string& links_path) {
   ExposureFiles files;
   TA_ASSIGN_OR_RETURN(files.companies_csv, ReadFileToString(companies_path));
   TA_ASSIGN_OR_RETURN(files.exposures_csv, ReadFileToString(exposures_path));
-  TA_ASSIGN_OR_RETURN(
-      auto table,
-      ParseExposureFiles(files, companies_path, exposures_path, "candidate"));
+  if (!links_path.empty()) {
+    TA_ASSIGN_OR_RETURN(files.links_csv, ReadFileToString(links_path));
+  }
+  TA_ASSIGN_OR_RETURN(auto table,
+                      ParseExposureFiles(files, companies_path, exposures_path,
+                                         "candidate", links_path));
 
   LoadResult result;
   TA_ASSIGN_OR_RETURN(result.previous_version, store.CurrentVersion());
   result.company_count = table->companies().size();
   result.exposure_row_count = table->exposure_row_count();
-  ExposureVersionInfo info{"", result.company_count, result.exposure_row_count};
+  result.link_count = table->link_count();
+  ExposureVersionInfo info{"", result.company_count, result.exposure_row_count,
+                           result.link_count};
   TA_ASSIGN_OR_RETURN(result.version, store.WriteVersion(files, info));
   TA_RETURN_IF_ERROR(store.Activate(result.version));
   return result;

@@ -18,14 +18,17 @@ struct LoadResult {
   std::optional<std::string> previous_version;
   size_t company_count = 0;
   size_t exposure_row_count = 0;
+  size_t link_count = 0;  // supplier-customer links (0 without links.csv)
 };
 
 // Reads a whole file; errors name the path.
 absl::StatusOr<std::string> ReadFileToString(const std::string& path);
 
+// `links_path` empty: the version has no links.csv (no spillover).
 absl::StatusOr<LoadResult> LoadExposure(ExposureStore& store,
                                         const std::string& companies_path,
-                                        const std::string& exposures_path);
+                                        const std::string& exposures_path,
+                                        const std::string& links_path = "");
 
 }  // namespace tariffalert
 

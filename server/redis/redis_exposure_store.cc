@@ -64,12 +64,13 @@ absl::StatusOr<ExposureFiles> RedisExposureStore::ReadVersion(
     const std::string& version) {
   TA_ASSIGN_OR_RETURN(
       auto replies,
-      connection_->Pipeline({{"MGET", VersionKey(version, "companies"),
-                              VersionKey(version, "exposures")},
-                             {"HGETALL", VersionKey(version, "meta")}}));
+      connection_->Pipeline(
+          {{"MGET", VersionKey(version, "companies"),
+            VersionKey(version, "exposures"), VersionKey(version, "links")},
+           {"HGETALL", VersionKey(version, "meta")}}));
   const redisReply& files = *replies[0];
   const redisReply& meta_reply = *replies[1];
-  if (files.type != REDIS_REPLY_ARRAY || files.elements != 2 ||
+  if (files.type != REDIS_REPLY_ARRAY || files.elements != 3 ||
       meta_reply.type != REDIS_REPLY_ARRAY) {
     return absl::InternalError(absl::StrCat(
         "exposure version ", version, ": unexpected reply shape from redis"));
@@ -82,6 +83,10 @@ absl::StatusOr<ExposureFiles> RedisExposureStore::ReadVersion(
   ExposureFiles out;
   TA_ASSIGN_OR_RETURN(out.companies_csv, ReplyString(*files.element[0]));
   TA_ASSIGN_OR_RETURN(out.exposures_csv, ReplyString(*files.element[1]));
+  // A version without links has no links key.
+  if (files.element[2]->type != REDIS_REPLY_NIL) {
+    TA_ASSIGN_OR_RETURN(out.links_csv, ReplyString(*files.element[2]));
+  }
   absl::flat_hash_map<std::string, std::string> meta;
   for (size_t i = 0; i + 1 < meta_reply.elements; i += 2) {
     TA_ASSIGN_OR_RETURN(std::string k, ReplyString(*meta_reply.element[i]));
@@ -90,6 +95,16 @@ absl::StatusOr<ExposureFiles> RedisExposureStore::ReadVersion(
   }
   TA_RETURN_IF_ERROR(CheckPart(version, "companies", out.companies_csv, meta));
   TA_RETURN_IF_ERROR(CheckPart(version, "exposures", out.exposures_csv, meta));
+  // Versions written before links.csv existed record nothing about links and
+  // have none; a links key they do not account for is not trusted.
+  if (meta.contains("links_bytes") || meta.contains("links_fnv1a64")) {
+    TA_RETURN_IF_ERROR(CheckPart(version, "links", out.links_csv, meta));
+  } else if (files.element[2]->type != REDIS_REPLY_NIL) {
+    return absl::DataLossError(
+        absl::StrCat("exposure version ", version,
+                     ": a links key that its meta records no size or "
+                     "checksum for"));
+  }
   return out;
 }
 
@@ -103,29 +118,40 @@ absl::StatusOr<std::string> RedisExposureStore::WriteVersion(
   const std::string version = absl::StrCat(id);
   const std::string ttl = absl::StrCat(kExposureVersionTtlSeconds);
   const std::string meta_key = VersionKey(version, "meta");
-  // One MULTI/EXEC: the version's keys appear together or not at all.
-  TA_ASSIGN_OR_RETURN(
-      auto replies,
-      connection_->Pipeline({
-          {"MULTI"},
-          {"SET", VersionKey(version, "companies"), files.companies_csv, "EX",
-           ttl},
-          {"SET", VersionKey(version, "exposures"), files.exposures_csv, "EX",
-           ttl},
-          {"HSET", meta_key, "companies_bytes",
-           absl::StrCat(files.companies_csv.size()), "companies_fnv1a64",
-           absl::StrCat(Fnv1a64(files.companies_csv)), "exposures_bytes",
-           absl::StrCat(files.exposures_csv.size()), "exposures_fnv1a64",
-           absl::StrCat(Fnv1a64(files.exposures_csv)), "company_count",
-           absl::StrCat(info.company_count), "exposure_row_count",
-           absl::StrCat(info.exposure_row_count), "written_time",
-           absl::FormatTime(absl::RFC3339_sec, absl::Now(),
-                            absl::UTCTimeZone())},
-          {"EXPIRE", meta_key, ttl},
-          {"EXEC"},
-      }));
+  // One MULTI/EXEC: the version's keys appear together or not at all. The
+  // meta records the links' size and checksum even when there are none (0
+  // bytes, no key), so a reader can tell "no links" from "links lost".
+  std::vector<std::vector<std::string>> commands = {
+      {"MULTI"},
+      {"SET", VersionKey(version, "companies"), files.companies_csv, "EX", ttl},
+      {"SET", VersionKey(version, "exposures"), files.exposures_csv, "EX", ttl},
+  };
+  if (!files.links_csv.empty()) {
+    commands.push_back(
+        {"SET", VersionKey(version, "links"), files.links_csv, "EX", ttl});
+  }
+  std::vector<std::string> hset = {"HSET", meta_key};
+  for (const auto& [part, data] :
+       {std::make_pair("companies", &files.companies_csv),
+        std::make_pair("exposures", &files.exposures_csv),
+        std::make_pair("links", &files.links_csv)}) {
+    hset.insert(hset.end(),
+                {absl::StrCat(part, "_bytes"), absl::StrCat(data->size()),
+                 absl::StrCat(part, "_fnv1a64"), absl::StrCat(Fnv1a64(*data))});
+  }
+  hset.insert(
+      hset.end(),
+      {"company_count", absl::StrCat(info.company_count), "exposure_row_count",
+       absl::StrCat(info.exposure_row_count), "link_count",
+       absl::StrCat(info.link_count), "written_time",
+       absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone())});
+  commands.push_back(std::move(hset));
+  commands.push_back({"EXPIRE", meta_key, ttl});
+  commands.push_back({"EXEC"});
+  const size_t queued = commands.size() - 2;  // all but MULTI and EXEC
+  TA_ASSIGN_OR_RETURN(auto replies, connection_->Pipeline(commands));
   const redisReply& exec = *replies.back();
-  if (exec.type != REDIS_REPLY_ARRAY || exec.elements != 4) {
+  if (exec.type != REDIS_REPLY_ARRAY || exec.elements != queued) {
     return absl::InternalError(absl::StrCat(
         "exposure version ", version, ": MULTI/EXEC failed, nothing written"));
   }
@@ -156,11 +182,12 @@ absl::Status RedisExposureStore::Activate(const std::string& version) {
       {"MULTI"},
       {"PERSIST", VersionKey(version, "companies")},
       {"PERSIST", VersionKey(version, "exposures")},
+      {"PERSIST", VersionKey(version, "links")},  // 0 if it has none
       {"PERSIST", VersionKey(version, "meta")},
       {"SET", PointerKey(), version},
   };
   if (previous && *previous != version) {
-    for (const char* part : {"companies", "exposures", "meta"}) {
+    for (const char* part : {"companies", "exposures", "links", "meta"}) {
       commands.push_back({"EXPIRE", VersionKey(*previous, part), ttl});
     }
   }

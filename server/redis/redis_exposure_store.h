@@ -5,8 +5,11 @@
 //   P exposure:next_id            INCR counter of version ids
 //   P exposure:v:<id>:companies   companies.csv as loaded
 //   P exposure:v:<id>:exposures   exposures.csv as loaded
+//   P exposure:v:<id>:links       links.csv as loaded; absent for a version
+//                                 without links
 //   P exposure:v:<id>:meta        hash: sizes, FNV-1a 64 checksums, counts,
-//   time P exposure:current            the current version id: the one pointer
+//                                 time
+//   P exposure:current            the current version id: the one pointer
 // A version is written with a one-hour expiry; activation persists it and gives
 // the version it replaces one hour to live, so abandoned and superseded
 // versions clean themselves up.

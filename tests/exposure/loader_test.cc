@@ -152,6 +152,58 @@ TEST_F(LoaderTest, UnreachableStoreIsAnErrorAndNothingIsWritten) {
   EXPECT_EQ(store_.activations(), 0);
 }
 
+constexpr char kLinks[] =
+    "supplier,customer,share\n"
+    "F,GM,0.02\n";
+
+TEST_F(LoaderTest, LinksAreValidatedCountedAndStoredWithTheVersion) {
+  const std::string companies = Write("companies.csv", kCompanies);
+  const std::string exposures = Write("exposures.csv", kExposures);
+  const std::string links = Write("links.csv", kLinks);
+  auto result = LoadExposure(store_, companies, exposures, links);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->link_count, 1u);
+  auto files = store_.ReadVersion(result->version);
+  ASSERT_TRUE(files.ok());
+  EXPECT_EQ(files->links_csv, kLinks);
+}
+
+TEST_F(LoaderTest, WithoutLinksTheVersionHasNone) {
+  const std::string companies = Write("companies.csv", kCompanies);
+  const std::string exposures = Write("exposures.csv", kExposures);
+  auto result = LoadExposure(store_, companies, exposures, "");
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->link_count, 0u);
+  EXPECT_EQ(store_.ReadVersion(result->version)->links_csv, "");
+}
+
+TEST_F(LoaderTest, ABadLinksFileRejectsTheWholeLoad) {
+  const std::string companies = Write("companies.csv", kCompanies);
+  const std::string exposures = Write("exposures.csv", kExposures);
+  auto good = LoadExposure(store_, companies, exposures);
+  ASSERT_TRUE(good.ok()) << good.status();
+  const std::string links =
+      Write("links.csv", "supplier,customer,share\nF,GM,0.02\nGM,GM,0.1\n");
+  auto bad = LoadExposure(store_, companies, exposures, links);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(bad.status().message()),
+            absl::StrCat(links, ":3: customer: 'GM' is the supplier itself"));
+  EXPECT_EQ(store_.version_count(), 1u);
+  EXPECT_EQ(*store_.CurrentVersion(), good->version);
+}
+
+TEST_F(LoaderTest, AMissingLinksFileIsAnErrorNamingThePath) {
+  const std::string companies = Write("companies.csv", kCompanies);
+  const std::string exposures = Write("exposures.csv", kExposures);
+  const std::string missing = absl::StrCat(dir_, "/no-links.csv");
+  auto result = LoadExposure(store_, companies, exposures, missing);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(result.status().message()), HasSubstr(missing));
+  EXPECT_EQ(store_.version_count(), 0u);
+}
+
 TEST(ReadFileToStringTest, ReadsBytesExactly) {
   std::string templ = absl::StrCat(::testing::TempDir(), "read_test.XXXXXX");
   const int fd = ::mkstemp(templ.data());

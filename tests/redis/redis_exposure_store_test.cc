@@ -29,6 +29,9 @@ constexpr char kCompaniesV2[] =
     "ticker,name,sector,country,market_cap_usd,cogs_ratio,operating_margin\n"
     "AAPL,Apple Inc.,Information Technology,US,3000000000000,0.5,0.3\n"
     "BBY,Best Buy,Consumer Discretionary,US,20000000000,0.77,0.04\n";
+constexpr char kLinks[] =
+    "supplier,customer,share,source\n"
+    "AAPL,BBY,0.05,illustrative\n";
 
 class RedisExposureStoreTest : public ::testing::Test {
  protected:
@@ -181,6 +184,106 @@ TEST_F(RedisExposureStoreTest, AnAlteredVersionIsRejectedAndTheOldOneServes) {
   // Skipped until the pointer moves: the next poll does not retry it.
   EXPECT_TRUE(watcher.Refresh().ok());
   EXPECT_EQ(watcher.Current()->version(), *good);
+}
+
+TEST_F(RedisExposureStoreTest, AVersionWithLinksRoundTrips) {
+  auto v =
+      store_.WriteVersion({kCompaniesV2, kExposures, kLinks}, {"", 2, 1, 1});
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_GT(Ttl(store_.VersionKey(*v, "links")), 0);
+  ASSERT_TRUE(store_.Activate(*v).ok());
+  EXPECT_EQ(Ttl(store_.VersionKey(*v, "links")), -1);  // persisted with it
+  auto files = store_.ReadVersion(*v);
+  ASSERT_TRUE(files.ok()) << files.status();
+  EXPECT_EQ(files->companies_csv, kCompaniesV2);
+  EXPECT_EQ(files->exposures_csv, kExposures);
+  EXPECT_EQ(files->links_csv, kLinks);
+  auto link_count =
+      raw_->Command({"HGET", store_.VersionKey(*v, "meta"), "link_count"});
+  ASSERT_TRUE(link_count.ok());
+  EXPECT_EQ(ReplyString(**link_count).value_or(""), "1");
+
+  // A version without links reads as no links, and has no links key.
+  auto bare = store_.WriteVersion({kCompaniesV2, kExposures}, {"", 2, 1, 0});
+  ASSERT_TRUE(bare.ok()) << bare.status();
+  ASSERT_TRUE(store_.Activate(*bare).ok());
+  auto bare_files = store_.ReadVersion(*bare);
+  ASSERT_TRUE(bare_files.ok()) << bare_files.status();
+  EXPECT_EQ(bare_files->links_csv, "");
+  auto exists = raw_->Command({"EXISTS", store_.VersionKey(*bare, "links")});
+  ASSERT_TRUE(exists.ok());
+  EXPECT_EQ((*exists)->integer, 0);
+  // The superseded version's links expire with its other keys.
+  EXPECT_GT(Ttl(store_.VersionKey(*v, "links")), 0);
+}
+
+TEST_F(RedisExposureStoreTest, AVersionFromBeforeLinksReadsAsNoLinks) {
+  auto v = store_.WriteVersion({kCompanies, kExposures}, {});
+  ASSERT_TRUE(v.ok()) << v.status();
+  // What an older loader wrote: no links size or checksum in the meta.
+  ASSERT_TRUE(raw_->Command({"HDEL", store_.VersionKey(*v, "meta"),
+                             "links_bytes", "links_fnv1a64"})
+                  .ok());
+  auto files = store_.ReadVersion(*v);
+  ASSERT_TRUE(files.ok()) << files.status();
+  EXPECT_EQ(files->links_csv, "");
+  // A links key such a version cannot vouch for is not trusted.
+  ASSERT_TRUE(
+      raw_->Command({"SET", store_.VersionKey(*v, "links"), kLinks}).ok());
+  EXPECT_EQ(store_.ReadVersion(*v).status().code(),
+            absl::StatusCode::kDataLoss);
+}
+
+TEST_F(RedisExposureStoreTest, AlteredOrLostLinksAreDetectedOnRead) {
+  auto v = store_.WriteVersion({kCompaniesV2, kExposures, kLinks}, {});
+  ASSERT_TRUE(store_.Activate(*v).ok());
+  ASSERT_TRUE(
+      raw_->Command({"SETRANGE", store_.VersionKey(*v, "links"), "40", "9"})
+          .ok());
+  auto altered = store_.ReadVersion(*v);
+  EXPECT_EQ(altered.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(altered.status().message()), HasSubstr("links"));
+  ASSERT_TRUE(raw_->Command({"DEL", store_.VersionKey(*v, "links")}).ok());
+  EXPECT_EQ(store_.ReadVersion(*v).status().code(),
+            absl::StatusCode::kDataLoss);
+}
+
+TEST_F(RedisExposureStoreTest, TheWatcherServesTheLinksOfTheLoadedVersion) {
+  const std::string companies = WriteFile("lc.csv", kCompaniesV2);
+  const std::string exposures = WriteFile("le.csv", kExposures);
+  const std::string links = WriteFile("ll.csv", kLinks);
+  auto with = LoadExposure(store_, companies, exposures, links);
+  ASSERT_TRUE(with.ok()) << with.status();
+  EXPECT_EQ(with->link_count, 1u);
+  ExposureWatcher watcher(&store_, absl::Milliseconds(20));
+  ASSERT_TRUE(watcher.Refresh().ok());
+  EXPECT_EQ(watcher.Current()->version(), with->version);
+  ASSERT_EQ(watcher.Current()->link_count(), 1u);
+  EXPECT_EQ(watcher.Current()->companies()[0].ticker, "AAPL");
+  ASSERT_EQ(watcher.Current()->CustomersOf(0).size(), 1u);
+  EXPECT_EQ(watcher.Current()->CustomersOf(0)[0].customer, 1);  // BBY
+  EXPECT_DOUBLE_EQ(watcher.Current()->CustomersOf(0)[0].share, 0.05);
+
+  auto without = LoadExposure(store_, companies, exposures);
+  ASSERT_TRUE(without.ok()) << without.status();
+  EXPECT_EQ(without->link_count, 0u);
+  ASSERT_TRUE(watcher.Refresh().ok());
+  EXPECT_EQ(watcher.Current()->version(), without->version);
+  EXPECT_EQ(watcher.Current()->link_count(), 0u);
+}
+
+TEST_F(RedisExposureStoreTest, ABadLinksFileWritesNothing) {
+  const std::string companies = WriteFile("bc.csv", kCompaniesV2);
+  const std::string exposures = WriteFile("be.csv", kExposures);
+  const std::string links = WriteFile(
+      "bl.csv", "supplier,customer,share\nAAPL,BBY,0.05\nAAPL,MSFT,0.1\n");
+  auto result = LoadExposure(store_, companies, exposures, links);
+  ASSERT_FALSE(result.ok());
+  EXPECT_THAT(std::string(result.status().message()),
+              HasSubstr(links + ":3: customer: 'MSFT'"));
+  auto keys = raw_->Command({"KEYS", options_.key_prefix + "*"});
+  ASSERT_TRUE(keys.ok());
+  EXPECT_EQ((*keys)->elements, 0u) << "a rejected links file wrote keys";
 }
 
 TEST(RedisConnectionTest, AnUnreachableServerIsUnavailableAndNamed) {
