@@ -1,10 +1,13 @@
 // tariff-alert load: validate an exposure file set and make it the current
 // version in Redis. Nothing is written unless every row is valid.
 
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "clients/cli/commands.h"
 #include "server/exposure/loader.h"
 #include "server/redis/redis_exposure_store.h"
@@ -17,16 +20,20 @@ class LoadCommand : public Command {
   void Add(CLI::App& app, CLI::App** sub) {
     CLI::App* c = app.add_subcommand(
         "load",
-        "Validate companies.csv and exposures.csv and make them the current "
-        "exposure version in Redis (every server picks it up without restart). "
-        "The Redis password, if any, is read from "
+        "Validate companies.csv, exposures.csv and the optional links.csv and "
+        "make them the current exposure version in Redis (every server picks "
+        "it up without restart). The Redis password, if any, is read from "
         "TARIFF_ALERT_REDIS_PASSWORD.");
     c->add_option("--redis", redis_, "Redis host:port")->capture_default_str();
     c->add_option("--redis-prefix", prefix_,
                   "prefix of the project's Redis keys")
         ->capture_default_str();
     c->add_option("--dir", dir_,
-                  "directory holding companies.csv and exposures.csv");
+                  "directory holding companies.csv and exposures.csv, and "
+                  "links.csv if there is one");
+    c->add_option("--links", links_,
+                  "links.csv (supplier,customer,share) for the spillover "
+                  "channel; replaces DIR/links.csv");
     c->add_option("companies", companies_, "companies.csv (instead of --dir)");
     c->add_option("exposures", exposures_, "exposures.csv (instead of --dir)");
     *sub = c;
@@ -40,6 +47,12 @@ class LoadCommand : public Command {
       }
       companies_ = dir_ + "/companies.csv";
       exposures_ = dir_ + "/exposures.csv";
+      // links.csv is optional: a directory without it loads a table without
+      // spillover.
+      struct stat st;
+      if (links_.empty() && ::stat((dir_ + "/links.csv").c_str(), &st) == 0) {
+        links_ = dir_ + "/links.csv";
+      }
     }
     if (companies_.empty() || exposures_.empty()) {
       std::fprintf(stderr, "load: need --dir DIR or COMPANIES EXPOSURES\n");
@@ -56,7 +69,7 @@ class LoadCommand : public Command {
       options.password = password;
     }
     RedisExposureStore store(std::make_unique<RedisConnection>(options));
-    auto result = LoadExposure(store, companies_, exposures_);
+    auto result = LoadExposure(store, companies_, exposures_, links_);
     if (!result.ok()) {
       std::fprintf(stderr, "load: nothing was loaded:\n%s\n",
                    std::string(result.status().message()).c_str());
@@ -65,12 +78,17 @@ class LoadCommand : public Command {
                  ? kExitUsage
                  : kExitFailed;
     }
+    const std::string links =
+        links_.empty() ? "no links.csv, no spillover"
+                       : absl::StrCat(result->link_count,
+                                      " supplier-customer links from ", links_);
     std::printf(
         "loaded exposure version %s: %zu companies, %zu exposure rows; now "
-        "current (previous: %s)\n",
+        "current (previous: %s); %s\n",
         result->version.c_str(), result->company_count,
         result->exposure_row_count,
-        result->previous_version ? result->previous_version->c_str() : "none");
+        result->previous_version ? result->previous_version->c_str() : "none",
+        links.c_str());
     return kExitOk;
   }
 
@@ -80,6 +98,7 @@ class LoadCommand : public Command {
   std::string dir_;
   std::string companies_;
   std::string exposures_;
+  std::string links_;
 };
 
 }  // namespace

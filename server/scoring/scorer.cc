@@ -176,6 +176,13 @@ std::string DescribeContribution(const Contribution& k,
           Pct(k.exposure_share), importer, scope, Pct(k.market_factor),
           k.sector_factor);
       break;
+    case ScoreChannel::kSpillover:
+      text = absl::StrFormat(
+          "spillover from %s %s = %s of revenue sold to %s x beta %.3g x "
+          "%s's first-order score %s",
+          k.customer, Bps(k.bps), Pct(k.exposure_share), k.customer,
+          k.sector_factor, k.customer, Bps(k.customer_score_bps));
+      break;
   }
   if (k.probability < 1) {
     absl::StrAppendFormat(&text, " x p %.3g", k.probability);
@@ -198,6 +205,17 @@ void SortContributions(std::vector<Contribution>& contributions) {
                    [](const Contribution& a, const Contribution& b) {
                      return std::abs(a.bps) > std::abs(b.bps);
                    });
+}
+
+// Orders the contributions and derives what follows from the score.
+void Finish(const Company& c, const ScoringParams& params, SubjectScore& s) {
+  SortContributions(s.contributions);
+  s.severity = params.SeverityOf(std::abs(s.score_bps));
+  s.operating_profit_change_pct = 0;
+  if (c.operating_margin > 0) {
+    s.operating_profit_change_pct =
+        s.score_bps / (c.operating_margin * kBps) * 100;
+  }
 }
 
 constexpr size_t kExplainedContributions = 3;
@@ -242,14 +260,13 @@ class CompanyScorer {
       Protection(c, sp, m, p, s.contributions);
     }
     for (const Contribution& k : s.contributions) s.score_bps += k.bps;
-    SortContributions(s.contributions);
-    s.severity = params_.SeverityOf(std::abs(s.score_bps));
-    if (c.operating_margin > 0) {
-      s.operating_profit_change_pct =
-          s.score_bps / (c.operating_margin * kBps) * 100;
-    }
+    Finish(c, params_, s);
     return s;
   }
+
+  // The event's partners as protection and spillover contributions name
+  // them: "CN", "CN,MX", or "*" for all partners.
+  const std::string& targets_label() const { return targets_label_; }
 
   void Explain(const Company& c, const std::string& event,
                SubjectScore& s) const {
@@ -435,6 +452,49 @@ class CompanyScorer {
   absl::flat_hash_map<HsCode, std::pair<double, double>> competing_;
 };
 
+// One hop of supply-chain spillover: every supplier of a company with a
+// nonzero first-order score bears beta x share x that score. `scores` holds
+// the first-order scores, indexed like table.companies(); spillover is read
+// from a copy of them, so it never cascades.
+void AddSpillover(const ExposureTable& table, const ScoringParams& params,
+                  const std::string& partners,
+                  std::vector<SubjectScore>& scores) {
+  const double beta = params.spillover_beta();
+  if (beta == 0 || table.link_count() == 0) return;
+  std::vector<double> first_order;
+  first_order.reserve(scores.size());
+  for (const SubjectScore& s : scores) first_order.push_back(s.score_bps);
+  const auto companies = table.companies();
+  for (size_t i = 0; i < scores.size(); ++i) {
+    SubjectScore& s = scores[i];
+    bool added = false;
+    for (const CustomerLink& link : table.CustomersOf(i)) {
+      const double customer_bps =
+          first_order[static_cast<size_t>(link.customer)];
+      if (customer_bps == 0) continue;
+      Contribution k;
+      k.channel = ScoreChannel::kSpillover;
+      k.country = partners;
+      k.product = HsCode::All();
+      k.delta_pct = 0;
+      k.exposure_share = link.share;
+      k.market_factor = 1;
+      k.revenue_share = 0;
+      k.cogs_ratio = 1;
+      k.sector_factor = beta;
+      k.partner_weight = 1;
+      k.probability = 1;
+      k.customer = companies[static_cast<size_t>(link.customer)].ticker;
+      k.customer_score_bps = customer_bps;
+      k.bps = customer_bps * link.share * beta;
+      s.score_bps += k.bps;
+      s.contributions.push_back(std::move(k));
+      added = true;
+    }
+    if (added) Finish(companies[i], params, s);
+  }
+}
+
 bool ByMagnitude(const SubjectScore& a, const SubjectScore& b) {
   const double x = std::abs(a.score_bps), y = std::abs(b.score_bps);
   if (x != y) return x > y;
@@ -496,6 +556,7 @@ ScoreResult ScoreAction(const TariffAction& action, const TariffBook& before,
   std::vector<SubjectScore> scores;
   scores.reserve(companies.size());
   for (const Company& c : companies) scores.push_back(scorer.Score(c));
+  AddSpillover(table, params, scorer.targets_label(), scores);
 
   std::vector<SubjectScore> sectors;
   for (const SectorGroup& g : table.sectors()) {

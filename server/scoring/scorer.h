@@ -1,12 +1,14 @@
 #ifndef TARIFF_ALERT_SERVER_SCORING_SCORER_H_
 #define TARIFF_ALERT_SERVER_SCORING_SCORER_H_
 
-// The first-order scoring model (docs/scoring.md): for one tariff action, the
-// estimated change of every company's operating profit in basis points of
-// revenue, through three channels (import cost, export, protection), with the
-// inputs of every contribution kept so an analyst can recompute it by hand;
-// plus a market-cap-weighted roll-up per sector. Pure: reads an immutable
-// exposure snapshot and two tariff books, never Redis, never the clock.
+// The scoring model (docs/scoring.md): for one tariff action, the estimated
+// change of every company's operating profit in basis points of revenue,
+// through three first-order channels (import cost, export, protection) and
+// one hop of supply-chain spillover from hit customers to their suppliers,
+// with the inputs of every contribution kept so an analyst can recompute it by
+// hand; plus a market-cap-weighted roll-up per sector. Pure: reads an
+// immutable exposure snapshot and two tariff books, never Redis, never the
+// clock.
 
 #include <string>
 #include <vector>
@@ -18,17 +20,28 @@
 
 namespace tariffalert {
 
-enum class ScoreChannel { kImportCost = 1, kExport = 2, kProtection = 3 };
+enum class ScoreChannel {
+  kImportCost = 1,
+  kExport = 2,
+  kProtection = 3,
+  kSpillover = 4,
+};
 enum class ScoreSubjectKind { kTicker = 1, kSector = 2 };
 
-// One channel's part of a score. Every channel is
+// One channel's part of a score. Every first-order channel is
 //   bps = sign * delta_pct/100 * exposure_share * market_factor * cogs_ratio
 //         * sector_factor * partner_weight * probability * 10000
 // with sign -1 for import cost and export, +1 for protection, and factors a
-// channel does not use set to 1.
+// channel does not use set to 1. Spillover is
+//   bps = customer_score_bps * exposure_share * sector_factor
+// (share of the supplier's revenue the customer buys, times beta), with
+// delta_pct 0, market_factor, cogs_ratio, partner_weight and probability 1
+// (the customer's score already holds the probability).
 struct Contribution {
   ScoreChannel channel = ScoreChannel::kImportCost;
-  std::string country;  // partner (or exposure row) country; "*" = all partners
+  // Partner (or exposure row) country; "*" = all partners. Protection and
+  // spillover name the event's partners ("CN", "CN,MX" or "*").
+  std::string country;
   HsCode product;
   double delta_pct = 0;
   double exposure_share = 0;
@@ -43,6 +56,10 @@ struct Contribution {
   double partner_weight = 1;
   double probability = 1;
   double bps = 0;
+  // Spillover only: the customer whose first-order score spills over, and
+  // that score.
+  std::string customer;
+  double customer_score_bps = 0;
 };
 
 struct SubjectScore {
@@ -68,7 +85,10 @@ struct ScoreResult {
 };
 
 // Scores `action` given the book before it and the book after it
-// (TariffBook::After).
+// (TariffBook::After). Every company's first-order score comes first; then
+// each supplier of a company with a nonzero first-order score gets a spillover
+// contribution (table.CustomersOf, params.spillover_beta(); none when beta is
+// 0 or the table has no links). Spillover never feeds further spillover.
 ScoreResult ScoreAction(const TariffAction& action, const TariffBook& before,
                         const TariffBook& after, const ExposureTable& table,
                         const ScoringParams& params);
