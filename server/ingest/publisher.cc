@@ -148,7 +148,8 @@ absl::StatusOr<bool> Publisher::Commit(const ScoredStep& step,
   return true;
 }
 
-absl::Status Publisher::Advance(absl::Time t, const ExposureTable& table) {
+absl::Status Publisher::Advance(absl::Time t, const ExposureTable& table,
+                               int* published) {
   for (int i = 0; i < kMaxSnapBacks; ++i) {
     std::vector<TariffAction> due = book_.DueSnapBacks(t);
     if (due.empty()) break;
@@ -170,6 +171,7 @@ absl::Status Publisher::Advance(absl::Time t, const ExposureTable& table) {
                  << " alerts, book revision " << book_.revision() << ")";
     Remember(a.event_id, Fingerprint(step->event),
              PublishedEvent{step->event, response});
+    if (published != nullptr) ++*published;
   }
   book_.AdvanceClock(t);
   return absl::OkStatus();
@@ -181,9 +183,9 @@ absl::StatusOr<int> Publisher::PublishDue() {
   absl::MutexLock lock(&mu_);
   // Another replica may have changed the book since this one last wrote it.
   TA_RETURN_IF_ERROR(Reload());
-  const size_t before = published_order_.size();
-  TA_RETURN_IF_ERROR(Advance(clock_.Now(), *table));
-  return static_cast<int>(published_order_.size() - before);
+  int published = 0;
+  TA_RETURN_IF_ERROR(Advance(clock_.Now(), *table, &published));
+  return published;
 }
 
 absl::StatusOr<v1::PublishEventResponse> Publisher::Publish(

@@ -100,7 +100,9 @@ class Publisher {
                               v1::PublishEventResponse& response)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Publishes the snap-backs due by `t` and moves the book's clock there.
-  absl::Status Advance(absl::Time t, const ExposureTable& table)
+  // `published` (if given) counts the snap-backs published.
+  absl::Status Advance(absl::Time t, const ExposureTable& table,
+                       int* published = nullptr)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Reload() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Remember(const std::string& event_id, uint64_t fingerprint,

@@ -12,15 +12,10 @@ namespace tariffalert {
 namespace {
 
 void SetTime(absl::Time t, google::protobuf::Timestamp* out) {
-  const int64_t micros = absl::ToUnixMicros(t);
-  int64_t seconds = micros / 1000000;
-  int64_t rest = micros % 1000000;
-  if (rest < 0) {
-    rest += 1000000;
-    --seconds;
-  }
+  const int64_t seconds = absl::ToUnixSeconds(t);  // rounds down
   out->set_seconds(seconds);
-  out->set_nanos(static_cast<int32_t>(rest * 1000));
+  out->set_nanos(static_cast<int32_t>(
+      absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(seconds))));
 }
 
 absl::Time GetTime(const google::protobuf::Timestamp& t) {
@@ -147,6 +142,27 @@ absl::StatusOr<TariffBook> BookFromProto(const v1::BookState& state,
         return bad("excluded_target_countries", absl::StrCat("'", t, "'"));
       }
       m.excluded_targets.push_back(*c);
+    }
+    for (Country t : m.targets) {
+      if (t.SameBloc(m.importer)) {
+        return bad("target_countries",
+                   absl::StrCat(t.ToString(), " is in the importer's own bloc"));
+      }
+    }
+    for (size_t a = 0; a < m.products.size(); ++a) {
+      for (size_t b = a + 1; b < m.products.size(); ++b) {
+        if (m.products[a].Overlaps(m.products[b])) {
+          return bad("product_codes", "overlapping codes");
+        }
+      }
+    }
+    for (HsCode e : m.excluded) {
+      bool inside = m.products.empty();
+      for (HsCode p : m.products) inside |= p.Contains(e) && p != e;
+      if (!inside) {
+        return bad("excluded_product_codes",
+                   absl::StrCat(e.ToString(), " is not inside product_codes"));
+      }
     }
     std::sort(m.excluded_targets.begin(), m.excluded_targets.end());
     std::sort(m.targets.begin(), m.targets.end());

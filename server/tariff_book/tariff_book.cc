@@ -83,8 +83,6 @@ bool Reaches(HsCode s, HsCode q) {
   return s == q || (q.is_heading() && s == q.Parent());
 }
 
-std::string FormatRate(double r) { return absl::StrFormat("%g%%", r); }
-
 }  // namespace
 
 bool Measure::Covers(Country exporter, HsCode product) const {
@@ -250,10 +248,12 @@ absl::StatusOr<BookStep> TariffBook::Plan(const TariffAction& in) const {
   }
   const bool scope_given = !a.targets.empty() || !a.products.empty() ||
                            !a.excluded.empty() || !a.excluded_targets.empty();
-  // Stages that act on an existing measure as it stands.
-  const bool acts_on_existing = a.stage == Stage::kPaused ||
-                                a.stage == Stage::kExtended ||
-                                a.stage == Stage::kRevoked;
+  // Stages that act on an existing measure as it stands; any stage does when
+  // the event names the measure and leaves the scope out entirely (an empty
+  // target list would otherwise mean all partners).
+  const bool acts_on_existing =
+      a.stage == Stage::kPaused || a.stage == Stage::kExtended ||
+      a.stage == Stage::kRevoked || (named && !scope_given);
   if (m != nullptr && acts_on_existing) {
     if (scope_given && !proposed.SameScope(*m)) {
       return Invalid(
@@ -420,9 +420,13 @@ absl::StatusOr<BookStep> TariffBook::Plan(const TariffAction& in) const {
       share *= a.probability;
     }
     step.probability = share;
-  } else {
-    // No move of the rate in force (or a scope change under a pending
-    // threat): score the change of the priced-in rates.
+  }
+  if (a.stage != Stage::kExtended &&
+      (std::abs(full_move) <= 1e-12 || step.probability < 0 ||
+       step.probability > 1)) {
+    // No move of the rate in force, a scope change under a pending threat,
+    // or a priced-in part that overshoots the move (a threat above the rate
+    // that came in): score the change of the priced-in rates.
     step.before = std::make_shared<const TariffBook>(Priced());
     TariffBook priced_next = next.Priced();
     step.after = std::make_shared<const TariffBook>(std::move(priced_next));

@@ -474,12 +474,9 @@ TEST_F(PublisherTest, AThreatAtAnotherRateThanTheEffectiveOne) {
       ScoresOnAFreshBook({Event("once", "CN", 25)}));
 }
 
-// DISABLED: fails. A measure in force at 10% is threatened at 60% (p 0.5,
-// priced at 35%) and comes in at 30%: the book plans Δ = +20 at
-// probability -0.25 (-5 pp not yet priced), but ScoreAction scores nothing
-// for probability <= 0, so the market keeps the 35% it priced; see the
-// report.
-TEST_F(PublisherTest, DISABLED_AThreatAboveTheRateThatComesInIsGivenBack) {
+// A measure in force at 10% is threatened at 60% (p 0.5, priced at 35%) and
+// comes in at 30%: the EFFECTIVE event gives back the 5 pp priced too much.
+TEST_F(PublisherTest, AThreatAboveTheRateThatComesInIsGivenBack) {
   ASSERT_TRUE(publisher()
                   .Publish(Event("start", "CN", 10, v1::STAGE_EFFECTIVE, "r"))
                   .ok());
@@ -707,11 +704,10 @@ TEST_F(PublisherTest, WithTheEventClockPausesLapseByEventTime) {
 }
 
 // PublishDue says how many snap-backs it published.
-// DISABLED: fails. It counts by the growth of the dedupe memory, which stops
-// growing once dedupe_capacity is reached, so a full memory reports 0; see
-// the report.
+// (It must not count by the growth of the dedupe memory, which stops growing
+// once dedupe_capacity is reached.)
 TEST_F(PublisherTest,
-       DISABLED_PublishDueCountsSnapBacksWhenTheDedupeMemoryIsFull) {
+       PublishDueCountsSnapBacksWhenTheDedupeMemoryIsFull) {
   PublisherOptions options;
   options.dedupe_capacity = 2;
   InMemoryBookStore store;
