@@ -101,12 +101,16 @@ class Co {
   Company c_;
 };
 
+// Every action of these tests acts on one measure, "us-recip", so an event
+// with another scope moves that measure (e.g. CN at 30% -> CN and MX at 145%)
+// rather than stacking a second one on it.
 TariffAction Action(const char* importer,
                     std::initializer_list<const char*> targets, double new_rate,
                     Stage stage = Stage::kEffective, double probability = 1,
                     std::initializer_list<const char*> products = {}) {
   TariffAction a;
   a.event_id = "evt-1";
+  a.measure_id = "us-recip";
   a.importer = C(importer);
   for (const char* t : targets) a.targets.push_back(C(t));
   for (const char* p : products) a.products.push_back(H(p));
@@ -116,11 +120,16 @@ TariffAction Action(const char* importer,
   return a;
 }
 
+// The book once `a` is applied.
+TariffBook Applied(const TariffBook& book, const TariffAction& a) {
+  auto step = book.Plan(a);
+  EXPECT_TRUE(step.ok()) << step.status();
+  return step.ok() ? *step->next : book;
+}
+
 // The US tariff on all Chinese goods is `rate` percent.
 TariffBook UsOnCnAt(double rate) {
-  TariffBook book;
-  book.Apply(Action("US", {"CN"}, rate));
-  return book;
+  return Applied(TariffBook(), Action("US", {"CN"}, rate));
 }
 
 // The standard event of these tests: US on CN, 30% -> 145%, so
@@ -131,7 +140,11 @@ ScoreResult Score(const TariffAction& action, const TariffBook& before,
                   std::vector<Company> companies,
                   const ScoringParams& params = Params()) {
   ExposureTable table("v1", std::move(companies));
-  return ScoreAction(action, before, before.After(action), table, params);
+  // The book the action points at (for a threat, the book if it happens);
+  // the action's own probability scales it, as for a first threat.
+  auto step = before.Plan(action);
+  EXPECT_TRUE(step.ok()) << step.status();
+  return ScoreAction(action, before, *step->after, table, params);
 }
 
 const SubjectScore* Find(const ScoreResult& r, const std::string& subject) {
@@ -515,15 +528,23 @@ TEST(ScoreActionTest, AllGoodsRowsAreScaledByTheProductShare) {
 }
 
 TEST(ScoreActionTest, AnAllGoodsEventMovesGoodsWithTheirOwnRateByTheirOwnRate) {
-  // Steel (chapter 72) from China already pays its own 50%; a new all-goods
-  // rate of 145% (from 30%) leaves it there. A company selling 80% steel and
-  // 20% other goods, buying 40% of its inputs in China on an all-products row:
+  // Steel (chapter 72) from China pays its own 50%, and the all-goods
+  // measure leaves chapter 72 out; raising the all-goods measure from 30% to
+  // 145% leaves steel where it was. A company selling 80% steel and 20% other
+  // goods, buying 40% of its inputs in China on an all-products row:
   // delta = 0.8 * (50 - 50) + 0.2 * (145 - 30) = 23 pp.
-  TariffBook book = UsOnCnAt(30);
-  book.Apply(Action("US", {"CN"}, 50, Stage::kEffective, 1, {"72"}));
+  TariffAction recip = Action("US", {"CN"}, 30);
+  recip.measure_id = "us-cn-recip";
+  recip.excluded = {H("72")};
+  TariffBook book = Applied(TariffBook(), recip);
+  TariffAction steel = Action("US", {"CN"}, 50, Stage::kEffective, 1, {"72"});
+  steel.measure_id = "us-232-steel";
+  book = Applied(book, steel);
+  TariffAction raise = recip;
+  raise.new_rate_pct = 145;
   const Company c =
       Co("MILL").Revenue("US", 0.5).Sourcing("CN", 0.4).Product("72", 0.8);
-  const ScoreResult r = Score(Raise(), book, {c});
+  const ScoreResult r = Score(raise, book, {c});
   const SubjectScore* s = Find(r, "MILL");
   ASSERT_NE(s, nullptr);
   ASSERT_EQ(s->contributions.size(), 1u);
