@@ -605,3 +605,27 @@ TEST(TariffBookRefusalTest, APauseOnAnotherScopeThanTheMeasures) {
 
 }  // namespace
 }  // namespace tariffalert
+
+namespace tariffalert {
+namespace {
+
+TEST(TariffBookTest, ANamedMeasureChangedWithoutAScopeKeepsItsOwn) {
+  // "us-cn-fentanyl goes to 10%" must not turn the China measure into an
+  // all-partners one (an empty target list alone would mean all partners).
+  TariffBook book = FentanylAndReciprocal();
+  book = Apply(book, Effective("US", {}, {}, 10, "us-cn-fentanyl"));
+  EXPECT_EQ(book.Rate(C("US"), C("CN"), kAll), 20);  // 10 + 10
+  EXPECT_EQ(book.Rate(C("US"), C("JP"), kAll), 0);
+  const Measure& m = book.measures().at("us-cn-fentanyl");
+  ASSERT_THAT(m.targets, SizeIs(1));
+  EXPECT_EQ(m.targets[0], C("CN"));
+  // A threat on it without a scope is on the same measure too.
+  auto threat = book.Plan(Threat(Stage::kThreatened, "US", {}, 30, 0.5,
+                                 "us-cn-fentanyl"));
+  ASSERT_TRUE(threat.ok()) << threat.status();
+  EXPECT_DOUBLE_EQ(ExpectedDelta(*threat, "CN"), 10);  // 0.5 x (30 - 10)
+  EXPECT_DOUBLE_EQ(ExpectedDelta(*threat, "JP"), 0);
+}
+
+}  // namespace
+}  // namespace tariffalert
