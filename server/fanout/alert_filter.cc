@@ -50,10 +50,12 @@ absl::StatusOr<AlertFilter> AlertFilter::FromProto(
   }
   for (int i = 0; i < proto.subject_kinds_size(); ++i) {
     const int k = proto.subject_kinds(i);
-    if (k != v1::SUBJECT_KIND_TICKER && k != v1::SUBJECT_KIND_SECTOR) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "filter.subject_kinds[", i,
-          "]: must be SUBJECT_KIND_TICKER or SUBJECT_KIND_SECTOR"));
+    if (k != v1::SUBJECT_KIND_TICKER && k != v1::SUBJECT_KIND_SECTOR &&
+        k != v1::SUBJECT_KIND_PORTFOLIO) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("filter.subject_kinds[", i,
+                       "]: must be SUBJECT_KIND_TICKER, SUBJECT_KIND_SECTOR or "
+                       "SUBJECT_KIND_PORTFOLIO"));
     }
     f.subject_kinds_.push_back(k);
   }
@@ -69,6 +71,12 @@ absl::StatusOr<AlertFilter> AlertFilter::FromProto(
   }
   f.min_severity_ = proto.min_severity();
   return f;
+}
+
+bool AlertFilter::WantsPortfolio() const {
+  return subject_kinds_.empty() ||
+         std::find(subject_kinds_.begin(), subject_kinds_.end(),
+                   v1::SUBJECT_KIND_PORTFOLIO) != subject_kinds_.end();
 }
 
 bool AlertFilter::MatchesCountry(const AlertKeys& k) const {

@@ -27,6 +27,10 @@ class AlertFilter {
   static absl::StatusOr<AlertFilter> FromProto(const v1::AlertFilter& proto);
 
   bool Matches(const AlertKeys& keys) const;
+  // Portfolio alerts pass no other criterion: a subscriber that watches one
+  // ticker still gets its portfolio line. Only subject_kinds, when set
+  // without SUBJECT_KIND_PORTFOLIO, turns them off.
+  bool WantsPortfolio() const;
 
  private:
   bool MatchesCountry(const AlertKeys& keys) const;

@@ -3,10 +3,17 @@
 #include <algorithm>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "server/common/log.h"
 
 namespace tariffalert {
+namespace {
+
+// Log entries a query looks at per hold of the hub's lock.
+constexpr size_t kQuerySlice = 4096;
+
+}  // namespace
 
 AlertHub::AlertHub(HubOptions options, const Clock& clock)
     : options_(options), clock_(clock) {
@@ -36,7 +43,7 @@ void AlertHub::HeartbeatLoop() {
 }
 
 uint64_t AlertHub::OldestLocked() const {
-  return log_.empty() ? newest_ + 1 : log_.front()->sequence;
+  return log_.empty() ? newest_ + 1 : log_.front().alert->sequence;
 }
 
 grpc::Slice AlertHub::HeartbeatLocked() {
@@ -48,6 +55,9 @@ absl::Status AlertHub::Subscribe(Subscriber* s,
   absl::MutexLock lock(&mu_);
   if (ended_) return end_status_;
   State state;
+  if (s->portfolio() != nullptr && s->filter().WantsPortfolio()) {
+    state.portfolio = s->portfolio();
+  }
   if (resume_after.has_value()) {
     const uint64_t after = *resume_after;
     if (after > newest_) {
@@ -96,14 +106,29 @@ void AlertHub::FillLocked(Subscriber* s, State& state) {
   const size_t max_alerts = std::min(options_.replay_chunk, room.alerts);
   size_t bytes = 0;
   while (seq <= newest_ && chunk.size() < max_alerts) {
-    const EncodedAlertPtr& a = log_[static_cast<size_t>(seq - oldest)];
-    if (filter.Matches(a->keys)) {
-      if (bytes + a->bytes.size() > room.bytes && !chunk.empty()) break;
-      // An alert larger than an empty queue's room is offered anyway: the
-      // subscriber is cut off as it would be live, instead of stalling.
-      bytes += a->bytes.size();
-      chunk.push_back(a);
+    const LogEntry& e = log_[static_cast<size_t>(seq - oldest)];
+    const EncodedAlertPtr& a = e.alert;
+    const bool match = filter.Matches(a->keys);
+    // An event's portfolio alert goes with its last alert, in one chunk.
+    EncodedAlertPtr portfolio;
+    if (state.portfolio != nullptr && seq == e.event_last &&
+        e.event_first >= oldest) {
+      portfolio = ReplayedPortfolioLocked(*state.portfolio, e.event_first,
+                                          e.event_last);
     }
+    const size_t count = (match ? 1 : 0) + (portfolio != nullptr ? 1 : 0);
+    const size_t size = (match ? a->bytes.size() : 0) +
+                        (portfolio != nullptr ? portfolio->bytes.size() : 0);
+    // What does not fit waits for the next chunk. Alerts larger than an
+    // empty queue's room are offered anyway: the subscriber is cut off as it
+    // would be live, instead of stalling.
+    if (count > 0 && !chunk.empty() &&
+        (bytes + size > room.bytes || chunk.size() + count > max_alerts)) {
+      break;
+    }
+    if (match) chunk.push_back(a);
+    if (portfolio != nullptr) chunk.push_back(std::move(portfolio));
+    bytes += size;
     ++seq;
   }
   state.next_sequence = seq;
@@ -118,22 +143,60 @@ void AlertHub::FillLocked(Subscriber* s, State& state) {
   }
 }
 
+EncodedAlertPtr AlertHub::ReplayedPortfolioLocked(
+    const PortfolioWatch& portfolio, uint64_t first, uint64_t last) {
+  const uint64_t oldest = OldestLocked();
+  std::vector<EncodedAlertPtr> alerts;
+  alerts.reserve(static_cast<size_t>(last - first + 1));
+  for (uint64_t seq = first; seq <= last; ++seq) {
+    alerts.push_back(log_[static_cast<size_t>(seq - oldest)].alert);
+  }
+  const LoggedEvent event(alerts);
+  return portfolio.AlertFor(event);
+}
+
 void AlertHub::Publish(absl::Span<const EncodedAlertPtr> alerts) {
   if (alerts.empty()) return;
-  absl::MutexLock lock(&mu_);
-  for (const EncodedAlertPtr& a : alerts) {
-    if (a->sequence != newest_ + 1) {
-      // A gap or a repeat here would break the stream's contract; the
-      // publisher allocates sequences densely under its own lock.
-      TA_LOG(ERROR) << "alert sequence " << a->sequence << " after " << newest_;
-      std::abort();
+  // The events in `alerts`: [begin, end) runs of one event_id.
+  struct Run {
+    size_t begin;
+    size_t end;
+  };
+  absl::InlinedVector<Run, 1> events;
+  if (alerts.front()->keys.event_id == alerts.back()->keys.event_id) {
+    // The publisher's case, one event a call: no need to look at each alert.
+    events.push_back(Run{0, alerts.size()});
+  } else {
+    for (size_t i = 0; i < alerts.size(); ++i) {
+      if (i == 0 || alerts[i]->keys.event_id != alerts[i - 1]->keys.event_id) {
+        events.push_back(Run{i, i});
+      }
+      events.back().end = i + 1;
     }
-    newest_ = a->sequence;
-    log_.push_back(a);
+  }
+
+  absl::MutexLock lock(&mu_);
+  for (const Run& run : events) {
+    const uint64_t first = alerts[run.begin]->sequence;
+    const uint64_t last = alerts[run.end - 1]->sequence;
+    for (size_t i = run.begin; i < run.end; ++i) {
+      const EncodedAlertPtr& a = alerts[i];
+      if (a->sequence != newest_ + 1) {
+        // A gap or a repeat here would break the stream's contract; the
+        // publisher allocates sequences densely under its own lock.
+        TA_LOG(ERROR) << "alert sequence " << a->sequence << " after "
+                      << newest_;
+        std::abort();
+      }
+      newest_ = a->sequence;
+      log_.push_back(LogEntry{a, first, last});
+    }
   }
   while (log_.size() > options_.log_capacity) log_.pop_front();
 
   std::vector<EncodedAlertPtr> matched;
+  // Built for the first subscriber with holdings, shared by the others.
+  std::vector<std::unique_ptr<LoggedEvent>> logged;
   const uint64_t oldest = OldestLocked();
   for (auto& [s, state] : subscribers_) {
     if (state.closed) continue;
@@ -149,11 +212,71 @@ void AlertHub::Publish(absl::Span<const EncodedAlertPtr> alerts) {
     }
     matched.clear();
     const AlertFilter& filter = s->filter();
-    for (const EncodedAlertPtr& a : alerts) {
-      if (filter.Matches(a->keys)) matched.push_back(a);
+    if (state.portfolio == nullptr) {
+      for (const EncodedAlertPtr& a : alerts) {
+        if (filter.Matches(a->keys)) matched.push_back(a);
+      }
+    } else {
+      if (logged.empty()) logged.resize(events.size());
+      for (size_t r = 0; r < events.size(); ++r) {
+        const Run& run = events[r];
+        for (size_t i = run.begin; i < run.end; ++i) {
+          if (filter.Matches(alerts[i]->keys)) matched.push_back(alerts[i]);
+        }
+        if (logged[r] == nullptr) {
+          logged[r] = std::make_unique<LoggedEvent>(
+              alerts.subspan(run.begin, run.end - run.begin));
+        }
+        matched.push_back(state.portfolio->AlertFor(*logged[r]));
+      }
     }
     if (!matched.empty() && !s->Deliver(matched, false)) state.closed = true;
   }
+}
+
+AlertPage AlertHub::Query(const AlertFilter& filter, absl::Time from,
+                          absl::Time to, uint64_t after_sequence,
+                          size_t limit) const {
+  AlertPage page;
+  page.last_sequence = after_sequence;
+  uint64_t seq = after_sequence + 1;
+  while (true) {
+    absl::MutexLock lock(&mu_);
+    const uint64_t oldest = OldestLocked();
+    page.oldest_sequence = log_.empty() ? 0 : oldest;
+    // What fell out of the log since the last slice is gone.
+    if (seq < oldest) seq = oldest;
+    for (size_t scanned = 0; seq <= newest_ && scanned < kQuerySlice;
+         ++scanned, ++seq) {
+      const EncodedAlertPtr& a = log_[static_cast<size_t>(seq - oldest)].alert;
+      if (!filter.Matches(a->keys)) continue;
+      const absl::Time created =
+          absl::FromUnixMicros(a->keys.created_unix_micros);
+      if (created < from || created >= to) continue;
+      if (page.alerts.size() == limit) {
+        page.more = true;
+        return page;
+      }
+      page.alerts.push_back(a);
+      page.last_sequence = seq;
+    }
+    if (seq > newest_) return page;
+  }
+}
+
+std::vector<EncodedAlertPtr> AlertHub::Logged(uint64_t first_sequence,
+                                              uint64_t last_sequence) const {
+  std::vector<EncodedAlertPtr> out;
+  absl::MutexLock lock(&mu_);
+  const uint64_t oldest = OldestLocked();
+  const uint64_t first = std::max(first_sequence, oldest);
+  const uint64_t last = std::min(last_sequence, newest_);
+  if (first > last) return out;
+  out.reserve(static_cast<size_t>(last - first + 1));
+  for (uint64_t seq = first; seq <= last; ++seq) {
+    out.push_back(log_[static_cast<size_t>(seq - oldest)].alert);
+  }
+  return out;
 }
 
 void AlertHub::SendHeartbeats() {
@@ -180,6 +303,11 @@ void AlertHub::EndAll(const absl::Status& status) {
 uint64_t AlertHub::newest_sequence() const {
   absl::MutexLock lock(&mu_);
   return newest_;
+}
+
+uint64_t AlertHub::oldest_sequence() const {
+  absl::MutexLock lock(&mu_);
+  return log_.empty() ? 0 : OldestLocked();
 }
 
 size_t AlertHub::subscriber_count() const {

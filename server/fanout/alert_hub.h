@@ -7,6 +7,15 @@
 // pulls as its queue drains, and is switched to live under the hub's lock, so
 // nothing is missed or repeated at the switch. Heartbeats go out on a timer.
 //
+// A subscriber with holdings also gets one portfolio alert per event, right
+// after the event's alerts, live and in a replay (server/fanout/
+// portfolio_alert.h). The log keeps each event's bounds for that; a replayed
+// event whose first alerts already fell out of the log gets no portfolio
+// alert, since its impact can no longer be computed whole. Subscribers
+// without holdings pay nothing for this.
+//
+// The log also answers history queries (ListAlerts, GetEvent).
+//
 // Lock order: the hub's lock, then a subscriber's. Subscribers are called with
 // the hub's lock held and must never call back into the hub from there.
 
@@ -14,6 +23,7 @@
 #include <deque>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -24,6 +34,7 @@
 #include "server/common/clock.h"
 #include "server/fanout/alert_filter.h"
 #include "server/fanout/encoded_alert.h"
+#include "server/fanout/portfolio_alert.h"
 
 namespace tariffalert {
 
@@ -52,6 +63,22 @@ class Subscriber {
                                 uint64_t newest_sequence) = 0;
   // The hub ends the subscription: shutdown, or its replay fell out of the log.
   virtual void End(const absl::Status& status) = 0;
+  // The subscriber's holdings, if it sent any: then each event's alerts are
+  // followed by its portfolio alert (unless the filter's subject_kinds leave
+  // PORTFOLIO out). Asked once, at Subscribe; must outlive the subscription.
+  virtual const PortfolioWatch* portfolio() const { return nullptr; }
+};
+
+// One page of a history query.
+struct AlertPage {
+  // Matching alerts, oldest first.
+  std::vector<EncodedAlertPtr> alerts;
+  // More matching alerts follow: the next page starts after `last_sequence`.
+  bool more = false;
+  // The last alert of the page (or after_sequence when the page is empty).
+  uint64_t last_sequence = 0;
+  // The oldest sequence the log held when the query ended (0: empty log).
+  uint64_t oldest_sequence = 0;
 };
 
 struct HubOptions {
@@ -82,14 +109,32 @@ class AlertHub {
   void Refill(Subscriber* s) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Logs `alerts` (their sequences must continue the log's: newest + 1, ...)
-  // and delivers them to the live subscribers they match.
+  // and delivers them to the live subscribers they match. `alerts` holds
+  // whole events: every alert of an event in one call (the publisher makes
+  // one call per event). A call whose first and last alerts share their
+  // event_id is one event; otherwise each run of one event_id is.
   void Publish(absl::Span<const EncodedAlertPtr> alerts)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // History: the logged alerts after `after_sequence` that pass `filter` and
+  // were created in [from, to), oldest first, at most `limit` of them. The
+  // log is scanned in slices, so a long scan never holds up a publish for
+  // long; alerts that fall out of the log meanwhile are skipped.
+  AlertPage Query(const AlertFilter& filter, absl::Time from, absl::Time to,
+                  uint64_t after_sequence, size_t limit) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // The logged alerts with sequences in [first_sequence, last_sequence] that
+  // the log still holds, in order.
+  std::vector<EncodedAlertPtr> Logged(uint64_t first_sequence,
+                                      uint64_t last_sequence) const
       ABSL_LOCKS_EXCLUDED(mu_);
   void SendHeartbeats() ABSL_LOCKS_EXCLUDED(mu_);
   // Ends every subscription with `status` and refuses new ones.
   void EndAll(const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_);
 
   uint64_t newest_sequence() const ABSL_LOCKS_EXCLUDED(mu_);
+  // 0 while the log is empty.
+  uint64_t oldest_sequence() const ABSL_LOCKS_EXCLUDED(mu_);
   size_t subscriber_count() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
@@ -97,8 +142,20 @@ class AlertHub {
     bool live = false;
     bool closed = false;
     uint64_t next_sequence = 0;  // next to replay, while not live
+    // Set for subscribers that get portfolio alerts.
+    const PortfolioWatch* portfolio = nullptr;
+  };
+  struct LogEntry {
+    EncodedAlertPtr alert;
+    // The bounds of the alert's event.
+    uint64_t event_first = 0;
+    uint64_t event_last = 0;
   };
   void FillLocked(Subscriber* s, State& state)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The portfolio alert of the logged event [first, last] for `portfolio`.
+  EncodedAlertPtr ReplayedPortfolioLocked(const PortfolioWatch& portfolio,
+                                          uint64_t first, uint64_t last)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   grpc::Slice HeartbeatLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   uint64_t OldestLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -107,7 +164,7 @@ class AlertHub {
   const HubOptions options_;
   const Clock& clock_;
   mutable absl::Mutex mu_;
-  std::deque<EncodedAlertPtr> log_ ABSL_GUARDED_BY(mu_);
+  std::deque<LogEntry> log_ ABSL_GUARDED_BY(mu_);
   uint64_t newest_ ABSL_GUARDED_BY(mu_) = 0;
   absl::flat_hash_map<Subscriber*, State> subscribers_ ABSL_GUARDED_BY(mu_);
   bool ended_ ABSL_GUARDED_BY(mu_) = false;

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "tariffalert/v1/alert_service.pb.h"
 
@@ -38,6 +39,12 @@ EncodedAlertPtr EncodeAlert(const v1::Alert& alert) {
   k.abs_score_bps =
       alert.score_bps() < 0 ? -alert.score_bps() : alert.score_bps();
   k.severity = alert.severity();
+  k.event_id = alert.event_id();
+  k.name = alert.name();
+  k.score_bps = alert.score_bps();
+  k.operating_profit_change_pct = alert.operating_profit_change_pct();
+  k.created_unix_micros = alert.created_time().seconds() * 1000000 +
+                          alert.created_time().nanos() / 1000;
 
   const size_t size = alert.ByteSizeLong();
   auto* bytes = new std::string();
@@ -51,6 +58,17 @@ EncodedAlertPtr EncodeAlert(const v1::Alert& alert) {
   alert.AppendToString(bytes);
   encoded->bytes = OwnedSlice(bytes);
   return encoded;
+}
+
+absl::StatusOr<v1::Alert> DecodeAlert(const EncodedAlert& alert) {
+  v1::SubscribeAlertsResponse response;
+  if (!response.ParseFromArray(alert.bytes.begin(),
+                               static_cast<int>(alert.bytes.size())) ||
+      response.alerts_size() != 1) {
+    return absl::InternalError(absl::StrCat(
+        "logged alert ", alert.sequence, " does not decode as one alert"));
+  }
+  return std::move(*response.mutable_alerts(0));
 }
 
 grpc::Slice EncodeHeartbeat(uint64_t newest_sequence, int64_t unix_micros) {

@@ -6,6 +6,8 @@
 // the same bytes. Because `alerts` is a repeated field, the bytes of several
 // such responses concatenated are one valid response carrying them all, which
 // is how a stream sends what queued up during a write as one message.
+// ListAlertsResponse.alerts is field 1 too, so the same bytes also make up a
+// history page.
 
 #include <grpcpp/support/slice.h>
 
@@ -14,15 +16,14 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "server/common/country.h"
-
-namespace tariffalert::v1 {
-class Alert;
-}  // namespace tariffalert::v1
+#include "tariffalert/v1/alert.pb.h"
 
 namespace tariffalert {
 
-// What a filter looks at, taken from the alert once.
+// What a filter, a history query and a portfolio look at, taken from the
+// alert once.
 struct AlertKeys {
   int subject_kind = 0;  // tariffalert.v1.SubjectKind
   std::string subject;
@@ -32,6 +33,12 @@ struct AlertKeys {
   std::vector<Country> targets;  // empty: all partners
   double abs_score_bps = 0;
   int severity = 0;  // tariffalert.v1.Severity
+  // For portfolios and history.
+  std::string event_id;
+  std::string name;
+  double score_bps = 0;
+  double operating_profit_change_pct = 0;
+  int64_t created_unix_micros = 0;
 };
 
 struct EncodedAlert {
@@ -43,6 +50,10 @@ struct EncodedAlert {
 using EncodedAlertPtr = std::shared_ptr<const EncodedAlert>;
 
 EncodedAlertPtr EncodeAlert(const tariffalert::v1::Alert& alert);
+
+// The alert an EncodedAlert's bytes hold. INTERNAL if they do not parse
+// (they always should: EncodeAlert wrote them).
+absl::StatusOr<tariffalert::v1::Alert> DecodeAlert(const EncodedAlert& alert);
 
 // A heartbeat message's bytes.
 grpc::Slice EncodeHeartbeat(uint64_t newest_sequence, int64_t unix_micros);

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "tariffalert/v1/alert.pb.h"
+
 namespace tariffalert {
 
 bool SubscriberQueue::Push(EncodedAlertPtr alert) {
@@ -36,11 +38,17 @@ Batch SubscriberQueue::TakeBatch() {
     return batch;
   }
   size_t batch_bytes = 0;
-  while (!items_.empty() && items_.front().alert != nullptr &&
-         batch.alert_count < limits_.max_batch_alerts) {
+  while (!items_.empty() && items_.front().alert != nullptr) {
     const EncodedAlert& a = *items_.front().alert;
-    if (batch.alert_count > 0 &&
-        batch_bytes + a.bytes.size() > limits_.max_batch_bytes) {
+    // A portfolio alert shares its sequence with the event's last alert: a
+    // batch that ends with that alert takes it along, or a client cut off
+    // between the two would resume after the sequence and never get it.
+    const bool attached = batch.alert_count > 0 &&
+                          a.keys.subject_kind == v1::SUBJECT_KIND_PORTFOLIO &&
+                          a.sequence == batch.resume_sequence;
+    if (!attached && (batch.alert_count >= limits_.max_batch_alerts ||
+                      (batch.alert_count > 0 &&
+                       batch_bytes + a.bytes.size() > limits_.max_batch_bytes))) {
       break;
     }
     batch.slices.push_back(a.bytes);

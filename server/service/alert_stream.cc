@@ -9,18 +9,22 @@
 namespace tariffalert {
 
 AlertStream::AlertStream(grpc::CallbackServerContext* context, AlertHub* hub,
-                         AlertFilter filter, QueueLimits limits)
+                         AlertFilter filter, QueueLimits limits,
+                         std::unique_ptr<PortfolioWatch> portfolio)
     : context_(context),
       hub_(hub),
       filter_(std::move(filter)),
       limits_(limits),
+      portfolio_(std::move(portfolio)),
       queue_(limits) {}
 
 AlertStream* AlertStream::Start(grpc::CallbackServerContext* context,
                                 AlertHub* hub, AlertFilter filter,
                                 std::optional<uint64_t> resume_after,
-                                QueueLimits limits) {
-  auto* stream = new AlertStream(context, hub, std::move(filter), limits);
+                                QueueLimits limits,
+                                std::unique_ptr<PortfolioWatch> portfolio) {
+  auto* stream = new AlertStream(context, hub, std::move(filter), limits,
+                                 std::move(portfolio));
   absl::Status subscribed = hub->Subscribe(stream, resume_after);
   if (!subscribed.ok()) {
     absl::MutexLock lock(&stream->mu_);

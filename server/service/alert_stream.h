@@ -7,11 +7,14 @@
 // message. A queue past its bound ends the stream with RESOURCE_EXHAUSTED and
 // the last delivered sequence (message and trailing metadata
 // "ta-last-sequence"), from which the client resumes. Modelled on the health
-// service's WatchReactor: Finish waits for the write in flight.
+// service's WatchReactor: Finish waits for the write in flight. A stream
+// whose request carried holdings owns their PortfolioWatch, which the hub
+// uses to add the stream's portfolio alert after each event.
 
 #include <grpcpp/grpcpp.h>
 
 #include <cstdint>
+#include <memory>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -30,7 +33,8 @@ class AlertStream : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
   static AlertStream* Start(grpc::CallbackServerContext* context, AlertHub* hub,
                             AlertFilter filter,
                             std::optional<uint64_t> resume_after,
-                            QueueLimits limits);
+                            QueueLimits limits,
+                            std::unique_ptr<PortfolioWatch> portfolio = nullptr);
 
   // Subscriber
   const AlertFilter& filter() const override { return filter_; }
@@ -41,6 +45,7 @@ class AlertStream : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
                         uint64_t newest_sequence) override
       ABSL_LOCKS_EXCLUDED(mu_);
   void End(const absl::Status& status) override ABSL_LOCKS_EXCLUDED(mu_);
+  const PortfolioWatch* portfolio() const override { return portfolio_.get(); }
 
   // ServerWriteReactor
   void OnWriteDone(bool ok) override ABSL_LOCKS_EXCLUDED(mu_);
@@ -49,7 +54,8 @@ class AlertStream : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
 
  private:
   AlertStream(grpc::CallbackServerContext* context, AlertHub* hub,
-              AlertFilter filter, QueueLimits limits);
+              AlertFilter filter, QueueLimits limits,
+              std::unique_ptr<PortfolioWatch> portfolio);
   ~AlertStream() override = default;
 
   void WriteOrFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -59,6 +65,7 @@ class AlertStream : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
   AlertHub* const hub_;
   const AlertFilter filter_;
   const QueueLimits limits_;
+  const std::unique_ptr<PortfolioWatch> portfolio_;  // null: no holdings
 
   absl::Mutex mu_;
   SubscriberQueue queue_ ABSL_GUARDED_BY(mu_);

@@ -45,8 +45,10 @@ absl::StatusOr<std::unique_ptr<TariffAlertServer>> TariffAlertServer::Start(
       s->options_.scoring, s->hub_.get(), clock);
   s->event_service_ =
       std::make_unique<TariffEventServiceImpl>(s->publisher_.get());
-  s->alert_service_ =
-      std::make_unique<AlertServiceImpl>(s->hub_.get(), o.queue);
+  s->alert_service_ = std::make_unique<AlertServiceImpl>(
+      s->hub_.get(), o.queue,
+      PortfolioContext{&s->options_.scoring,
+                       [watcher] { return watcher->Current(); }});
 
   // Reflection clients can list the health service only if its descriptor is
   // linked in; referencing it keeps the linker from dropping it.

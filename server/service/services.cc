@@ -2,8 +2,12 @@
 
 #include <grpcpp/support/proto_buffer_reader.h>
 
+#include <memory>
 #include <optional>
+#include <vector>
 
+#include "server/fanout/alert_history.h"
+#include "server/scoring/portfolio.h"
 #include "server/service/alert_stream.h"
 #include "server/service/grpc_status.h"
 
@@ -51,12 +55,44 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* AlertServiceImpl::SubscribeAlerts(
   }
   auto filter = AlertFilter::FromProto(parsed.filter());
   if (!filter.ok()) return new RejectedStream(ToGrpcStatus(filter.status()));
+  std::unique_ptr<PortfolioWatch> portfolio;
+  if (parsed.holdings_size() > 0) {
+    auto holdings = ValidateHoldings(parsed.holdings(), "holdings");
+    if (!holdings.ok()) {
+      return new RejectedStream(ToGrpcStatus(holdings.status()));
+    }
+    portfolio =
+        std::make_unique<PortfolioWatch>(*std::move(holdings), portfolio_);
+  }
   std::optional<uint64_t> resume_after;
   if (parsed.has_resume_after_sequence()) {
     resume_after = parsed.resume_after_sequence();
   }
   return AlertStream::Start(context, hub_, *std::move(filter), resume_after,
-                            limits_);
+                            limits_, std::move(portfolio));
+}
+
+grpc::ServerUnaryReactor* AlertServiceImpl::ListAlerts(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  v1::ListAlertsRequest parsed;
+  grpc::ByteBuffer copy(*request);
+  grpc::ProtoBufferReader reader(&copy);
+  if (!parsed.ParseFromZeroCopyStream(&reader)) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                 "request: not a ListAlertsRequest"));
+    return reactor;
+  }
+  auto page = ListLoggedAlerts(*hub_, parsed);
+  if (!page.ok()) {
+    reactor->Finish(ToGrpcStatus(page.status()));
+    return reactor;
+  }
+  std::vector<grpc::Slice> slices = EncodeListAlertsResponse(*page);
+  *response = grpc::ByteBuffer(slices.data(), slices.size());
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
 }
 
 }  // namespace tariffalert

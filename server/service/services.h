@@ -3,7 +3,10 @@
 
 // The gRPC services: thin adapters from the wire to the publisher and the hub.
 
+#include <utility>
+
 #include "server/fanout/alert_hub.h"
+#include "server/fanout/portfolio_alert.h"
 #include "server/fanout/subscriber_queue.h"
 #include "server/ingest/publisher.h"
 #include "tariffalert/v1/alert_service.grpc.pb.h"
@@ -26,22 +29,30 @@ class TariffEventServiceImpl final
   Publisher* const publisher_;
 };
 
-// SubscribeAlerts is registered raw: responses are pre-serialized bytes
-// shared by every stream (server/fanout/encoded_alert.h).
+// Both methods are registered raw: responses are made of pre-serialized
+// alert bytes shared by every stream and page (server/fanout/encoded_alert.h).
 class AlertServiceImpl final
     : public v1::AlertService::WithRawCallbackMethod_SubscribeAlerts<
-          v1::AlertService::Service> {
+          v1::AlertService::WithRawCallbackMethod_ListAlerts<
+              v1::AlertService::Service>> {
  public:
-  AlertServiceImpl(AlertHub* hub, QueueLimits limits)
-      : hub_(hub), limits_(limits) {}
+  // `portfolio`: parameters and exposure table for subscribers that send
+  // holdings.
+  AlertServiceImpl(AlertHub* hub, QueueLimits limits,
+                   PortfolioContext portfolio = {})
+      : hub_(hub), limits_(limits), portfolio_(std::move(portfolio)) {}
 
   grpc::ServerWriteReactor<grpc::ByteBuffer>* SubscribeAlerts(
       grpc::CallbackServerContext* context,
       const grpc::ByteBuffer* request) override;
+  grpc::ServerUnaryReactor* ListAlerts(grpc::CallbackServerContext* context,
+                                       const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response) override;
 
  private:
   AlertHub* const hub_;
   const QueueLimits limits_;
+  const PortfolioContext portfolio_;
 };
 
 }  // namespace tariffalert

@@ -1,6 +1,8 @@
 #include "server/fanout/alert_hub.h"
 
 #include <atomic>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -13,7 +15,10 @@ namespace tariffalert {
 namespace {
 
 using ::testing::ElementsAre;
+using ::testing::IsEmpty;
 using testing::Encoded;
+using testing::EventAlert;
+using testing::SectorAlert;
 
 // Records what the hub hands it; can refuse (as an overflowing stream does).
 class RecordingSubscriber : public Subscriber {
@@ -23,7 +28,10 @@ class RecordingSubscriber : public Subscriber {
   const AlertFilter& filter() const override { return filter_; }
   bool Deliver(absl::Span<const EncodedAlertPtr> alerts, bool more) override {
     if (refuse) return false;
-    for (const auto& a : alerts) sequences.push_back(a->sequence);
+    for (const auto& a : alerts) {
+      sequences.push_back(a->sequence);
+      received.push_back(a);
+    }
     more_to_replay = more;
     return true;
   }
@@ -38,8 +46,32 @@ class RecordingSubscriber : public Subscriber {
   }
   void End(const absl::Status& status) override { ended = status; }
   QueueRoom Room() override { return room; }
+  const PortfolioWatch* portfolio() const override { return watch.get(); }
+
+  // "3" for alert 3, "P3" for a portfolio alert carrying sequence 3.
+  std::vector<std::string> Labels() const {
+    std::vector<std::string> out;
+    for (const auto& a : received) {
+      out.push_back(
+          (a->keys.subject_kind == v1::SUBJECT_KIND_PORTFOLIO ? "P" : "") +
+          std::to_string(a->sequence));
+    }
+    return out;
+  }
+  std::vector<v1::Alert> Portfolios() const {
+    std::vector<v1::Alert> out;
+    for (const auto& a : received) {
+      if (a->keys.subject_kind != v1::SUBJECT_KIND_PORTFOLIO) continue;
+      auto decoded = DecodeAlert(*a);
+      EXPECT_TRUE(decoded.ok()) << decoded.status();
+      if (decoded.ok()) out.push_back(*decoded);
+    }
+    return out;
+  }
 
   std::vector<uint64_t> sequences;
+  std::vector<EncodedAlertPtr> received;
+  std::unique_ptr<PortfolioWatch> watch;  // holdings, if any
   std::vector<uint64_t> heartbeats;
   std::atomic<int> heartbeat_count{0};  // read across threads
   bool more_to_replay = false;
@@ -65,6 +97,27 @@ class AlertHubTest : public ::testing::Test {
     std::vector<EncodedAlertPtr> batch;
     for (uint64_t s = from; s <= to; ++s) batch.push_back(Encoded(s, ticker));
     hub.Publish(batch);
+  }
+  // AAPL 1,000,000 and NKE 500,000.
+  static std::unique_ptr<PortfolioWatch> Book() {
+    return std::make_unique<PortfolioWatch>(
+        std::vector<Holding>{{"AAPL", 1000000}, {"NKE", 500000}},
+        PortfolioContext{});
+  }
+  static AlertFilter Filter(void (*set)(v1::AlertFilter&)) {
+    v1::AlertFilter proto;
+    set(proto);
+    auto f = AlertFilter::FromProto(proto);
+    EXPECT_TRUE(f.ok()) << f.status();
+    return *f;
+  }
+  // e1: AAPL (1), NKE (2), a sector (3). e2: AAPL (4), BBY (5).
+  static void PublishTwoEvents(AlertHub& hub) {
+    hub.Publish({EventAlert(1, "e1", "AAPL", -900, -30),
+                 EventAlert(2, "e1", "NKE", -130, -10),
+                 SectorAlert(3, "e1", "Information Technology", -400)});
+    hub.Publish({EventAlert(4, "e2", "AAPL", -150, -5),
+                 EventAlert(5, "e2", "BBY", -50, -20)});
   }
   testing::FakeClock clock_;
 };
@@ -223,6 +276,203 @@ TEST_F(AlertHubTest, TheHeartbeatThreadStopsWithTheHub) {
     hub.Unsubscribe(&s);
   }
   EXPECT_GE(s.heartbeats.size(), 2u);
+}
+
+TEST_F(AlertHubTest, HoldingsGetOnePortfolioAlertPerEventAfterItsAlerts) {
+  AlertHub hub(Options(), clock_);
+  RecordingSubscriber all;
+  all.watch = Book();
+  // Filters do not apply to the portfolio alert...
+  RecordingSubscriber one_ticker(
+      Filter([](v1::AlertFilter& f) { f.add_tickers("BBY"); }));
+  one_ticker.watch = Book();
+  // ...but subject_kinds without PORTFOLIO turns it off.
+  RecordingSubscriber tickers_only(Filter([](v1::AlertFilter& f) {
+    f.add_subject_kinds(v1::SUBJECT_KIND_TICKER);
+  }));
+  tickers_only.watch = Book();
+  RecordingSubscriber portfolio_only(Filter([](v1::AlertFilter& f) {
+    f.add_subject_kinds(v1::SUBJECT_KIND_PORTFOLIO);
+  }));
+  portfolio_only.watch = Book();
+  RecordingSubscriber no_holdings;
+  for (auto* s :
+       {&all, &one_ticker, &tickers_only, &portfolio_only, &no_holdings}) {
+    ASSERT_TRUE(hub.Subscribe(s, std::nullopt).ok());
+  }
+  PublishTwoEvents(hub);
+
+  EXPECT_THAT(all.Labels(), ElementsAre("1", "2", "3", "P3", "4", "5", "P5"));
+  EXPECT_THAT(one_ticker.Labels(), ElementsAre("P3", "5", "P5"));
+  EXPECT_THAT(tickers_only.Labels(), ElementsAre("1", "2", "4", "5"));
+  EXPECT_THAT(portfolio_only.Labels(), ElementsAre("P3", "P5"));
+  EXPECT_THAT(no_holdings.Labels(), ElementsAre("1", "2", "3", "4", "5"));
+  EXPECT_EQ(hub.newest_sequence(), 5u);  // portfolio alerts take no sequence
+
+  const std::vector<v1::Alert> p = all.Portfolios();
+  ASSERT_EQ(p.size(), 2u);
+  // e1: 1,000,000 x -30% + 500,000 x -10% = -350,000 of 1,500,000.
+  EXPECT_EQ(p[0].subject_kind(), v1::SUBJECT_KIND_PORTFOLIO);
+  EXPECT_EQ(p[0].subject(), "portfolio");
+  EXPECT_EQ(p[0].alert_id(), "e1/P/portfolio");
+  EXPECT_EQ(p[0].event_id(), "e1");
+  EXPECT_EQ(p[0].sequence(), 3u);
+  EXPECT_DOUBLE_EQ(p[0].portfolio().impact_value(), -350000);
+  EXPECT_DOUBLE_EQ(p[0].portfolio().position_value(), 1500000);
+  EXPECT_NEAR(p[0].score_bps(), -2333.333, 1e-3);
+  EXPECT_EQ(p[0].severity(), v1::SEVERITY_CRITICAL);
+  ASSERT_EQ(p[0].portfolio().top_holdings_size(), 2);
+  EXPECT_EQ(p[0].portfolio().top_holdings(0).ticker(), "AAPL");
+  EXPECT_EQ(p[0].portfolio().top_holdings(0).name(), "AAPL Inc.");
+  EXPECT_EQ(p[0].headline(), "headline of e1");
+  EXPECT_EQ(p[0].imposing_country(), "US");
+  EXPECT_EQ(p[0].exposure_version(), "v7");
+  EXPECT_EQ(p[0].book_revision(), 3u);
+  EXPECT_EQ(p[0].created_time().seconds(), 1000);
+  EXPECT_THAT(p[0].explanation(),
+              ::testing::StartsWith("Portfolio -2333.3 bps (-350.0k of 1.50M) "
+                                    "from e1: AAPL -300.0k, NKE -50.0k"));
+  // e2: AAPL 1,000,000 x -5% = -50,000 (-333.3 bps); NKE not scored: 0.
+  EXPECT_DOUBLE_EQ(p[1].portfolio().impact_value(), -50000);
+  EXPECT_EQ(p[1].severity(), v1::SEVERITY_HIGH);
+  EXPECT_EQ(p[1].sequence(), 5u);
+  // The filtered stream got the same figures.
+  EXPECT_DOUBLE_EQ(one_ticker.Portfolios()[0].portfolio().impact_value(),
+                   -350000);
+}
+
+TEST_F(AlertHubTest, OnePublishOfTwoEventsMakesTwoPortfolioAlerts) {
+  AlertHub hub(Options(), clock_);
+  RecordingSubscriber s;
+  s.watch = Book();
+  ASSERT_TRUE(hub.Subscribe(&s, std::nullopt).ok());
+  hub.Publish({EventAlert(1, "a", "AAPL", -900, -30),
+               EventAlert(2, "b", "NKE", -130, -10)});
+  EXPECT_THAT(s.Labels(), ElementsAre("1", "P1", "2", "P2"));
+}
+
+TEST_F(AlertHubTest, AReplayRegeneratesThePortfolioAlertsOfReplayedEvents) {
+  AlertHub hub(Options(), clock_);
+  PublishTwoEvents(hub);
+  RecordingSubscriber mid_event, at_event_end;
+  mid_event.watch = Book();
+  at_event_end.watch = Book();
+  // After 2 (inside e1): e1's portfolio, computed from all of e1, is owed.
+  ASSERT_TRUE(hub.Subscribe(&mid_event, 2).ok());
+  EXPECT_THAT(mid_event.Labels(), ElementsAre("3", "P3", "4", "5", "P5"));
+  EXPECT_DOUBLE_EQ(mid_event.Portfolios()[0].portfolio().impact_value(),
+                   -350000);
+  // After 3, the end of e1: its portfolio alert came with sequence 3.
+  ASSERT_TRUE(hub.Subscribe(&at_event_end, 3).ok());
+  EXPECT_THAT(at_event_end.Labels(), ElementsAre("4", "5", "P5"));
+  // Live from here on.
+  hub.Publish({EventAlert(6, "e3", "NKE", -130, -10)});
+  EXPECT_THAT(at_event_end.Labels(), ElementsAre("4", "5", "P5", "6", "P6"));
+}
+
+TEST_F(AlertHubTest, AReplayChunkKeepsAPortfolioAlertWithItsEventsLastAlert) {
+  AlertHub hub(Options(1000, /*chunk=*/3), clock_);
+  PublishTwoEvents(hub);
+  RecordingSubscriber s;
+  s.watch = Book();
+  ASSERT_TRUE(hub.Subscribe(&s, 0).ok());
+  // 3 and its portfolio alert do not both fit after 1 and 2.
+  EXPECT_THAT(s.Labels(), ElementsAre("1", "2"));
+  EXPECT_TRUE(s.more_to_replay);
+  hub.Refill(&s);
+  EXPECT_THAT(s.Labels(), ElementsAre("1", "2", "3", "P3", "4"));
+  hub.Refill(&s);
+  EXPECT_THAT(s.Labels(), ElementsAre("1", "2", "3", "P3", "4", "5", "P5"));
+  EXPECT_FALSE(s.more_to_replay);
+}
+
+TEST_F(AlertHubTest, AnEventPartlyOutOfTheLogGetsNoPortfolioAlertOnReplay) {
+  AlertHub hub(Options(/*log_capacity=*/4), clock_);
+  PublishTwoEvents(hub);  // keeps 2..5: e1's first alert is gone
+  RecordingSubscriber s;
+  s.watch = Book();
+  ASSERT_TRUE(hub.Subscribe(&s, 1).ok());
+  EXPECT_THAT(s.Labels(), ElementsAre("2", "3", "4", "5", "P5"));
+}
+
+TEST_F(AlertHubTest, QueryFiltersByFilterAndTimeRangeAndPages) {
+  AlertHub hub(Options(), clock_);
+  // Created at 100, 200, ..., 800 s; AAPL on odd sequences.
+  for (uint64_t seq = 1; seq <= 8; ++seq) {
+    hub.Publish({EventAlert(seq, "e" + std::to_string(seq),
+                            seq % 2 == 1 ? "AAPL" : "NKE", -100, -1,
+                            static_cast<int64_t>(seq) * 100)});
+  }
+  const AlertFilter aapl =
+      Filter([](v1::AlertFilter& f) { f.add_tickers("AAPL"); });
+  auto seqs = [](const AlertPage& p) {
+    std::vector<uint64_t> out;
+    for (const auto& a : p.alerts) out.push_back(a->sequence);
+    return out;
+  };
+  // Everything, in pages of 3.
+  AlertPage p = hub.Query(AlertFilter(), absl::InfinitePast(),
+                          absl::InfiniteFuture(), 0, 3);
+  EXPECT_THAT(seqs(p), ElementsAre(1, 2, 3));
+  EXPECT_TRUE(p.more);
+  EXPECT_EQ(p.last_sequence, 3u);
+  EXPECT_EQ(p.oldest_sequence, 1u);
+  p = hub.Query(AlertFilter(), absl::InfinitePast(), absl::InfiniteFuture(),
+                6, 3);
+  EXPECT_THAT(seqs(p), ElementsAre(7, 8));
+  EXPECT_FALSE(p.more);
+  // A page that ends on the last match says there is no more.
+  p = hub.Query(aapl, absl::InfinitePast(), absl::InfiniteFuture(), 0, 4);
+  EXPECT_THAT(seqs(p), ElementsAre(1, 3, 5, 7));
+  EXPECT_FALSE(p.more);
+  // [300 s, 700 s): sequences 3..6, AAPL of them 3 and 5.
+  const absl::Time from = absl::FromUnixSeconds(300);
+  const absl::Time to = absl::FromUnixSeconds(700);
+  p = hub.Query(aapl, from, to, 0, 1);
+  EXPECT_THAT(seqs(p), ElementsAre(3));
+  EXPECT_TRUE(p.more);
+  p = hub.Query(aapl, from, to, p.last_sequence, 1);
+  EXPECT_THAT(seqs(p), ElementsAre(5));
+  EXPECT_FALSE(p.more);
+  // Beyond the newest: nothing.
+  p = hub.Query(aapl, from, to, 8, 10);
+  EXPECT_THAT(seqs(p), IsEmpty());
+  EXPECT_FALSE(p.more);
+}
+
+TEST_F(AlertHubTest, QueryStartsAtTheOldestHeldAlertAndSpansSlices) {
+  AlertHub hub(Options(/*log_capacity=*/10000), clock_);
+  PublishRange(hub, 1, 9000);
+  PublishRange(hub, 9001, 12000, "NKE");  // 1..2000 fall out
+  const AlertFilter nke =
+      Filter([](v1::AlertFilter& f) { f.add_tickers("NKE"); });
+  AlertPage p =
+      hub.Query(nke, absl::InfinitePast(), absl::InfiniteFuture(), 0, 2);
+  ASSERT_EQ(p.alerts.size(), 2u);
+  EXPECT_EQ(p.alerts[0]->sequence, 9001u);
+  EXPECT_EQ(p.oldest_sequence, 2001u);
+  p = hub.Query(AlertFilter(), absl::InfinitePast(), absl::InfiniteFuture(),
+                0, 1);
+  EXPECT_EQ(p.alerts[0]->sequence, 2001u);
+}
+
+TEST_F(AlertHubTest, LoggedReturnsTheHeldPartOfARange) {
+  AlertHub hub(Options(/*log_capacity=*/5), clock_);
+  EXPECT_EQ(hub.oldest_sequence(), 0u);
+  EXPECT_TRUE(hub.Logged(1, 3).empty());
+  PublishRange(hub, 1, 8);  // keeps 4..8
+  EXPECT_EQ(hub.oldest_sequence(), 4u);
+  std::vector<uint64_t> got;
+  for (const auto& a : hub.Logged(2, 6)) got.push_back(a->sequence);
+  EXPECT_THAT(got, ElementsAre(4, 5, 6));
+  got.clear();
+  for (const auto& a : hub.Logged(7, 100)) got.push_back(a->sequence);
+  EXPECT_THAT(got, ElementsAre(7, 8));
+  EXPECT_TRUE(hub.Logged(9, 12).empty());
+  auto decoded = DecodeAlert(*hub.Logged(5, 5).front());
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->sequence(), 5u);
+  EXPECT_EQ(decoded->subject(), "AAPL");
 }
 
 }  // namespace

@@ -37,6 +37,32 @@ TEST(SubscriberQueueTest, EverythingQueuedDuringAWriteGoesOutAsOneMessage) {
   EXPECT_TRUE(q.TakeBatch().empty());
 }
 
+EncodedAlertPtr Portfolio(uint64_t sequence) {
+  v1::Alert a = testing::MakeAlert(sequence, "portfolio", -10);
+  a.set_subject_kind(v1::SUBJECT_KIND_PORTFOLIO);
+  return EncodeAlert(a);
+}
+
+TEST(SubscriberQueueTest, APortfolioAlertStaysInTheBatchOfItsEventsLastAlert) {
+  QueueLimits limits;
+  limits.max_batch_alerts = 2;
+  SubscriberQueue q(limits);
+  ASSERT_TRUE(q.Push(Encoded(1, "A")));
+  ASSERT_TRUE(q.Push(Encoded(2, "B")));
+  ASSERT_TRUE(q.Push(Portfolio(2)));
+  ASSERT_TRUE(q.Push(Encoded(3, "C")));
+  ASSERT_TRUE(q.Push(Encoded(4, "D")));
+  ASSERT_TRUE(q.Push(Portfolio(5)));  // its event's last alert was filtered
+  Batch b = q.TakeBatch();
+  EXPECT_EQ(b.alert_count, 3u);  // past the batch bound, with 2
+  EXPECT_EQ(b.resume_sequence, 2u);
+  EXPECT_EQ(q.TakeBatch().alert_count, 2u);
+  b = q.TakeBatch();
+  EXPECT_EQ(b.alert_count, 1u);
+  EXPECT_EQ(b.resume_sequence, 5u);
+  EXPECT_EQ(Parse(b).alerts(0).subject_kind(), v1::SUBJECT_KIND_PORTFOLIO);
+}
+
 TEST(SubscriberQueueTest, BoundedInAlerts) {
   QueueLimits limits;
   limits.max_alerts = 2;

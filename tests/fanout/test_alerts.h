@@ -36,6 +36,48 @@ inline v1::Alert MakeAlert(
   return a;
 }
 
+// A ticker alert of event `event_id`, created at `created_seconds`.
+inline v1::Alert MakeEventAlert(uint64_t sequence, const std::string& event_id,
+                                const std::string& ticker, double score_bps,
+                                double operating_profit_change_pct,
+                                int64_t created_seconds = 1000) {
+  v1::Alert a = MakeAlert(sequence, ticker, score_bps);
+  a.set_event_id(event_id);
+  a.set_alert_id(event_id + "/T/" + ticker);
+  a.set_operating_profit_change_pct(operating_profit_change_pct);
+  a.mutable_created_time()->set_seconds(created_seconds);
+  a.set_headline("headline of " + event_id);
+  a.set_exposure_version("v7");
+  a.set_book_revision(3);
+  a.set_model_version("test-model+0");
+  return a;
+}
+
+inline EncodedAlertPtr EventAlert(uint64_t sequence,
+                                  const std::string& event_id,
+                                  const std::string& ticker, double score_bps,
+                                  double operating_profit_change_pct,
+                                  int64_t created_seconds = 1000) {
+  return EncodeAlert(MakeEventAlert(sequence, event_id, ticker, score_bps,
+                                    operating_profit_change_pct,
+                                    created_seconds));
+}
+
+// A sector alert of event `event_id`.
+inline EncodedAlertPtr SectorAlert(uint64_t sequence,
+                                   const std::string& event_id,
+                                   const std::string& sector, double score_bps,
+                                   int64_t created_seconds = 1000) {
+  v1::Alert a = MakeEventAlert(sequence, event_id, sector, score_bps, 0,
+                               created_seconds);
+  a.set_subject_kind(v1::SUBJECT_KIND_SECTOR);
+  a.set_alert_id(event_id + "/S/" + sector);
+  a.set_sector(sector);
+  a.set_name(sector);
+  a.set_country("");
+  return EncodeAlert(a);
+}
+
 inline EncodedAlertPtr Encoded(uint64_t sequence, const std::string& ticker,
                                double score_bps = -100,
                                const std::string& target = "CN") {

@@ -13,6 +13,7 @@
 #include "server/redis/redis_exposure_store.h"
 #include "server/service/alert_stream.h"
 #include "server/service/server.h"
+#include "tariffalert/v1/alert_service.grpc.pb.h"
 #include "tariffalert/v1/tariff_event_service.grpc.pb.h"
 #include "tests/service/stream_client.h"
 #include "tests/testing/redis_env.h"
@@ -310,6 +311,158 @@ TEST_F(ServerE2eTest, ShutdownEndsStreamsWithUnavailable) {
   server_->Shutdown(absl::Seconds(2));
   ASSERT_TRUE(client->WaitForEnd());
   EXPECT_EQ(client->status().error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+v1::Holding* AddHolding(v1::SubscribeAlertsRequest& r, const std::string& ticker,
+                        double value) {
+  v1::Holding* h = r.add_holdings();
+  h->set_ticker(ticker);
+  h->set_position_value(value);
+  return h;
+}
+
+TEST_F(ServerE2eTest, AStreamWithHoldingsGetsItsPortfolioAlertAfterTheEvent) {
+  StartServer();
+  auto everything = Subscribe();
+  // Filtered to Nucor: the portfolio line comes anyway.
+  v1::SubscribeAlertsRequest request;
+  request.mutable_filter()->add_tickers("NUE");
+  AddHolding(request, "AAPL", 1000000);
+  AddHolding(request, "BBY", 500000);
+  AddHolding(request, "JPM", 200000);  // in the table, not hit
+  AddHolding(request, "ZZZZ", 100);    // not in the table
+  auto mine = Subscribe(request);
+
+  v1::PublishEventResponse r;
+  ASSERT_TRUE(Publish(Event("us-cn", "CN", 145), &r).ok());
+  ASSERT_TRUE(everything->WaitForSequence(r.last_sequence()));
+  // Bounded wait for the portfolio alert, the last thing the event sends.
+  v1::Alert portfolio;
+  for (int i = 0; i < 500; ++i) {
+    const auto alerts = mine->alerts();
+    if (!alerts.empty() &&
+        alerts.back().subject_kind() == v1::SUBJECT_KIND_PORTFOLIO) {
+      portfolio = alerts.back();
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_EQ(portfolio.subject_kind(), v1::SUBJECT_KIND_PORTFOLIO);
+
+  // The impact, from the tickers' own alerts: value x op. profit change.
+  double aapl_pct = 0, bby_pct = 0;
+  for (const auto& a : everything->alerts()) {
+    if (a.subject() == "AAPL") aapl_pct = a.operating_profit_change_pct();
+    if (a.subject() == "BBY") bby_pct = a.operating_profit_change_pct();
+    EXPECT_NE(a.subject_kind(), v1::SUBJECT_KIND_PORTFOLIO);
+  }
+  ASSERT_LT(aapl_pct, 0);
+  ASSERT_LT(bby_pct, 0);
+  const double impact = 1000000 * aapl_pct / 100 + 500000 * bby_pct / 100;
+  const double gross = 1000000 + 500000 + 200000 + 100;
+  EXPECT_NEAR(portfolio.portfolio().impact_value(), impact, 1e-6);
+  EXPECT_NEAR(portfolio.portfolio().position_value(), gross, 1e-9);
+  EXPECT_NEAR(portfolio.score_bps(), impact / gross * 10000, 1e-9);
+  EXPECT_THAT(portfolio.portfolio().unknown_tickers(),
+              ::testing::ElementsAre("ZZZZ"));
+  EXPECT_EQ(portfolio.sequence(), r.last_sequence());
+  EXPECT_EQ(portfolio.alert_id(), "us-cn/P/portfolio");
+  EXPECT_EQ(portfolio.event_id(), "us-cn");
+  EXPECT_EQ(portfolio.exposure_version(), r.exposure_version());
+  EXPECT_THAT(portfolio.explanation(), ::testing::StartsWith("Portfolio -"));
+  // Nucor's alerts, then the portfolio line; nothing else.
+  for (const auto& a : mine->alerts()) {
+    if (a.subject_kind() != v1::SUBJECT_KIND_PORTFOLIO) {
+      EXPECT_EQ(a.subject(), "NUE");
+    }
+  }
+  EXPECT_EQ(mine->alerts().back().sequence(), r.last_sequence());
+}
+
+TEST_F(ServerE2eTest, BadHoldingsAreRejectedNamingTheField) {
+  StartServer();
+  struct Case {
+    const char* field;
+    void (*add)(v1::SubscribeAlertsRequest&);
+  } cases[] = {
+      {"holdings[1].ticker",
+       [](v1::SubscribeAlertsRequest& r) {
+         AddHolding(r, "AAPL", 1);
+         AddHolding(r, "AAPL", 2);
+       }},
+      {"holdings[0].position_value",
+       [](v1::SubscribeAlertsRequest& r) { AddHolding(r, "AAPL", 0); }},
+      {"holdings[0].position_value",
+       [](v1::SubscribeAlertsRequest& r) {
+         AddHolding(r, "AAPL", std::nan(""));
+       }},
+  };
+  for (const Case& c : cases) {
+    v1::SubscribeAlertsRequest request;
+    c.add(request);
+    StreamClient client(channel_, request);
+    ASSERT_TRUE(client.WaitForEnd());
+    EXPECT_EQ(client.status().error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(client.status().error_message(),
+                ::testing::StartsWith(c.field));
+  }
+}
+
+TEST_F(ServerE2eTest, ListAlertsPagesThroughTheLogWithoutGapsOrDuplicates) {
+  StartServer();
+  auto everything = Subscribe();
+  v1::PublishEventResponse china, mexico;
+  ASSERT_TRUE(Publish(Event("us-cn", "CN", 145), &china).ok());
+  ASSERT_TRUE(Publish(Event("us-mx", "MX", 25), &mexico).ok());
+  ASSERT_TRUE(everything->WaitForSequence(mexico.last_sequence()));
+  std::vector<uint64_t> expected;
+  for (const auto& a : everything->alerts()) {
+    if (a.subject_kind() == v1::SUBJECT_KIND_TICKER) {
+      expected.push_back(a.sequence());
+    }
+  }
+  ASSERT_GE(expected.size(), 3u);
+
+  auto stub = v1::AlertService::NewStub(channel_);
+  v1::ListAlertsRequest request;
+  request.mutable_filter()->add_subject_kinds(v1::SUBJECT_KIND_TICKER);
+  request.set_page_size(2);
+  std::vector<uint64_t> listed;
+  std::set<std::string> event_ids;
+  int pages = 0;
+  std::string first_token;
+  do {
+    grpc::ClientContext context;
+    v1::ListAlertsResponse response;
+    grpc::Status s = stub->ListAlerts(&context, request, &response);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(response.oldest_sequence(), 1u);
+    EXPECT_LE(response.alerts_size(), 2);
+    for (const auto& a : response.alerts()) {
+      listed.push_back(a.sequence());
+      event_ids.insert(a.event_id());
+      EXPECT_EQ(a.subject_kind(), v1::SUBJECT_KIND_TICKER);
+    }
+    if (first_token.empty()) first_token = response.next_page_token();
+    request.set_page_token(response.next_page_token());
+    ++pages;
+  } while (!request.page_token().empty() && pages < 100);
+  EXPECT_EQ(listed, expected);  // in order, no gap, no duplicate
+  EXPECT_GE(pages, 2);
+  EXPECT_EQ(event_ids, (std::set<std::string>{"us-cn", "us-mx"}));
+
+  // A token with another filter, or a made-up one, is refused.
+  ASSERT_FALSE(first_token.empty());
+  for (const std::string& token : {first_token, std::string("bogus")}) {
+    v1::ListAlertsRequest bad;
+    bad.set_page_token(token);
+    grpc::ClientContext context;
+    v1::ListAlertsResponse response;
+    grpc::Status s = stub->ListAlerts(&context, bad, &response);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), ::testing::StartsWith("page_token: "));
+  }
 }
 
 TEST_F(ServerE2eTest, StartFailsClearlyWhenRedisIsUnreachable) {
