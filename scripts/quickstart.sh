@@ -2,8 +2,8 @@
 # One command from a fresh Debian machine to alerts on the screen: installs the
 # Debian packages, builds, starts a private redis-server and the server on
 # loopback, loads the sample exposure table, replays the 2025 tariff timeline
-# and shows the alerts as they stream. Cleans up after itself unless
-# --keep-running is given.
+# and shows the alerts as they stream, each event closed by its impact on a
+# sample $10M portfolio. Cleans up after itself unless --keep-running is given.
 set -euo pipefail
 TA_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 source "$TA_ROOT/scripts/lib.sh"
@@ -11,16 +11,21 @@ source "$TA_ROOT/scripts/lib.sh"
 KEEP=0
 TOP=5
 DELAY_MS=400
+# A sample $10M book of five well-known holdings (ticker=position value, USD).
+HOLDINGS=AAPL=3000000,NVDA=2000000,WMT=2000000,NKE=1500000,F=1500000
 while [ $# -gt 0 ]; do
   case "$1" in
     --keep-running) KEEP=1 ;;
     --top) TOP=$2; shift ;;
     --delay-ms) DELAY_MS=$2; shift ;;
+    --holdings) HOLDINGS=$2; shift ;;
     -h|--help)
-      echo "usage: scripts/quickstart.sh [--keep-running] [--top N] [--delay-ms MS]"
+      echo "usage: scripts/quickstart.sh [--keep-running] [--top N] [--delay-ms MS] [--holdings LIST]"
       echo "  --keep-running  leave redis-server and tariff-alertd running at the end"
       echo "  --top N         alerts shown per event (largest first; default 5)"
       echo "  --delay-ms MS   pause between published events (default 400)"
+      echo "  --holdings LIST the portfolio each event is applied to, TICKER=VALUE,..."
+      echo "                  (default: a \$10M sample book, $HOLDINGS)"
       exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -69,7 +74,9 @@ ADDR=127.0.0.1:$(cat "$WORK/port")
 echo "serving on $ADDR (redis $REDIS)"
 
 echo "== 5/5 the 2025 tariff timeline, $TOP largest alerts per event as they stream"
-"$CLI" watch --server "$ADDR" --top-per-event "$TOP" 2>"$WORK/watch.err" &
+echo "   and, as each event's last line, its impact on the portfolio $HOLDINGS"
+"$CLI" watch --server "$ADDR" --top-per-event "$TOP" --holdings "$HOLDINGS" \
+  2>"$WORK/watch.err" &
 WATCH_PID=$!
 for i in $(seq 1 100); do grep -q "# live" "$WORK/watch.err" 2>/dev/null && break; sleep 0.05; done
 "$CLI" publish --server "$ADDR" --file "$TA_ROOT/data/scenarios/july-2025.jsonl" \
@@ -80,8 +87,10 @@ WATCH_PID=""
 events=$(grep -c ': .* alerts' "$WORK/publish.log" || true)
 last=$(grep -o 'sequences [0-9]*-[0-9]*' "$WORK/publish.log" | tail -1 | cut -d- -f2)
 echo
-echo "published $events events, $last alerts. Scores are bps of revenue (negative hurts); the"
-echo "sample table is illustrative (data/README.md); the model is in docs/scoring.md."
+echo "published $events events, $last alerts. Scores are bps of revenue (negative hurts); a"
+echo "PORTFOLIO line is the event's estimated change of the book's value (bps of the book,"
+echo "then the largest holdings). The sample table is illustrative (data/README.md); the"
+echo "model, and the portfolio formula, are in docs/scoring.md."
 
 if [ "$KEEP" = 1 ]; then
   trap - EXIT
@@ -89,6 +98,7 @@ if [ "$KEEP" = 1 ]; then
 
 Still running (stop with: kill $SERVER_PID $TA_REDIS_PID; rm -rf $WORK):
   $CLI watch --server $ADDR --explain
+  $CLI watch --server $ADDR --kinds portfolio --holdings $HOLDINGS --explain
   $CLI publish --server $ADDR --event-id my-1 --imposing US --targets VN --rate 46
   $CLI load --redis $REDIS --dir $TA_ROOT/data/exposure
 MSG

@@ -1,19 +1,26 @@
 // tariff-alert watch: subscribe with a filter and print alerts as they stream,
-// as a table or as JSON lines.
+// as a table or as JSON lines. With --holdings or --holdings-file every event
+// also ends with a portfolio line: the event's impact on those positions.
 
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "clients/cli/commands.h"
+#include "server/common/csv.h"
+#include "server/exposure/loader.h"
 #include "tariffalert/v1/alert_service.grpc.pb.h"
 
 namespace tariffalert::cli {
@@ -24,6 +31,15 @@ namespace v1 = ::tariffalert::v1;
 std::string Clip(const std::string& s, size_t width) {
   if (s.size() <= width) return s;
   return s.substr(0, width - 1) + "~";
+}
+
+// "-1.26M", "+950.0k": short and signed, as the server's explanations.
+std::string Money(double v) {
+  const double m = std::abs(v);
+  if (m >= 1e9) return absl::StrFormat("%+.2fB", v / 1e9);
+  if (m >= 1e6) return absl::StrFormat("%+.2fM", v / 1e6);
+  if (m >= 1e3) return absl::StrFormat("%+.1fk", v / 1e3);
+  return absl::StrFormat("%+.0f", v);
 }
 
 // "HIGH" for SEVERITY_HIGH.
@@ -49,7 +65,15 @@ class WatchCommand : public Command {
     c->add_option("--min-score-bps", min_score_bps_, "only |score| >= this");
     c->add_option("--min-severity", min_severity_,
                   "info, low, medium, high or critical");
-    c->add_option("--kinds", kinds_, "ticker and/or sector")->delimiter(',');
+    c->add_option("--kinds", kinds_, "ticker, sector and/or portfolio")
+        ->delimiter(',');
+    c->add_option("--holdings", holdings_,
+                  "your positions, TICKER=VALUE,...: each event also yields a "
+                  "portfolio line (negative VALUE: a short position)")
+        ->delimiter(',');
+    c->add_option("--holdings-file", holdings_file_,
+                  "positions from a CSV file with columns "
+                  "ticker,position_value");
     c->add_option("--resume-after", resume_after_,
                   "replay retained alerts after this sequence first");
     c->add_flag("--json", json_, "JSON lines instead of a table");
@@ -91,13 +115,17 @@ class WatchCommand : public Command {
       v1::SubjectKind kind;
       if (!v1::SubjectKind_Parse(
               absl::StrCat("SUBJECT_KIND_", absl::AsciiStrToUpper(k)), &kind)) {
-        std::fprintf(stderr, "watch: --kinds: '%s' is not ticker or sector\n",
+        std::fprintf(stderr,
+                     "watch: --kinds: '%s' is not ticker, sector or "
+                     "portfolio\n",
                      k.c_str());
         return kExitUsage;
       }
       f->add_subject_kinds(kind);
     }
     if (resume_after_) request.set_resume_after_sequence(*resume_after_);
+    if (!AddHoldings(request)) return kExitUsage;
+    const bool holdings = request.holdings_size() > 0;
 
     auto channel =
         grpc::CreateChannel(server_, grpc::InsecureChannelCredentials());
@@ -116,8 +144,13 @@ class WatchCommand : public Command {
       for (const v1::Alert& alert : response.alerts()) {
         ++received_;
         Print(alert);
+        // With holdings, an event ends with its portfolio line, which
+        // carries the sequence of the event's last alert.
+        const bool event_done =
+            !holdings || alert.subject_kind() == v1::SUBJECT_KIND_PORTFOLIO;
         if ((max_alerts_ && received_ >= *max_alerts_) ||
-            (until_sequence_ && alert.sequence() >= *until_sequence_)) {
+            (until_sequence_ && alert.sequence() >= *until_sequence_ &&
+             event_done)) {
           done = true;
           break;
         }
@@ -154,6 +187,79 @@ class WatchCommand : public Command {
   }
 
  private:
+  // The positions of --holdings and --holdings-file, into the request.
+  // Checks the syntax only; the server checks the rest (and names the
+  // field).
+  bool AddHoldings(v1::SubscribeAlertsRequest& request) {
+    for (const std::string& h : holdings_) {
+      std::pair<std::string, std::string> kv =
+          absl::StrSplit(h, absl::MaxSplits('=', 1));
+      double value = 0;
+      if (kv.first.empty() || !absl::SimpleAtod(kv.second, &value)) {
+        std::fprintf(stderr,
+                     "watch: --holdings: '%s' is not TICKER=VALUE (e.g. "
+                     "AAPL=1000000)\n",
+                     h.c_str());
+        return false;
+      }
+      v1::Holding* holding = request.add_holdings();
+      holding->set_ticker(kv.first);
+      holding->set_position_value(value);
+    }
+    if (holdings_file_.empty()) return true;
+    auto text = ReadFileToString(holdings_file_);
+    if (!text.ok()) {
+      std::fprintf(stderr, "watch: --holdings-file: %s\n",
+                   std::string(text.status().message()).c_str());
+      return false;
+    }
+    const absl::string_view columns[] = {"ticker", "position_value"};
+    auto table = CsvTable::Parse(*text, holdings_file_, columns);
+    if (!table.ok()) {
+      std::fprintf(stderr, "watch: --holdings-file: %s\n",
+                   std::string(table.status().message()).c_str());
+      return false;
+    }
+    const int ticker = table->Column("ticker");
+    const int value = table->Column("position_value");
+    for (const CsvRow& row : table->rows()) {
+      double v = 0;
+      if (!absl::SimpleAtod(table->Field(row, value), &v)) {
+        std::fprintf(stderr,
+                     "watch: %s:%d: position_value: '%s' is not a number\n",
+                     holdings_file_.c_str(), row.line,
+                     table->Field(row, value).c_str());
+        return false;
+      }
+      v1::Holding* holding = request.add_holdings();
+      holding->set_ticker(table->Field(row, ticker));
+      holding->set_position_value(v);
+    }
+    return true;
+  }
+
+  void PrintPortfolio(const v1::Alert& a) {
+    const v1::PortfolioImpact& p = a.portfolio();
+    std::vector<std::string> top;
+    for (const v1::HoldingImpact& h : p.top_holdings()) {
+      top.push_back(absl::StrCat(h.ticker(), " ", Money(h.impact_value())));
+    }
+    std::string gross = Money(p.position_value());
+    if (!gross.empty() && gross[0] == '+') gross.erase(0, 1);
+    std::string text =
+        top.empty() ? absl::StrCat("0 of ", gross, ": no holding affected")
+                    : absl::StrCat(Money(p.impact_value()), " of ", gross,
+                                   ": ", absl::StrJoin(top, ", "));
+    if (p.unknown_tickers_size() > 0) {
+      absl::StrAppend(&text, " (", p.unknown_tickers_size(), " unknown)");
+    }
+    std::printf("%7llu  %-11s %-55s %+11.1f  %-8s\n",
+                static_cast<unsigned long long>(a.sequence()), "PORTFOLIO",
+                Clip(text, 55).c_str(), a.score_bps(),
+                SeverityText(a.severity()).c_str());
+    if (explain_) std::printf("           %s\n", a.explanation().c_str());
+  }
+
   void PrintHeartbeat(const v1::Heartbeat& hb) {
     if (json_) {
       std::string out;
@@ -176,13 +282,21 @@ class WatchCommand : public Command {
                     "NAME", "SECTOR", "SCORE bps", "SEVERITY", "OP.PROFIT");
       }
     }
-    if (top_per_event_ && shown_in_event_ >= *top_per_event_) return;
-    ++shown_in_event_;
+    const bool portfolio = a.subject_kind() == v1::SUBJECT_KIND_PORTFOLIO;
+    // The portfolio line closes its event whatever --top-per-event says.
+    if (!portfolio && top_per_event_ && shown_in_event_ >= *top_per_event_) {
+      return;
+    }
+    if (!portfolio) ++shown_in_event_;
     if (json_) {
       std::string out;
       google::protobuf::util::JsonPrintOptions options;
       (void)google::protobuf::util::MessageToJsonString(a, &out, options);
       std::printf("%s\n", out.c_str());
+      return;
+    }
+    if (portfolio) {
+      PrintPortfolio(a);
       return;
     }
     const bool sector = a.subject_kind() == v1::SUBJECT_KIND_SECTOR;
@@ -200,7 +314,8 @@ class WatchCommand : public Command {
   }
 
   std::string server_ = "127.0.0.1:50051";
-  std::vector<std::string> tickers_, sectors_, countries_, kinds_;
+  std::vector<std::string> tickers_, sectors_, countries_, kinds_, holdings_;
+  std::string holdings_file_;
   std::optional<double> min_score_bps_;
   std::string min_severity_;
   std::optional<uint64_t> resume_after_;

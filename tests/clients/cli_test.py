@@ -1,5 +1,5 @@
 """The tariff-alert CLI against the real server binary: load, publish (flags,
-file, stdin) and watch (table and JSON), as a user runs them.
+file, stdin) and watch (table and JSON, with holdings), as a user runs them.
 
 Usage: cli_test.py SERVER_BIN CLI_BIN SCENARIO_JSONL
 """
@@ -133,6 +133,74 @@ class CliTest(unittest.TestCase):
         # Every alert, once, in order: 1..last.
         self.assertEqual([int(a["sequence"]) for a in alerts], list(range(1, last + 1)))
         self.assertIn("STZ", {a["subject"] for a in alerts if a["eventId"] == "cli-mx"})
+
+    def test_2b_watch_with_holdings(self):
+        if self.h.server is None:
+            self.h.start_server("--heartbeat-seconds", "0.2")
+        addr = self.h.address
+        r = self.h.cli("publish", "--server", addr, "--event-id", "cli-hold",
+                       "--imposing", "US", "--targets", "CN", "--rate", "77",
+                       "--headline", "holdings", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        published = json.loads(r.stdout.strip().splitlines()[-1])
+        first, last = int(published["firstSequence"]), int(published["lastSequence"])
+
+        # Resume just before the event: the replay ends with the portfolio
+        # line, which carries the event's last sequence; --until-sequence
+        # waits for it. The filter (Nucor only) does not hold it back.
+        r = self.h.cli("watch", "--server", addr, "--json", "--tickers", "NUE",
+                       "--holdings", "AAPL=1000000,BBY=500000,ZZZZ=100",
+                       "--resume-after", first - 1, "--until-sequence", last,
+                       "--duration-seconds", "20")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+        portfolio = [a for a in lines if a.get("subjectKind") == "SUBJECT_KIND_PORTFOLIO"]
+        self.assertEqual(len(portfolio), 1, r.stdout)
+        p = portfolio[0]
+        self.assertEqual(lines[-1], p)
+        self.assertEqual(int(p["sequence"]), last)
+        self.assertEqual(p["alertId"], "cli-hold/P/portfolio")
+        self.assertEqual(p["eventId"], "cli-hold")
+        for a in lines[:-1]:
+            self.assertEqual(a["subject"], "NUE")
+        impact = p["portfolio"]
+        self.assertEqual(impact["unknownTickers"], ["ZZZZ"])
+        self.assertEqual({h["ticker"] for h in impact["topHoldings"]}, {"AAPL", "BBY"})
+        # value x operating-profit change for each holding, their sum, and
+        # bps of the gross book (1,500,100).
+        total = 0.0
+        for h in impact["topHoldings"]:
+            expected = h["positionValue"] * h["operatingProfitChangePct"] / 100
+            self.assertAlmostEqual(h["impactValue"], expected, places=4)
+            total += expected
+        self.assertAlmostEqual(impact["impactValue"], total, places=4)
+        self.assertAlmostEqual(impact["positionValue"], 1500100)
+        self.assertAlmostEqual(p["scoreBps"], total / 1500100 * 10000, places=6)
+        self.assertLess(p["scoreBps"], 0)
+
+        # The table: the same from a holdings file, a line of its own.
+        book = self.h.write("book.csv", "ticker,position_value\nAAPL,1000000\nBBY,500000\n")
+        r = self.h.cli("watch", "--server", addr, "--holdings-file", book,
+                       "--top-per-event", "1", "--explain",
+                       "--resume-after", first - 1, "--until-sequence", last,
+                       "--duration-seconds", "20")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("== cli-hold: holdings", r.stdout)
+        self.assertRegex(r.stdout, r"\s%d\s+PORTFOLIO\s+-[\d.]+[kM] of 1\.50M: " % last)
+        self.assertIn("Portfolio -", r.stdout)
+
+        # Bad holdings: the flag's syntax here, the values at the server.
+        r = self.h.cli("watch", "--server", addr, "--holdings", "AAPL")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--holdings: 'AAPL' is not TICKER=VALUE", r.stderr)
+        r = self.h.cli("watch", "--server", addr, "--holdings", "AAPL=0",
+                       "--duration-seconds", "10")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("holdings[0].position_value", r.stderr)
+        bad = self.h.write("bad-book.csv", "ticker,position_value\nAAPL,lots\n")
+        r = self.h.cli("watch", "--server", addr, "--holdings-file", bad)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(bad + ":2: position_value: 'lots' is not a number", r.stderr)
 
     def test_3_server_stops_cleanly_on_sigterm(self):
         if self.h.server is None:
