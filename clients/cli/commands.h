@@ -18,6 +18,7 @@ class Command {
 std::unique_ptr<Command> AddLoadCommand(CLI::App& app, CLI::App** sub);
 std::unique_ptr<Command> AddPublishCommand(CLI::App& app, CLI::App** sub);
 std::unique_ptr<Command> AddWatchCommand(CLI::App& app, CLI::App** sub);
+std::unique_ptr<Command> AddReplayCommand(CLI::App& app, CLI::App** sub);
 
 // Exit codes.
 inline constexpr int kExitOk = 0;

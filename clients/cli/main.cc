@@ -1,4 +1,5 @@
-// tariff-alert: the command-line client. Subcommands: load, publish, watch.
+// tariff-alert: the command-line client. Subcommands: load, publish, watch,
+// replay.
 
 #include <cstdio>
 #include <memory>
@@ -10,7 +11,7 @@ int main(int argc, char** argv) {
   using namespace tariffalert::cli;
   CLI::App app{
       "tariff-alert: load exposure tables, publish tariff events and "
-      "watch the alerts of a tariff-alert server."};
+      "watch the alerts of a tariff-alert server; replay a timeline offline."};
   app.require_subcommand(1);
   std::vector<std::pair<CLI::App*, std::unique_ptr<Command>>> commands;
   CLI::App* sub = nullptr;
@@ -20,6 +21,8 @@ int main(int argc, char** argv) {
   commands.emplace_back(sub, std::move(publish));
   auto watch = AddWatchCommand(app, &sub);
   commands.emplace_back(sub, std::move(watch));
+  auto replay = AddReplayCommand(app, &sub);
+  commands.emplace_back(sub, std::move(replay));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,13 +1,17 @@
 """The tariff-alert CLI against the real server binary: load, publish (flags,
-file, stdin) and watch (table and JSON, with holdings), as a user runs them.
+file, stdin) and watch (table and JSON, with holdings), as a user runs them;
+and replay, the offline backtest, on the shipped 2025 timeline and sample table.
 
 Usage: cli_test.py SERVER_BIN CLI_BIN SCENARIO_JSONL
 """
 
+import csv
+import io
 import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 
@@ -210,6 +214,171 @@ class CliTest(unittest.TestCase):
         self.assertEqual(code, 0, self.h.server_log())
         self.assertLess(time.monotonic() - started, 6)
         self.assertIn("shutting down", self.h.server_log())
+
+
+REPLAY_COLUMNS = [
+    "step", "event_id", "event_time", "stage", "measure_id", "snap_back", "rate_changes",
+    "book_revision", "subject_kind", "subject", "name", "sector", "score_bps", "severity",
+    "operating_profit_change_pct", "probability", "top_channel", "explanation"]
+
+
+class ReplayTest(unittest.TestCase):
+    """tariff-alert replay: no server, no Redis."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="tariff-alert-replay-")
+        cls.exposure = os.path.join(os.path.dirname(SCENARIO), "..", "exposure")
+        with open(SCENARIO) as f:
+            cls.lines = [line for line in f if line.strip()]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def path(self, name):
+        return os.path.join(self.tmp.name, name)
+
+    def write(self, name, text):
+        with open(self.path(name), "w") as f:
+            f.write(text)
+        return self.path(name)
+
+    def replay(self, *args, scenario=SCENARIO):
+        return subprocess.run(
+            [CLI_BIN, "replay", scenario, "--exposure-dir", self.exposure] + list(args),
+            capture_output=True, text=True, timeout=120)
+
+    @staticmethod
+    def rows(text):
+        reader = csv.DictReader(io.StringIO(text))
+        assert reader.fieldnames == REPLAY_COLUMNS, reader.fieldnames
+        return list(reader)
+
+    def score(self, rows, event_id, ticker):
+        for r in rows:
+            if r["event_id"] == event_id and r["subject"] == ticker:
+                return float(r["score_bps"])
+        self.fail("%s has no row for %s" % (ticker, event_id))
+
+    def test_past_november_10_the_pauses_snap_back(self):
+        out = self.path("until.csv")
+        r = self.replay("--until", "2025-11-11", "--out", out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stderr, r"replay: %d events, 2 snap-backs, \d+ rows, clock carried "
+                         r"to 2025-11-11T00:00:00Z -> " % len(self.lines))
+        with open(out, newline="") as f:
+            text = f.read()
+        rows = self.rows(text)
+        snaps = [row for row in rows if row["snap_back"] == "1"]
+        self.assertEqual({row["measure_id"] for row in snaps},
+                         {"us-cn-reciprocal", "cn-us-reciprocal"})
+        us = [row for row in snaps if row["measure_id"] == "us-cn-reciprocal"]
+        self.assertEqual(us[0]["event_id"], "us-cn-reciprocal/snap-back/2025-11-10T05:01:00Z")
+        self.assertEqual(us[0]["event_time"], "2025-11-10T05:01:00Z")
+        self.assertEqual(us[0]["stage"], "EFFECTIVE")
+        self.assertEqual(us[0]["rate_changes"], "CN *: 30->54")
+        cn = [row for row in snaps if row["measure_id"] == "cn-us-reciprocal"]
+        self.assertEqual(cn[0]["rate_changes"], "US *: 10->34")
+        # Step order: the snap-backs come last, China's (04:01Z) first.
+        self.assertEqual(rows[-1]["snap_back"], "1")
+        self.assertLess(int(cn[0]["step"]), int(us[0]["step"]))
+        # What a trader checks: Apple hurt at 145%, relieved by the pause, hurt
+        # again by the snap-back; Boeing by China's answer.
+        self.assertLess(self.score(rows, "2025-04-10-us-cn-145", "AAPL"), -250)
+        self.assertGreater(self.score(rows, "2025-05-12-us-cn-geneva-pause", "AAPL"), 500)
+        self.assertLess(self.score(rows, us[0]["event_id"], "AAPL"), -100)
+        self.assertLess(self.score(rows, cn[0]["event_id"], "BA"), 0)
+        pause = [row for row in rows if row["event_id"] == "2025-05-12-us-cn-geneva-pause"]
+        self.assertEqual(pause[0]["rate_changes"], "CN *: 145->30")
+        self.assertEqual(pause[0]["stage"], "PAUSED")
+        # Both kinds of subject, explanations quoted, one row per alert.
+        self.assertEqual({row["subject_kind"] for row in rows}, {"TICKER", "SECTOR"})
+        self.assertIn(',"AAPL ', text)
+
+    def test_without_until_nothing_snaps_back(self):
+        r = self.replay()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = self.rows(r.stdout)
+        self.assertTrue(rows)
+        self.assertEqual({row["snap_back"] for row in rows}, {"0"})
+        self.assertIn(" 0 snap-backs", r.stderr)
+        # The extensions move no rate: no row.
+        self.assertFalse([row for row in rows if "pause-extended" in row["event_id"]])
+
+    def test_the_same_input_gives_the_same_bytes(self):
+        outputs = []
+        for name in ("a.csv", "b.csv"):
+            r = self.replay("--until", "2025-11-11T00:00:00Z", "--out", self.path(name))
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(self.path(name), "rb") as f:
+                outputs.append(f.read())
+        self.assertGreater(len(outputs[0]), 10000)
+        self.assertEqual(outputs[0], outputs[1])
+        # stdout gives the same bytes as --out.
+        r = subprocess.run([CLI_BIN, "replay", SCENARIO, "--exposure-dir", self.exposure,
+                            "--until", "2025-11-11"], capture_output=True, timeout=120)
+        self.assertEqual(r.stdout, outputs[0])
+
+    def test_filters(self):
+        r = self.replay("--tickers", "AAPL,BBY", "--min-abs-bps", "100")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = self.rows(r.stdout)
+        self.assertEqual({row["subject"] for row in rows}, {"AAPL", "BBY"})
+        self.assertTrue(all(abs(float(row["score_bps"])) >= 100 for row in rows))
+        r = self.replay("--subjects", "sectors")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual({row["subject_kind"] for row in self.rows(r.stdout)}, {"SECTOR"})
+
+    def test_a_starting_book(self):
+        # The book up to the Geneva pause, then the rest: the same snap-back.
+        split = next(i for i, line in enumerate(self.lines)
+                     if "2025-06-04-us-all-232-steel-alu-50" in line)
+        book = self.write("book.jsonl", "".join(self.lines[:split]))
+        rest = self.write("rest.jsonl", "".join(self.lines[split:]))
+        r = self.replay("--book", book, "--until", "2025-11-11", scenario=rest)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("after %d starting-book events" % split, r.stderr)
+        rows = self.rows(r.stdout)
+        self.assertFalse([row for row in rows if row["event_id"] == "2025-04-10-us-cn-145"])
+        full = self.rows(self.replay("--until", "2025-11-11").stdout)
+        snap = "us-cn-reciprocal/snap-back/2025-11-10T05:01:00Z"
+        self.assertEqual(self.score(rows, snap, "AAPL"), self.score(full, snap, "AAPL"))
+        self.assertEqual([row["book_revision"] for row in rows if row["event_id"] == snap][0],
+                         [row["book_revision"] for row in full if row["event_id"] == snap][0])
+
+    def test_bad_input_names_the_file_and_line(self):
+        # Line 4 (after a comment and a blank line) is not JSON.
+        bad = self.write("bad.jsonl", self.lines[0] + "# a comment\n\n" + '{"eventId": \n')
+        r = self.replay(scenario=bad)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(bad + ":4: not a TariffEvent in JSON", r.stderr)
+        self.assertEqual(r.stdout, "")
+        # Line 3 is valid JSON the book rejects: an extension of a pause that
+        # is not there.
+        extend = json.dumps({
+            "eventId": "x-extend", "measureId": "us-cn-fentanyl", "imposingCountry": "US",
+            "stage": "STAGE_EXTENDED", "announcedTime": "2025-03-05T00:00:00Z",
+            "expiresTime": "2025-06-01T00:00:00Z"})
+        rejected = self.write("rejected.jsonl", self.lines[0] + "\n" + extend + "\n")
+        r = self.replay(scenario=rejected)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(rejected + ":3: event 'x-extend' rejected: FAILED_PRECONDITION: "
+                      "event.stage: EXTENDED needs a paused measure", r.stderr)
+        # A field the validator rejects, on the starting book.
+        book = self.write("badbook.jsonl", json.dumps({
+            "eventId": "b1", "imposingCountry": "US", "stage": "STAGE_EFFECTIVE"}) + "\n")
+        r = self.replay("--book", book)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(book + ":1: event 'b1' rejected: INVALID_ARGUMENT: "
+                      "event.new_rate_pct: is required", r.stderr)
+        r = self.replay("--until", "next week")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--until", r.stderr)
+        r = subprocess.run([CLI_BIN, "replay", SCENARIO, "--exposure-dir", self.path("none")],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("companies.csv", r.stderr)
 
 
 if __name__ == "__main__":
