@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
   std::string port_file;
   std::string log_level = "info";
   int poll_ms = 200;
+  std::string book_clock = "wall";
+  int pause_check_ms = 1000;
   double heartbeat_seconds = 5;
   size_t log_capacity = options.hub.log_capacity;
 
@@ -57,6 +59,16 @@ int main(int argc, char** argv) {
                  "how often to check Redis for a new exposure version")
       ->capture_default_str()
       ->check(CLI::Range(10, 60000));
+  app.add_option("--book-clock", book_clock,
+                 "when pauses lapse: 'wall' (the real time) or 'events' (the "
+                 "newest event time published, for replaying history into a "
+                 "live server)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"wall", "events"}));
+  app.add_option("--pause-check-ms", pause_check_ms,
+                 "how often to look for lapsed pauses (--book-clock wall)")
+      ->capture_default_str()
+      ->check(CLI::Range(10, 3600000));
   app.add_option("--heartbeat-seconds", heartbeat_seconds,
                  "interval of stream heartbeats")
       ->capture_default_str()
@@ -111,6 +123,9 @@ int main(int argc, char** argv) {
     options.scoring = *std::move(params);
   }
   options.exposure_poll_interval = absl::Milliseconds(poll_ms);
+  options.publisher.book_clock =
+      book_clock == "events" ? BookClock::kEvents : BookClock::kWall;
+  options.pause_check_interval = absl::Milliseconds(pause_check_ms);
   options.hub.heartbeat_interval = absl::Seconds(heartbeat_seconds);
   options.hub.log_capacity = log_capacity;
 

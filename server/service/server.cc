@@ -6,7 +6,10 @@
 #include "absl/strings/str_cat.h"
 #include "grpc/health/v1/health.pb.h"
 #include "server/common/log.h"
+#include "server/common/status_macros.h"
+#include "server/redis/redis_book_store.h"
 #include "server/redis/redis_exposure_store.h"
+#include "server/service/book_service.h"
 #include "server/service/services.h"
 
 namespace tariffalert {
@@ -40,11 +43,16 @@ absl::StatusOr<std::unique_ptr<TariffAlertServer>> TariffAlertServer::Start(
 
   s->hub_ = std::make_unique<AlertHub>(o.hub, clock);
   ExposureWatcher* watcher = s->watcher_.get();
+  s->book_store_ = std::make_unique<RedisBookStore>(o.redis);
   s->publisher_ = std::make_unique<Publisher>(
       o.publisher, [watcher] { return watcher->Current(); },
-      s->options_.scoring, s->hub_.get(), clock);
+      s->options_.scoring, s->hub_.get(), clock, s->book_store_.get());
+  TA_RETURN_IF_ERROR(s->publisher_->Init());
+  s->book_service_ =
+      std::make_unique<TariffBookServiceImpl>(s->publisher_.get());
   s->event_service_ =
-      std::make_unique<TariffEventServiceImpl>(s->publisher_.get());
+      std::make_unique<TariffEventServiceImpl>(s->publisher_.get(),
+                                               s->hub_.get());
   s->alert_service_ = std::make_unique<AlertServiceImpl>(
       s->hub_.get(), o.queue,
       PortfolioContext{&s->options_.scoring,
@@ -64,6 +72,7 @@ absl::StatusOr<std::unique_ptr<TariffAlertServer>> TariffAlertServer::Start(
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   builder.RegisterService(s->event_service_.get());
   builder.RegisterService(s->alert_service_.get());
+  builder.RegisterService(s->book_service_.get());
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->port_ == 0) {
     return absl::UnavailableError(
@@ -73,6 +82,21 @@ absl::StatusOr<std::unique_ptr<TariffAlertServer>> TariffAlertServer::Start(
       s->server_->GetHealthCheckService();
   health->SetServingStatus(kEventServiceName, true);
   health->SetServingStatus(kAlertServiceName, true);
+  health->SetServingStatus(kBookServiceName, true);
+  if (o.publisher.book_clock == BookClock::kWall) {
+    Publisher* publisher = s->publisher_.get();
+    absl::Notification* stop = &s->pause_clock_stop_;
+    const absl::Duration interval = o.pause_check_interval;
+    s->pause_clock_ = std::thread([publisher, stop, interval] {
+      while (!stop->WaitForNotificationWithTimeout(interval)) {
+        auto published = publisher->PublishDue();
+        if (!published.ok()) {
+          TA_LOG(WARNING) << "lapsed pauses not published yet: "
+                          << published.status().message();
+        }
+      }
+    });
+  }
   TA_LOG(INFO) << "tariff-alert serving on port " << s->port_
                << ", exposure version '" << s->watcher_->Current()->version()
                << "', model " << o.scoring.model_version();
@@ -87,6 +111,10 @@ TariffAlertServer::~TariffAlertServer() { Shutdown(absl::Seconds(1)); }
 void TariffAlertServer::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
+  if (pause_clock_.joinable()) {
+    pause_clock_stop_.Notify();
+    pause_clock_.join();
+  }
   if (server_ != nullptr) {
     server_->GetHealthCheckService()->SetServingStatus(false);
     hub_->EndAll(absl::UnavailableError(

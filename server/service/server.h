@@ -10,8 +10,10 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "server/common/clock.h"
 #include "server/exposure/exposure_watcher.h"
@@ -26,6 +28,8 @@ namespace tariffalert {
 class TariffEventServiceImpl;
 class AlertServiceImpl;
 class RedisExposureStore;
+class RedisBookStore;
+class TariffBookServiceImpl;
 
 struct ServerOptions {
   // host:port; port 0 picks a free one (see port()).
@@ -35,12 +39,15 @@ struct ServerOptions {
   HubOptions hub;
   QueueLimits queue;
   PublisherOptions publisher;
+  // How often lapsed pauses are looked for (BookClock::kWall).
+  absl::Duration pause_check_interval = absl::Seconds(1);
   ScoringParams scoring = ScoringParams::Default();
 };
 
 // The health service names whose status the server sets.
 inline constexpr char kEventServiceName[] = "tariffalert.v1.TariffEventService";
 inline constexpr char kAlertServiceName[] = "tariffalert.v1.AlertService";
+inline constexpr char kBookServiceName[] = "tariffalert.v1.TariffBookService";
 
 class TariffAlertServer {
  public:
@@ -64,7 +71,11 @@ class TariffAlertServer {
   std::unique_ptr<RedisExposureStore> store_;
   std::unique_ptr<ExposureWatcher> watcher_;
   std::unique_ptr<AlertHub> hub_;
+  std::unique_ptr<RedisBookStore> book_store_;
   std::unique_ptr<Publisher> publisher_;
+  std::unique_ptr<TariffBookServiceImpl> book_service_;
+  absl::Notification pause_clock_stop_;
+  std::thread pause_clock_;
   std::unique_ptr<TariffEventServiceImpl> event_service_;
   std::unique_ptr<AlertServiceImpl> alert_service_;
   std::unique_ptr<grpc::Server> server_;

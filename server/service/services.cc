@@ -6,6 +6,7 @@
 #include <optional>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "server/fanout/alert_history.h"
 #include "server/scoring/portfolio.h"
 #include "server/service/alert_stream.h"
@@ -39,6 +40,36 @@ grpc::ServerUnaryReactor* TariffEventServiceImpl::PublishEvent(
     return reactor;
   }
   *response = *std::move(result);
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* TariffEventServiceImpl::GetEvent(
+    grpc::CallbackServerContext* context, const v1::GetEventRequest* request,
+    v1::GetEventResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto found = publisher_->FindEvent(request->event_id());
+  if (!found) {
+    reactor->Finish(grpc::Status(
+        grpc::StatusCode::NOT_FOUND,
+        absl::StrCat("event_id: '", request->event_id(),
+                     "' was not published on this server or is forgotten")));
+    return reactor;
+  }
+  *response->mutable_event() = found->event;
+  *response->mutable_result() = found->response;
+  if (found->response.alert_count() > 0) {
+    for (const EncodedAlertPtr& a :
+         hub_->Logged(found->response.first_sequence(),
+                      found->response.last_sequence())) {
+      auto alert = DecodeAlert(*a);
+      if (!alert.ok()) {
+        reactor->Finish(ToGrpcStatus(alert.status()));
+        return reactor;
+      }
+      *response->add_alerts() = *std::move(alert);
+    }
+  }
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }

@@ -17,16 +17,23 @@ namespace tariffalert {
 class TariffEventServiceImpl final
     : public v1::TariffEventService::CallbackService {
  public:
-  explicit TariffEventServiceImpl(Publisher* publisher)
-      : publisher_(publisher) {}
+  TariffEventServiceImpl(Publisher* publisher, const AlertHub* hub)
+      : publisher_(publisher), hub_(hub) {}
 
   grpc::ServerUnaryReactor* PublishEvent(
       grpc::CallbackServerContext* context,
       const v1::PublishEventRequest* request,
       v1::PublishEventResponse* response) override;
+  // The event, the first response to its publish (its rate changes) and its
+  // alerts still in the log. NOT_FOUND for an event this server does not
+  // remember (published elsewhere, before a restart, or forgotten).
+  grpc::ServerUnaryReactor* GetEvent(grpc::CallbackServerContext* context,
+                                     const v1::GetEventRequest* request,
+                                     v1::GetEventResponse* response) override;
 
  private:
   Publisher* const publisher_;
+  const AlertHub* const hub_;
 };
 
 // Both methods are registered raw: responses are made of pre-serialized

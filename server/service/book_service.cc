@@ -1,0 +1,219 @@
+#include "server/service/book_service.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "server/ingest/alert_builder.h"
+#include "server/ingest/book_engine.h"
+#include "server/scoring/portfolio.h"
+#include "server/service/grpc_status.h"
+#include "server/tariff_book/book_codec.h"
+
+namespace tariffalert {
+namespace {
+
+// Events in one ScoreScenario request at most.
+constexpr int kMaxScenarioEvents = 200;
+constexpr uint32_t kDefaultTopN = 20;
+
+absl::Time ToTime(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
+grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context,
+                               const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+void SortTotals(std::vector<v1::ScenarioTotal>& v) {
+  std::sort(v.begin(), v.end(),
+            [](const v1::ScenarioTotal& a, const v1::ScenarioTotal& b) {
+              const double x = std::abs(a.score_bps());
+              const double y = std::abs(b.score_bps());
+              if (x != y) return x > y;
+              return a.subject() < b.subject();
+            });
+}
+
+}  // namespace
+
+absl::StatusOr<v1::ScoreScenarioResponse> ScoreScenario(
+    const v1::ScoreScenarioRequest& request, const TariffBook& book,
+    const ExposureTable& table, const ScoringParams& params) {
+  if (request.events_size() == 0) {
+    return absl::InvalidArgumentError("events: give at least one event");
+  }
+  if (request.events_size() > kMaxScenarioEvents) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("events: at most ", kMaxScenarioEvents, " per scenario"));
+  }
+  absl::flat_hash_set<std::string> ids;
+  for (int i = 0; i < request.events_size(); ++i) {
+    if (!ids.insert(request.events(i).event_id()).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("events[", i, "].event_id: '",
+                       request.events(i).event_id(),
+                       "' repeats an earlier event of the scenario"));
+    }
+  }
+  std::optional<absl::Time> until;
+  if (request.has_until_time()) until = ToTime(request.until_time());
+  const size_t top_n = request.top_n() == 0 ? kDefaultTopN : request.top_n();
+  auto holdings = ValidateHoldings(request.holdings(), "holdings");
+  if (!holdings.ok()) return holdings.status();
+  auto in_table = [&table](absl::string_view ticker) {
+    return table.Find(ticker) != nullptr;
+  };
+
+  TariffBook scenario_book = book;
+  const std::vector<v1::TariffEvent> events(request.events().begin(),
+                                            request.events().end());
+  auto steps =
+      RunScenario(scenario_book, events, until, table, params, "events");
+  if (!steps.ok()) return steps.status();
+
+  v1::ScoreScenarioResponse response;
+  response.set_book_revision(book.revision());
+  response.set_exposure_version(table.version());
+  response.set_model_version(params.model_version());
+  absl::flat_hash_map<std::string, v1::ScenarioTotal> tickers;
+  absl::flat_hash_map<std::string, v1::ScenarioTotal> sectors;
+  for (const ScoredStep& step : *steps) {
+    v1::ScenarioStep* out = response.add_steps();
+    *out->mutable_event() = step.event;
+    out->set_snap_back(step.book.action.snap_back);
+    for (const BookRateChange& c : step.book.changes) {
+      v1::RateChange* rc = out->add_rate_changes();
+      rc->set_target_country(c.target);
+      rc->set_product_code(c.product.ToString());
+      rc->set_previous_rate_pct(c.previous_rate_pct);
+      rc->set_new_rate_pct(c.new_rate_pct);
+    }
+    out->set_book_revision(step.book.next->revision());
+    AlertContext context;
+    context.exposure_version = table.version();
+    context.book_revision = step.book.next->revision();
+    context.probability = step.book.probability;
+    context.created =
+        step.book.action.EventTime().value_or(absl::UnixEpoch());
+    if (!holdings->empty()) {
+      *out->mutable_portfolio() = ComputePortfolioImpact(
+          *holdings, TickerScores::FromSubjects(step.scores.subjects), in_table,
+          params.valuation_elasticity());
+    }
+    size_t ticker_alerts = 0;
+    size_t sector_alerts = 0;
+    for (const SubjectScore& s : step.scores.subjects) {
+      const bool ticker = s.kind == ScoreSubjectKind::kTicker;
+      auto& totals = ticker ? tickers : sectors;
+      auto [it, inserted] = totals.try_emplace(s.subject);
+      v1::ScenarioTotal& t = it->second;
+      if (inserted) {
+        t.set_subject_kind(ticker ? v1::SUBJECT_KIND_TICKER
+                                  : v1::SUBJECT_KIND_SECTOR);
+        t.set_subject(s.subject);
+        t.set_name(s.name);
+        t.set_sector(s.sector);
+      }
+      t.set_score_bps(t.score_bps() + s.score_bps);
+      t.set_operating_profit_change_pct(t.operating_profit_change_pct() +
+                                        s.operating_profit_change_pct);
+      size_t& shown = ticker ? ticker_alerts : sector_alerts;
+      if (shown < top_n) {
+        ++shown;
+        BuildAlert(s, step.book.action, step.event, context, params,
+                   *out->add_alerts());
+      }
+    }
+  }
+  if (!holdings->empty()) {
+    // The scenario's total: each holding's summed score over the steps.
+    TickerScores totals;
+    totals.Reserve(tickers.size());
+    for (const auto& [ticker, t] : tickers) {
+      totals.Add(ticker, TickerScore{t.name(), t.score_bps(),
+                                     t.operating_profit_change_pct()});
+    }
+    *response.mutable_portfolio() = ComputePortfolioImpact(
+        *holdings, totals, in_table, params.valuation_elasticity());
+  }
+  auto emit = [top_n](absl::flat_hash_map<std::string, v1::ScenarioTotal>& from,
+                      google::protobuf::RepeatedPtrField<v1::ScenarioTotal>* to) {
+    std::vector<v1::ScenarioTotal> sorted;
+    sorted.reserve(from.size());
+    for (auto& [k, v] : from) sorted.push_back(std::move(v));
+    SortTotals(sorted);
+    if (sorted.size() > top_n) sorted.resize(top_n);
+    for (auto& t : sorted) *to->Add() = std::move(t);
+  };
+  emit(tickers, response.mutable_tickers());
+  emit(sectors, response.mutable_sectors());
+  return response;
+}
+
+grpc::ServerUnaryReactor* TariffBookServiceImpl::GetTariff(
+    grpc::CallbackServerContext* context, const v1::GetTariffRequest* request,
+    v1::GetTariffResponse* response) {
+  auto importer = Country::Parse(request->imposing_country());
+  if (!importer) {
+    return Done(context, absl::InvalidArgumentError(absl::StrCat(
+                             "imposing_country: '", request->imposing_country(),
+                             "' is not an ISO 3166-1 alpha-2 code or EU")));
+  }
+  auto exporter = Country::Parse(request->exporting_country());
+  if (!exporter || exporter->is_eu()) {
+    return Done(context,
+                absl::InvalidArgumentError(absl::StrCat(
+                    "exporting_country: '", request->exporting_country(),
+                    "' is not one country's ISO 3166-1 alpha-2 code (for the "
+                    "EU, ask for a member state)")));
+  }
+  std::optional<HsCode> product = HsCode::All();
+  if (!request->product_code().empty()) {
+    product = HsCode::Parse(request->product_code());
+    if (!product || product->is_all()) {
+      return Done(context, absl::InvalidArgumentError(absl::StrCat(
+                               "product_code: '", request->product_code(),
+                               "' is not an HS chapter (2 digits) or heading "
+                               "(4 digits); leave it empty for all goods")));
+    }
+  }
+  auto book = publisher_->CurrentBook();
+  if (!book.ok()) return Done(context, book.status());
+  response->set_effective_rate_pct(book->Rate(*importer, *exporter, *product));
+  for (const Measure* m : book->MeasuresFor(*importer, *exporter, *product)) {
+    *response->add_measures() = MeasureToProto(*m);
+  }
+  response->set_book_revision(book->revision());
+  if (book->clock() != absl::InfinitePast()) {
+    const int64_t micros = absl::ToUnixMicros(book->clock());
+    response->mutable_book_clock_time()->set_seconds(micros / 1000000);
+    response->mutable_book_clock_time()->set_nanos(
+        static_cast<int32_t>(micros % 1000000) * 1000);
+  }
+  return Done(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* TariffBookServiceImpl::ScoreScenario(
+    grpc::CallbackServerContext* context,
+    const v1::ScoreScenarioRequest* request,
+    v1::ScoreScenarioResponse* response) {
+  auto book = publisher_->CurrentBook();
+  if (!book.ok()) return Done(context, book.status());
+  auto result = tariffalert::ScoreScenario(*request, *book,
+                                           *publisher_->exposure(),
+                                           publisher_->params());
+  if (!result.ok()) return Done(context, result.status());
+  *response = *std::move(result);
+  return Done(context, absl::OkStatus());
+}
+
+}  // namespace tariffalert

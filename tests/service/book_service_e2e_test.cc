@@ -1,0 +1,288 @@
+// End to end: GetTariff, ScoreScenario and the pause clock on a real server
+// (127.0.0.1:0, the test redis-server) with real gRPC clients.
+
+#include <unistd.h>
+
+#include <fstream>
+#include <memory>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/exposure/loader.h"
+#include "server/redis/redis_exposure_store.h"
+#include "server/service/server.h"
+#include "tariffalert/v1/tariff_book_service.grpc.pb.h"
+#include "tariffalert/v1/tariff_event_service.grpc.pb.h"
+#include "tests/service/stream_client.h"
+#include "tests/testing/fake_clock.h"
+#include "tests/testing/redis_env.h"
+
+namespace tariffalert {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::StreamClient;
+
+constexpr char kCompanies[] =
+    "ticker,name,sector,country,market_cap_usd,cogs_ratio,operating_margin\n"
+    "AAPL,Apple Inc.,Information Technology,US,3000000000000,0.54,0.31\n"
+    "BBY,Best Buy,Consumer Discretionary,US,20000000000,0.77,0.04\n"
+    "NUE,Nucor,Materials,US,35000000000,0.85,0.12\n";
+constexpr char kExposures[] =
+    "ticker,kind,country,product,share\n"
+    "AAPL,revenue,US,*,0.43\n"
+    "AAPL,sourcing,CN,*,0.7\n"
+    "BBY,revenue,US,*,0.92\n"
+    "BBY,sourcing,CN,*,0.55\n"
+    "NUE,revenue,US,*,0.95\n"
+    "NUE,production,US,*,1\n";
+
+// 2025-05-14T00:00:00Z, the day of the Geneva pause.
+constexpr int64_t kStart = 1747180800;
+
+std::chrono::system_clock::time_point Deadline() {
+  return std::chrono::system_clock::now() + std::chrono::seconds(10);
+}
+
+class BookServiceE2eTest : public ::testing::Test {
+ protected:
+  BookServiceE2eTest() : clock_(absl::FromUnixSeconds(kStart)) {}
+
+  void SetUp() override {
+    options_.redis = testing::TestRedisOptions();
+    const std::string dir = ::testing::TempDir();
+    const std::string c = absl::StrCat(dir, "/book_", ::getpid(), "_c.csv");
+    const std::string e = absl::StrCat(dir, "/book_", ::getpid(), "_e.csv");
+    std::ofstream(c) << kCompanies;
+    std::ofstream(e) << kExposures;
+    RedisExposureStore store(std::make_unique<RedisConnection>(options_.redis));
+    auto loaded = LoadExposure(store, c, e);
+    ASSERT_TRUE(loaded.ok()) << loaded.status();
+    options_.listen_address = "127.0.0.1:0";
+    options_.exposure_poll_interval = absl::Milliseconds(20);
+    options_.hub.heartbeat_interval = absl::Seconds(30);
+    options_.pause_check_interval = absl::Milliseconds(20);
+    auto server = TariffAlertServer::Start(options_, clock_);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                   grpc::InsecureChannelCredentials());
+    events_ = v1::TariffEventService::NewStub(channel_);
+    book_ = v1::TariffBookService::NewStub(channel_);
+  }
+
+  static v1::TariffEvent Event(const std::string& id, const std::string& measure,
+                               double rate,
+                               v1::Stage stage = v1::STAGE_EFFECTIVE) {
+    v1::TariffEvent e;
+    e.set_event_id(id);
+    e.set_imposing_country("US");
+    e.add_target_countries("CN");
+    e.set_measure_id(measure);
+    e.set_new_rate_pct(rate);
+    e.set_stage(stage);
+    return e;
+  }
+
+  static v1::TariffEvent Pause(const std::string& id, const std::string& measure,
+                               double rate, int64_t expires) {
+    v1::TariffEvent e = Event(id, measure, rate, v1::STAGE_PAUSED);
+    e.mutable_expires_time()->set_seconds(expires);
+    return e;
+  }
+
+  v1::PublishEventResponse Publish(const v1::TariffEvent& event) {
+    v1::PublishEventRequest request;
+    *request.mutable_event() = event;
+    v1::PublishEventResponse response;
+    grpc::ClientContext context;
+    context.set_deadline(Deadline());
+    grpc::Status s = events_->PublishEvent(&context, request, &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return response;
+  }
+
+  grpc::Status GetTariff(const std::string& importer,
+                         const std::string& exporter,
+                         const std::string& product,
+                         v1::GetTariffResponse* response) {
+    v1::GetTariffRequest request;
+    request.set_imposing_country(importer);
+    request.set_exporting_country(exporter);
+    request.set_product_code(product);
+    grpc::ClientContext context;
+    context.set_deadline(Deadline());
+    return book_->GetTariff(&context, request, response);
+  }
+
+  grpc::Status Scenario(const v1::ScoreScenarioRequest& request,
+                        v1::ScoreScenarioResponse* response) {
+    grpc::ClientContext context;
+    context.set_deadline(Deadline());
+    return book_->ScoreScenario(&context, request, response);
+  }
+
+  testing::FakeClock clock_;
+  ServerOptions options_;
+  std::unique_ptr<TariffAlertServer> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::TariffEventService::Stub> events_;
+  std::unique_ptr<v1::TariffBookService::Stub> book_;
+};
+
+TEST_F(BookServiceE2eTest, GetTariffShowsTheStackedRateAndItsMeasures) {
+  Publish(Event("f", "us-cn-fentanyl", 20));
+  Publish(Event("r", "us-cn-recip", 125));
+  v1::TariffEvent steel = Event("s", "us-232-steel", 50);
+  steel.clear_target_countries();
+  steel.add_product_codes("72");
+  Publish(steel);
+
+  v1::GetTariffResponse r;
+  ASSERT_TRUE(GetTariff("US", "CN", "85", &r).ok());
+  EXPECT_DOUBLE_EQ(r.effective_rate_pct(), 145);
+  ASSERT_EQ(r.measures_size(), 2);
+  EXPECT_EQ(r.measures(0).measure_id(), "us-cn-fentanyl");
+  EXPECT_EQ(r.measures(1).measure_id(), "us-cn-recip");
+  EXPECT_EQ(r.book_revision(), 3u);
+
+  // Steel from China pays all three; from Japan only the steel measure.
+  ASSERT_TRUE(GetTariff("US", "CN", "7208", &r).ok());
+  EXPECT_DOUBLE_EQ(r.effective_rate_pct(), 195);
+  ASSERT_TRUE(GetTariff("US", "JP", "72", &r).ok());
+  EXPECT_DOUBLE_EQ(r.effective_rate_pct(), 50);
+  ASSERT_EQ(r.measures_size(), 1);
+
+  grpc::Status bad = GetTariff("US", "EU", "72", &r);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(bad.error_message(), HasSubstr("exporting_country"));
+}
+
+TEST_F(BookServiceE2eTest, ScoreScenarioAnswersWhatIfAndChangesNothing) {
+  Publish(Event("f", "us-cn-fentanyl", 20));
+  const v1::PublishEventResponse r = Publish(Event("r", "us-cn-recip", 125));
+  StreamClient stream(channel_, {});
+  ASSERT_TRUE(stream.WaitForHeartbeat());
+
+  // What if the reciprocal measure is paused at 10% for 90 days and then
+  // lapses back to 125%?
+  v1::ScoreScenarioRequest request;
+  *request.add_events() =
+      Pause("what-if-pause", "us-cn-recip", 10, kStart + 90 * 86400);
+  request.mutable_until_time()->set_seconds(kStart + 91 * 86400);
+  request.add_holdings()->set_ticker("AAPL");
+  request.mutable_holdings(0)->set_position_value(1000000);
+  v1::ScoreScenarioResponse s;
+  grpc::Status status = Scenario(request, &s);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(s.steps_size(), 2);
+  EXPECT_FALSE(s.steps(0).snap_back());
+  ASSERT_EQ(s.steps(0).rate_changes_size(), 1);
+  EXPECT_DOUBLE_EQ(s.steps(0).rate_changes(0).previous_rate_pct(), 145);
+  EXPECT_DOUBLE_EQ(s.steps(0).rate_changes(0).new_rate_pct(), 30);
+  EXPECT_TRUE(s.steps(1).snap_back());
+  EXPECT_EQ(s.steps(1).event().measure_id(), "us-cn-recip");
+  EXPECT_DOUBLE_EQ(s.steps(1).rate_changes(0).new_rate_pct(), 145);
+  ASSERT_GT(s.steps(0).alerts_size(), 0);
+  EXPECT_EQ(s.steps(0).alerts(0).sequence(), 0u) << "what-if alerts are not logged";
+  // The pause helps the importers and the snap-back takes it back: the
+  // scenario nets out to zero for every name.
+  ASSERT_GT(s.tickers_size(), 0);
+  for (const auto& t : s.tickers()) {
+    EXPECT_NEAR(t.score_bps(), 0, 1e-9) << t.subject();
+  }
+  EXPECT_EQ(s.book_revision(), r.book_revision());
+  // The holding: the pause lifts Apple's operating profit, the position with
+  // it (valuation elasticity 1), and the snap-back takes it back.
+  double aapl_pct = 0;
+  for (const auto& a : s.steps(0).alerts()) {
+    if (a.subject() == "AAPL") aapl_pct = a.operating_profit_change_pct();
+  }
+  ASSERT_GT(aapl_pct, 0);
+  EXPECT_NEAR(s.steps(0).portfolio().impact_value(), 1000000 * aapl_pct / 100,
+              1e-6);
+  EXPECT_NEAR(s.steps(1).portfolio().impact_value(),
+              -s.steps(0).portfolio().impact_value(), 1e-6);
+  EXPECT_NEAR(s.portfolio().impact_value(), 0, 1e-6);
+  EXPECT_DOUBLE_EQ(s.portfolio().position_value(), 1000000);
+
+  // Nothing changed: the book, its revision, and no alert was streamed.
+  v1::GetTariffResponse tariff;
+  ASSERT_TRUE(GetTariff("US", "CN", "85", &tariff).ok());
+  EXPECT_DOUBLE_EQ(tariff.effective_rate_pct(), 145);
+  EXPECT_EQ(tariff.book_revision(), r.book_revision());
+  const v1::PublishEventResponse next = Publish(Event("n", "us-cn-other", 1));
+  EXPECT_EQ(next.first_sequence(), r.last_sequence() + 1);
+  ASSERT_TRUE(stream.WaitForSequence(next.last_sequence()));
+  for (const auto& a : stream.alerts()) EXPECT_EQ(a.event_id(), "n");
+}
+
+TEST_F(BookServiceE2eTest, GetEventGivesTheEventItsRateChangeAndItsAlerts) {
+  Publish(Event("f", "us-cn-fentanyl", 20));
+  const v1::PublishEventResponse r = Publish(Event("r", "us-cn-recip", 10));
+  v1::GetEventRequest request;
+  request.set_event_id("r");
+  v1::GetEventResponse got;
+  grpc::ClientContext context;
+  context.set_deadline(Deadline());
+  grpc::Status status = events_->GetEvent(&context, request, &got);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(got.event().measure_id(), "us-cn-recip");
+  ASSERT_EQ(got.result().rate_changes_size(), 1);
+  EXPECT_DOUBLE_EQ(got.result().rate_changes(0).previous_rate_pct(), 20);
+  EXPECT_DOUBLE_EQ(got.result().rate_changes(0).new_rate_pct(), 30);
+  ASSERT_EQ(got.alerts_size(), static_cast<int>(r.alert_count()));
+  for (int i = 0; i < got.alerts_size(); ++i) {
+    EXPECT_EQ(got.alerts(i).sequence(), r.first_sequence() + i);
+    EXPECT_EQ(got.alerts(i).event_id(), "r");
+  }
+
+  request.set_event_id("never-published");
+  grpc::ClientContext context2;
+  context2.set_deadline(Deadline());
+  status = events_->GetEvent(&context2, request, &got);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(status.error_message(), HasSubstr("never-published"));
+}
+
+TEST_F(BookServiceE2eTest, ABadScenarioEventIsNamedByItsIndex) {
+  v1::ScoreScenarioRequest request;
+  *request.add_events() = Event("ok", "us-cn-recip", 10);
+  v1::TariffEvent bad = Event("bad", "us-cn-recip", 10, v1::STAGE_EXTENDED);
+  bad.clear_new_rate_pct();
+  bad.mutable_expires_time()->set_seconds(kStart + 86400);
+  *request.add_events() = bad;
+  v1::ScoreScenarioResponse s;
+  grpc::Status status = Scenario(request, &s);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(status.error_message(), HasSubstr("events[1]"));
+  EXPECT_THAT(status.error_message(), HasSubstr("not paused"));
+}
+
+TEST_F(BookServiceE2eTest, TheServerPublishesASnapBackWhenAPauseLapses) {
+  Publish(Event("r", "us-cn-recip", 125));
+  const v1::PublishEventResponse paused =
+      Publish(Pause("p", "us-cn-recip", 10, kStart + 90 * 86400));
+  StreamClient stream(channel_, {});
+  ASSERT_TRUE(stream.WaitForHeartbeat());
+
+  // A day before the expiry nothing happens.
+  clock_.Advance(absl::Hours(24 * 89));
+  absl::SleepFor(absl::Milliseconds(200));
+  EXPECT_TRUE(stream.alerts().empty());
+
+  clock_.Advance(absl::Hours(24) + absl::Seconds(1));
+  ASSERT_TRUE(stream.WaitForSequence(paused.last_sequence() + 1))
+      << "no snap-back within 10 s";
+  const v1::Alert first = stream.alerts().front();
+  EXPECT_EQ(first.event_id(), "us-cn-recip/snap-back/2025-08-12T00:00:00Z");
+  EXPECT_EQ(first.measure_id(), "us-cn-recip");
+  EXPECT_EQ(first.stage(), v1::STAGE_EFFECTIVE);
+  v1::GetTariffResponse tariff;
+  ASSERT_TRUE(GetTariff("US", "CN", "85", &tariff).ok());
+  EXPECT_DOUBLE_EQ(tariff.effective_rate_pct(), 125);
+  EXPECT_FALSE(tariff.measures(0).has_pause());
+}
+
+}  // namespace
+}  // namespace tariffalert
