@@ -23,7 +23,7 @@ del sys.argv[1:4]
 def generate_stubs(out_dir):
     protos = [os.path.join("tariffalert/v1", p) for p in
               ("tariff_event.proto", "alert.proto", "tariff_event_service.proto",
-               "alert_service.proto")]
+               "alert_service.proto", "tariff_book.proto", "tariff_book_service.proto")]
     subprocess.run(
         ["protoc", "-I", PROTO_DIR, "--python_out=" + out_dir, "--grpc_out=" + out_dir,
          "--plugin=protoc-gen-grpc=/usr/bin/grpc_python_plugin"] + protos,
@@ -42,7 +42,13 @@ class PythonClientTest(unittest.TestCase):
         from tariffalert.v1 import tariff_event_service_pb2_grpc as events_grpc
         from tariffalert.v1 import alert_service_pb2 as alerts_pb
         from tariffalert.v1 import alert_service_pb2_grpc as alerts_grpc
+        from tariffalert.v1 import tariff_book_service_pb2 as book_pb
+        from tariffalert.v1 import tariff_book_service_pb2_grpc as book_grpc
         cls.events_pb = events_pb
+        cls.book_pb = book_pb
+        cls.book_grpc = book_grpc
+        from tariffalert.v1 import alert_pb2
+        cls.alert_pb = alert_pb2
         loaded = cls.h.load(cls.h.write("companies.csv", harness.COMPANIES),
                             cls.h.write("exposures.csv", harness.EXPOSURES))
         assert loaded.returncode == 0, loaded.stderr
@@ -117,6 +123,39 @@ class PythonClientTest(unittest.TestCase):
         self.assertEqual(caught.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
         self.assertTrue(caught.exception.details().startswith("event.imposing_country"))
 
+    def test_stacked_tariff_and_a_what_if_from_python(self):
+        publish = events_grpc.TariffEventServiceStub(self.channel).PublishEvent
+        book = self.book_grpc.TariffBookServiceStub(self.channel)
+        for event_id, measure, rate in (("py-fent", "py-us-cn-fentanyl", 20),
+                                        ("py-recip", "py-us-cn-recip", 125)):
+            publish(self.events_pb.PublishEventRequest(event=pb.TariffEvent(
+                event_id=event_id, imposing_country="US", target_countries=["CN"],
+                measure_id=measure, new_rate_pct=rate, stage=pb.STAGE_EFFECTIVE)),
+                timeout=10)
+        tariff = book.GetTariff(self.book_pb.GetTariffRequest(
+            imposing_country="US", exporting_country="CN", product_code="85"), timeout=10)
+        self.assertGreaterEqual(tariff.effective_rate_pct, 145)
+        ids = [m.measure_id for m in tariff.measures]
+        self.assertIn("py-us-cn-fentanyl", ids)
+        self.assertIn("py-us-cn-recip", ids)
+
+        pause = pb.TariffEvent(
+            event_id="py-what-if", imposing_country="US", target_countries=["CN"],
+            measure_id="py-us-cn-recip", new_rate_pct=10, stage=pb.STAGE_PAUSED)
+        pause.expires_time.FromJsonString("2100-01-01T00:00:00Z")
+        answer = book.ScoreScenario(self.book_pb.ScoreScenarioRequest(
+            events=[pause], holdings=[self.alert_pb.Holding(
+                ticker="AAPL", position_value=1e6)]), timeout=10)
+        self.assertEqual(len(answer.steps), 1)
+        change = answer.steps[0].rate_changes[0]
+        self.assertAlmostEqual(change.previous_rate_pct - change.new_rate_pct, 115)
+        self.assertGreater(answer.steps[0].portfolio.impact_value, 0)
+        self.assertEqual(answer.book_revision, tariff.book_revision)
+        after = book.GetTariff(self.book_pb.GetTariffRequest(
+            imposing_country="US", exporting_country="CN", product_code="85"), timeout=10)
+        self.assertEqual(after.book_revision, tariff.book_revision)
+        self.assertEqual(after.effective_rate_pct, tariff.effective_rate_pct)
+
     def test_health_service_reports_serving(self):
         # grpc.health.v1.Health/Check by hand: HealthCheckRequest{service=1}
         # and HealthCheckResponse{status=1}; SERVING is 1.
@@ -136,7 +175,7 @@ class PythonClientTest(unittest.TestCase):
         replies = list(info(iter([b"\x3a\x00"]), timeout=10))
         self.assertEqual(len(replies), 1)
         for service in (b"tariffalert.v1.TariffEventService", b"tariffalert.v1.AlertService",
-                        b"grpc.health.v1.Health"):
+                        b"tariffalert.v1.TariffBookService", b"grpc.health.v1.Health"):
             self.assertIn(service, replies[0])
 
 
