@@ -20,6 +20,8 @@ v1::Channel ToProto(ScoreChannel c) {
       return v1::CHANNEL_EXPORT;
     case ScoreChannel::kProtection:
       return v1::CHANNEL_PROTECTION;
+    case ScoreChannel::kSpillover:
+      return v1::CHANNEL_SPILLOVER;
   }
   return v1::CHANNEL_UNSPECIFIED;
 }
@@ -87,6 +89,10 @@ void BuildAlert(const SubjectScore& s, const TariffAction& action,
     c->set_partner_weight(k.partner_weight);
     c->set_probability(k.probability);
     c->set_bps(k.bps);
+    if (k.channel == ScoreChannel::kSpillover) {
+      c->set_customer(k.customer);
+      c->set_customer_score_bps(k.customer_score_bps);
+    }
   }
   alert.set_explanation(s.explanation);
   alert.set_exposure_version(context.exposure_version);

@@ -5,6 +5,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "server/ingest/alert_builder.h"
 #include "server/ingest/event_validator.h"
 
@@ -42,6 +44,20 @@ absl::StatusOr<ScoredStep> ScoreStep(const TariffBook& book,
       ScoreAction(scored, *step.book.before, *step.book.after, table, params);
   // The rate changes as the book states them (not the priced-in view).
   step.scores.changes = step.book.changes;
+  if (action.snap_back) {
+    // The headline quotes the effective rates, not just the measure's own.
+    std::vector<std::string> parts;
+    for (const BookRateChange& c : step.book.changes) {
+      parts.push_back(absl::StrFormat(
+          "%s%s %g%% -> %g%%", c.target == "*" ? "all partners" : c.target,
+          c.product.is_all() ? "" : absl::StrCat(" ", c.product.ToString()),
+          c.previous_rate_pct, c.new_rate_pct));
+    }
+    step.event.set_headline(absl::StrFormat(
+        "Pause on %s lapsed: %s tariff on %s (the measure returns to %g%%)",
+        action.measure_id, action.importer.ToString(),
+        absl::StrJoin(parts, ", "), *action.new_rate_pct));
+  }
   return step;
 }
 

@@ -61,8 +61,13 @@ struct TariffAction {
   bool all_goods() const { return products.empty(); }
   // Does the event's partner scope include `exporter` (a single country)?
   bool TargetsCountry(Country exporter) const;
-  // The time the event speaks for: effective_time, else announced_time.
+  // The time the event speaks for: when it was announced for THREATENED and
+  // ANNOUNCED (their effective_time is a plan, not yet a fact), else
+  // effective_time, else announced_time.
   std::optional<absl::Time> EventTime() const {
+    if (stage == Stage::kThreatened || stage == Stage::kAnnounced) {
+      return announced_time;
+    }
     return effective_time ? effective_time : announced_time;
   }
 };
