@@ -61,8 +61,10 @@ REDIS=127.0.0.1:$TA_REDIS_PORT
 "$CLI" load --redis "$REDIS" --dir "$TA_ROOT/data/exposure"
 
 echo "== 4/5 tariff-alertd"
+# --book-clock events: the 2025 pauses lapse by the timeline's own dates, not
+# by today's (which would snap them all back at once).
 "$SERVER" --listen 127.0.0.1:0 --port-file "$WORK/port" --redis "$REDIS" \
-  --heartbeat-seconds 1 2>"$WORK/server.log" &
+  --heartbeat-seconds 1 --book-clock events 2>"$WORK/server.log" &
 SERVER_PID=$!
 for i in $(seq 1 200); do
   [ -s "$WORK/port" ] && break
@@ -91,6 +93,15 @@ echo "published $events events, $last alerts. Scores are bps of revenue (negativ
 echo "PORTFOLIO line is the event's estimated change of the book's value (bps of the book,"
 echo "then the largest holdings). The sample table is illustrative (data/README.md); the"
 echo "model, and the portfolio formula, are in docs/scoring.md."
+echo
+echo "What if the US-China pause had lapsed on 2025-11-10 without a second extension? A"
+echo "backtest on a private book (tariff-alert replay, docs/replay.md), the snap-back rows:"
+"$CLI" replay "$TA_ROOT/data/scenarios/july-2025.jsonl" --exposure-dir "$TA_ROOT/data/exposure" \
+  --until 2025-11-11 --tickers AAPL,BBY,TXN,BA,NUE 2>/dev/null |
+  python3 -c 'import csv, sys
+for r in csv.DictReader(sys.stdin):
+    if r["snap_back"] == "1":
+        print("  %-46s %-5s %+9.1f bps  (%s)" % (r["event_id"], r["subject"], float(r["score_bps"]), r["rate_changes"]))'
 
 if [ "$KEEP" = 1 ]; then
   trap - EXIT
