@@ -26,12 +26,6 @@ v1::Channel ToProto(ScoreChannel c) {
   return v1::CHANNEL_UNSPECIFIED;
 }
 
-void SetTime(absl::Time t, google::protobuf::Timestamp* out) {
-  const int64_t micros = absl::ToUnixMicros(t);
-  out->set_seconds(micros / 1000000);
-  out->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
-}
-
 // The parameters a score used, sorted by name.
 void AddParameters(const std::string& sector, const AlertContext& context,
                    const ScoringParams& params, v1::Alert& alert) {
@@ -98,7 +92,7 @@ void BuildAlert(const SubjectScore& s, const TariffAction& action,
   alert.set_exposure_version(context.exposure_version);
   alert.set_book_revision(context.book_revision);
   alert.set_model_version(params.model_version());
-  SetTime(context.created, alert.mutable_created_time());
+  TimeToProto(context.created, alert.mutable_created_time());
   // The event as the book read it: a measure's own scope for the stages that
   // act on a measure as it stands.
   alert.set_imposing_country(action.importer.ToString());
@@ -129,7 +123,7 @@ v1::TariffEvent SnapBackEvent(const TariffAction& a) {
   e.set_measure_id(a.measure_id);
   e.set_stage(v1::STAGE_EFFECTIVE);
   e.set_probability(1);
-  if (a.effective_time) SetTime(*a.effective_time, e.mutable_effective_time());
+  if (a.effective_time) TimeToProto(*a.effective_time, e.mutable_effective_time());
   e.set_headline(absl::StrFormat(
       "Pause on %s lapsed: %s tariff on %s goods returns to %g%%",
       a.measure_id, a.importer.ToString(),

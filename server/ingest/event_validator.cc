@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "server/tariff_book/book_codec.h"
 #include "tariffalert/v1/tariff_event.pb.h"
 
 namespace tariffalert {
@@ -43,29 +44,6 @@ absl::Status CheckTime(absl::string_view field,
     return Invalid(field, "is not a valid timestamp");
   }
   return absl::OkStatus();
-}
-
-Stage ToStage(v1::Stage s) {
-  switch (s) {
-    case v1::STAGE_THREATENED:
-      return Stage::kThreatened;
-    case v1::STAGE_ANNOUNCED:
-      return Stage::kAnnounced;
-    case v1::STAGE_EFFECTIVE:
-      return Stage::kEffective;
-    case v1::STAGE_PAUSED:
-      return Stage::kPaused;
-    case v1::STAGE_EXTENDED:
-      return Stage::kExtended;
-    case v1::STAGE_REVOKED:
-      return Stage::kRevoked;
-    default:
-      return Stage::kEffective;  // unreachable: checked by the caller
-  }
-}
-
-absl::Time ToTime(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
 }
 
 }  // namespace
@@ -212,7 +190,7 @@ absl::StatusOr<TariffAction> ValidateEvent(const v1::TariffEvent& e,
         "must be one of STAGE_THREATENED, STAGE_ANNOUNCED, STAGE_EFFECTIVE, "
         "STAGE_PAUSED, STAGE_EXTENDED, STAGE_REVOKED");
   }
-  a.stage = ToStage(e.stage());
+  a.stage = *StageFromProto(e.stage());
 
   const bool rate_required =
       a.stage != Stage::kExtended && a.stage != Stage::kRevoked;
@@ -261,12 +239,12 @@ absl::StatusOr<TariffAction> ValidateEvent(const v1::TariffEvent& e,
   if (e.has_announced_time()) {
     absl::Status s = CheckTime("announced_time", e.announced_time());
     if (!s.ok()) return s;
-    a.announced_time = ToTime(e.announced_time());
+    a.announced_time = TimeFromProto(e.announced_time());
   }
   if (e.has_effective_time()) {
     absl::Status s = CheckTime("effective_time", e.effective_time());
     if (!s.ok()) return s;
-    a.effective_time = ToTime(e.effective_time());
+    a.effective_time = TimeFromProto(e.effective_time());
   }
   const bool needs_expiry =
       a.stage == Stage::kPaused || a.stage == Stage::kExtended;
@@ -278,7 +256,7 @@ absl::StatusOr<TariffAction> ValidateEvent(const v1::TariffEvent& e,
     }
     absl::Status s = CheckTime("expires_time", e.expires_time());
     if (!s.ok()) return s;
-    a.expires_time = ToTime(e.expires_time());
+    a.expires_time = TimeFromProto(e.expires_time());
     if (a.effective_time && *a.expires_time <= *a.effective_time) {
       return Invalid(
           "expires_time",

@@ -22,10 +22,6 @@ namespace {
 constexpr int kMaxScenarioEvents = 200;
 constexpr uint32_t kDefaultTopN = 20;
 
-absl::Time ToTime(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
-
 grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context,
                                const absl::Status& status) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
@@ -65,7 +61,7 @@ absl::StatusOr<v1::ScoreScenarioResponse> ScoreScenario(
     }
   }
   std::optional<absl::Time> until;
-  if (request.has_until_time()) until = ToTime(request.until_time());
+  if (request.has_until_time()) until = TimeFromProto(request.until_time());
   const size_t top_n = request.top_n() == 0 ? kDefaultTopN : request.top_n();
   auto holdings = ValidateHoldings(request.holdings(), "holdings");
   if (!holdings.ok()) return holdings.status();
@@ -194,10 +190,7 @@ grpc::ServerUnaryReactor* TariffBookServiceImpl::GetTariff(
   }
   response->set_book_revision(book->revision());
   if (book->clock() != absl::InfinitePast()) {
-    const int64_t micros = absl::ToUnixMicros(book->clock());
-    response->mutable_book_clock_time()->set_seconds(micros / 1000000);
-    response->mutable_book_clock_time()->set_nanos(
-        static_cast<int32_t>(micros % 1000000) * 1000);
+    TimeToProto(book->clock(), response->mutable_book_clock_time());
   }
   return Done(context, absl::OkStatus());
 }

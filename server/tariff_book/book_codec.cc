@@ -9,20 +9,23 @@
 #include "google/protobuf/timestamp.pb.h"
 
 namespace tariffalert {
-namespace {
 
-void SetTime(absl::Time t, google::protobuf::Timestamp* out) {
+void TimeToProto(absl::Time t, google::protobuf::Timestamp* out) {
   const int64_t seconds = absl::ToUnixSeconds(t);  // rounds down
   out->set_seconds(seconds);
   out->set_nanos(static_cast<int32_t>(
       absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(seconds))));
 }
 
-absl::Time GetTime(const google::protobuf::Timestamp& t) {
+absl::Time TimeFromProto(const google::protobuf::Timestamp& t) {
   return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
 }
 
+namespace {
+
 bool GoodRate(double r) { return std::isfinite(r) && r >= 0 && r <= 10000; }
+
+}  // namespace
 
 std::optional<Stage> StageFromProto(v1::Stage s) {
   switch (s) {
@@ -42,8 +45,6 @@ std::optional<Stage> StageFromProto(v1::Stage s) {
       return std::nullopt;
   }
 }
-
-}  // namespace
 
 v1::Stage StageToProto(Stage stage) {
   switch (stage) {
@@ -78,7 +79,7 @@ v1::Measure MeasureToProto(const Measure& m) {
   if (m.pause) {
     v1::MeasurePause* p = out.mutable_pause();
     p->set_snap_back_rate_pct(m.pause->snap_back_rate_pct);
-    SetTime(m.pause->expires, p->mutable_expires_time());
+    TimeToProto(m.pause->expires, p->mutable_expires_time());
     p->set_event_id(m.pause->event_id);
   }
   if (m.pending) {
@@ -96,7 +97,7 @@ v1::BookState BookToProto(const TariffBook& book) {
   v1::BookState state;
   state.set_revision(book.revision());
   if (book.clock() != absl::InfinitePast()) {
-    SetTime(book.clock(), state.mutable_clock_time());
+    TimeToProto(book.clock(), state.mutable_clock_time());
   }
   for (const auto& [id, m] : book.measures()) {
     *state.add_measures() = MeasureToProto(m);
@@ -179,7 +180,7 @@ absl::StatusOr<TariffBook> BookFromProto(const v1::BookState& state,
         return bad("pause.snap_back_rate_pct", "out of range");
       }
       m.pause = MeasurePause{pm.pause().snap_back_rate_pct(),
-                             GetTime(pm.pause().expires_time()),
+                             TimeFromProto(pm.pause().expires_time()),
                              pm.pause().event_id()};
     }
     if (pm.has_pending()) {
@@ -208,7 +209,7 @@ absl::StatusOr<TariffBook> BookFromProto(const v1::BookState& state,
     }
   }
   absl::Time clock = absl::InfinitePast();
-  if (state.has_clock_time()) clock = GetTime(state.clock_time());
+  if (state.has_clock_time()) clock = TimeFromProto(state.clock_time());
   return TariffBook::FromParts(state.revision(), clock, std::move(measures));
 }
 

@@ -5,7 +5,11 @@
 // how GetTariff shows its measures. Decoding checks everything (a stored book
 // is input like any other).
 
+#include <optional>
+
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "google/protobuf/timestamp.pb.h"
 #include "absl/strings/string_view.h"
 #include "server/tariff_book/tariff_book.h"
 #include "tariffalert/v1/tariff_book.pb.h"
@@ -21,6 +25,12 @@ absl::StatusOr<TariffBook> BookFromProto(const v1::BookState& state,
                                          absl::string_view where);
 
 v1::Stage StageToProto(Stage stage);
+// nullopt for STAGE_UNSPECIFIED and unknown values.
+std::optional<Stage> StageFromProto(v1::Stage stage);
+
+// Timestamps <-> absl::Time, to the nanosecond.
+absl::Time TimeFromProto(const google::protobuf::Timestamp& t);
+void TimeToProto(absl::Time t, google::protobuf::Timestamp* out);
 
 }  // namespace tariffalert
 
