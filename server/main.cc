@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   int poll_ms = 200;
   std::string book_clock = "wall";
   int pause_check_ms = 1000;
+  double dedupe_window_hours = 24 * 7;
   double heartbeat_seconds = 5;
   size_t log_capacity = options.hub.log_capacity;
 
@@ -69,6 +70,15 @@ int main(int argc, char** argv) {
                  "how often to look for lapsed pauses (--book-clock wall)")
       ->capture_default_str()
       ->check(CLI::Range(10, 3600000));
+  app.add_option("--log-retention", options.alert_log.retention,
+                 "alerts the shared log in Redis keeps (about)")
+      ->capture_default_str()
+      ->check(CLI::Range(1000, 1000000000));
+  app.add_option("--dedupe-window-hours", dedupe_window_hours,
+                 "how long a published event_id is remembered (idempotent "
+                 "publish across replicas and restarts)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.001, 24.0 * 366));
   app.add_option("--heartbeat-seconds", heartbeat_seconds,
                  "interval of stream heartbeats")
       ->capture_default_str()
@@ -126,6 +136,7 @@ int main(int argc, char** argv) {
   options.publisher.book_clock =
       book_clock == "events" ? BookClock::kEvents : BookClock::kWall;
   options.pause_check_interval = absl::Milliseconds(pause_check_ms);
+  options.alert_log.dedupe_window = absl::Hours(dedupe_window_hours);
   options.hub.heartbeat_interval = absl::Seconds(heartbeat_seconds);
   options.hub.log_capacity = log_capacity;
 

@@ -157,6 +157,33 @@ EncodedAlertPtr AlertHub::ReplayedPortfolioLocked(
 
 void AlertHub::Publish(absl::Span<const EncodedAlertPtr> alerts) {
   if (alerts.empty()) return;
+  absl::MutexLock lock(&mu_);
+  if (alerts.front()->sequence != newest_ + 1) {
+    // A gap or a repeat here would break the stream's contract; the
+    // publisher allocates sequences densely under its own lock.
+    TA_LOG(ERROR) << "alert sequence " << alerts.front()->sequence
+                  << " after " << newest_;
+    std::abort();
+  }
+  PublishLocked(alerts);
+}
+
+bool AlertHub::Append(absl::Span<const EncodedAlertPtr> alerts) {
+  absl::MutexLock lock(&mu_);
+  size_t start = 0;
+  while (start < alerts.size() && alerts[start]->sequence <= newest_) ++start;
+  if (start == alerts.size()) return true;
+  if (alerts[start]->sequence != newest_ + 1) return false;
+  PublishLocked(alerts.subspan(start));
+  return true;
+}
+
+void AlertHub::StartAfter(uint64_t sequence) {
+  absl::MutexLock lock(&mu_);
+  if (log_.empty() && sequence > newest_) newest_ = sequence;
+}
+
+void AlertHub::PublishLocked(absl::Span<const EncodedAlertPtr> alerts) {
   // The events in `alerts`: [begin, end) runs of one event_id.
   struct Run {
     size_t begin;
@@ -175,7 +202,6 @@ void AlertHub::Publish(absl::Span<const EncodedAlertPtr> alerts) {
     }
   }
 
-  absl::MutexLock lock(&mu_);
   for (const Run& run : events) {
     const uint64_t first = alerts[run.begin]->sequence;
     const uint64_t last = alerts[run.end - 1]->sequence;

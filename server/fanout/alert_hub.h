@@ -115,6 +115,16 @@ class AlertHub {
   // event_id is one event; otherwise each run of one event_id is.
   void Publish(absl::Span<const EncodedAlertPtr> alerts)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // Like Publish, for alerts that may reach the hub twice or early: from the
+  // shared log in Redis (every replica's) and from this replica's own
+  // publisher. Alerts the log already holds are skipped; the rest must
+  // continue it (newest + 1, ...). false, and nothing logged, if they would
+  // leave a gap: the caller delivers the missing ones first.
+  bool Append(absl::Span<const EncodedAlertPtr> alerts)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // An empty hub whose log is to begin after `sequence` (a server joining a
+  // shared log that has trimmed its start). No effect once anything is logged.
+  void StartAfter(uint64_t sequence) ABSL_LOCKS_EXCLUDED(mu_);
 
   // History: the logged alerts after `after_sequence` that pass `filter` and
   // were created in [from, to), oldest first, at most `limit` of them. The
@@ -151,6 +161,9 @@ class AlertHub {
     uint64_t event_first = 0;
     uint64_t event_last = 0;
   };
+  // Logs and delivers dense alerts continuing the log.
+  void PublishLocked(absl::Span<const EncodedAlertPtr> alerts)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FillLocked(Subscriber* s, State& state)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The portfolio alert of the logged event [first, last] for `portfolio`.

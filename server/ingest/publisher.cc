@@ -34,6 +34,21 @@ uint64_t Fingerprint(const v1::TariffEvent& event) {
   return Fnv1a64(bytes);
 }
 
+}  // namespace
+
+v1::PublishEventResponse PriorResponse(const PriorEvent& prior) {
+  v1::PublishEventResponse r;
+  r.ParseFromString(prior.response);
+  if (r.alert_count() > 0) {
+    r.set_first_sequence(prior.first_sequence);
+    r.set_last_sequence(prior.first_sequence + r.alert_count() - 1);
+  }
+  r.set_duplicate(true);
+  return r;
+}
+
+namespace {
+
 void FillRateChanges(const ScoredStep& step, v1::PublishEventResponse& r) {
   const TariffAction& action = step.book.action;
   for (const BookRateChange& c : step.book.changes) {
@@ -112,40 +127,81 @@ void Publisher::Remember(const std::string& event_id, uint64_t fingerprint,
   }
 }
 
-absl::StatusOr<bool> Publisher::Commit(const ScoredStep& step,
-                                       const ExposureTable& table,
-                                       v1::PublishEventResponse& response) {
+absl::StatusOr<Publisher::Committed> Publisher::Commit(
+    const ScoredStep& step, const ExposureTable& table, uint64_t fingerprint,
+    v1::PublishEventResponse& response) {
   const TariffBook& next = *step.book.next;
-  auto stored = store_->Store(book_.revision(), next);
-  if (!stored.ok()) {
-    return absl::UnavailableError(absl::StrCat(
-        "the tariff book could not be stored (", stored.status().message(),
-        "); nothing was published: retry with the same event_id"));
-  }
-  if (!*stored) return false;
-  book_ = next;
-  response.set_book_revision(book_.revision());
-
   AlertContext context;
   context.exposure_version = table.version();
-  context.book_revision = book_.revision();
+  context.book_revision = next.revision();
   context.probability = step.book.probability;
   context.created = clock_.Now();
+  std::vector<v1::Alert> alerts(step.scores.subjects.size());
+  EventCommit commit;
+  commit.event_id = step.book.action.event_id;
+  commit.fingerprint = fingerprint;
+  commit.expected_revision = book_.revision();
+  commit.next_book = &next;
+  if (store_->KeepsLog()) commit.alerts.reserve(alerts.size());
+  for (size_t i = 0; i < alerts.size(); ++i) {
+    BuildAlert(step.scores.subjects[i], step.book.action, step.event, context,
+               params_, alerts[i]);
+    if (store_->KeepsLog()) {
+      commit.alerts.push_back(alerts[i].SerializeAsString());
+    }
+  }
+  response.set_book_revision(next.revision());
+  if (!alerts.empty()) {
+    response.set_alert_count(static_cast<uint32_t>(alerts.size()));
+  }
+  if (store_->KeepsLog()) commit.response = response.SerializeAsString();
+
+  auto outcome = store_->Commit(commit);
+  if (!outcome.ok()) {
+    return absl::UnavailableError(absl::StrCat(
+        "the tariff book and the alert log could not be stored (",
+        outcome.status().message(),
+        "); nothing was published: retry with the same event_id"));
+  }
+  switch (outcome->kind) {
+    case CommitOutcome::kBookConflict:
+      return Committed::kBookConflict;
+    case CommitOutcome::kDuplicate:
+      if (outcome->prior.fingerprint != fingerprint) {
+        return absl::AlreadyExistsError(
+            absl::StrCat("event.event_id: '", commit.event_id,
+                         "' was already published with different content; "
+                         "use a new event_id"));
+      }
+      response = PriorResponse(outcome->prior);
+      return Committed::kDuplicate;
+    case CommitOutcome::kCommitted:
+      break;
+  }
+  book_ = next;
+  if (alerts.empty()) return Committed::kCommitted;
+  uint64_t sequence = outcome->first_sequence;
+  if (sequence == 0) {
+    // The store keeps only the book: this process numbers its alerts.
+    sequence = next_sequence_;
+    next_sequence_ += alerts.size();
+  }
   std::vector<EncodedAlertPtr> encoded;
-  encoded.reserve(step.scores.subjects.size());
-  v1::Alert alert;
-  for (const SubjectScore& s : step.scores.subjects) {
-    BuildAlert(s, step.book.action, step.event, context, params_, alert);
-    alert.set_sequence(next_sequence_++);
+  encoded.reserve(alerts.size());
+  for (v1::Alert& alert : alerts) {
+    alert.set_sequence(sequence++);
     encoded.push_back(EncodeAlert(alert));
   }
-  if (!encoded.empty()) {
-    response.set_alert_count(static_cast<uint32_t>(encoded.size()));
-    response.set_first_sequence(encoded.front()->sequence);
-    response.set_last_sequence(encoded.back()->sequence);
+  response.set_first_sequence(encoded.front()->sequence);
+  response.set_last_sequence(encoded.back()->sequence);
+  if (store_->KeepsLog()) {
+    // Straight to this replica's streams when nothing of another replica's
+    // is pending before them; otherwise the log tailer brings them in order.
+    hub_->Append(encoded);
+  } else {
     hub_->Publish(encoded);
   }
-  return true;
+  return Committed::kCommitted;
 }
 
 absl::Status Publisher::Advance(absl::Time t, const ExposureTable& table,
@@ -160,17 +216,18 @@ absl::Status Publisher::Advance(absl::Time t, const ExposureTable& table,
     response.set_event_id(a.event_id);
     response.set_exposure_version(table.version());
     FillRateChanges(*step, response);
-    auto committed = Commit(*step, table, response);
+    const uint64_t fingerprint = Fingerprint(step->event);
+    auto committed = Commit(*step, table, fingerprint, response);
     if (!committed.ok()) return committed.status();
-    if (!*committed) {
+    if (*committed != Committed::kCommitted) {
+      // Another replica changed the book, or published this very snap-back.
       TA_RETURN_IF_ERROR(Reload());
       continue;
     }
     TA_LOG(INFO) << "pause on " << a.measure_id << " lapsed: published "
                  << a.event_id << " (" << response.alert_count()
                  << " alerts, book revision " << book_.revision() << ")";
-    Remember(a.event_id, Fingerprint(step->event),
-             PublishedEvent{step->event, response});
+    Remember(a.event_id, fingerprint, PublishedEvent{step->event, response});
     if (published != nullptr) ++*published;
   }
   book_.AdvanceClock(t);
@@ -196,16 +253,32 @@ absl::StatusOr<v1::PublishEventResponse> Publisher::Publish(
   const std::shared_ptr<const ExposureTable> table = exposure_();
 
   absl::MutexLock lock(&mu_);
-  if (auto it = published_.find(event.event_id()); it != published_.end()) {
-    if (it->second.fingerprint != fingerprint) {
+  auto repeat = [&](uint64_t first_fingerprint,
+                    v1::PublishEventResponse first_response)
+      -> absl::StatusOr<v1::PublishEventResponse> {
+    if (first_fingerprint != fingerprint) {
       return absl::AlreadyExistsError(
           absl::StrCat("event.event_id: '", event.event_id(),
                        "' was already published with different content; use a "
                        "new event_id"));
     }
-    v1::PublishEventResponse repeat = it->second.record.response;
-    repeat.set_duplicate(true);
-    return repeat;
+    first_response.set_duplicate(true);
+    return first_response;
+  };
+  if (auto it = published_.find(event.event_id()); it != published_.end()) {
+    return repeat(it->second.fingerprint, it->second.record.response);
+  }
+  if (store_->KeepsLog()) {
+    // Published before, by this replica before a restart or by another one.
+    auto prior = store_->FindEvent(event.event_id());
+    if (!prior.ok()) {
+      return absl::UnavailableError(absl::StrCat(
+          "the event record could not be read (", prior.status().message(),
+          "); retry with the same event_id"));
+    }
+    if (prior->has_value()) {
+      return repeat((*prior)->fingerprint, PriorResponse(**prior));
+    }
   }
 
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
@@ -224,11 +297,16 @@ absl::StatusOr<v1::PublishEventResponse> Publisher::Publish(
       response.add_warnings(
           "no exposure table is loaded: no company was scored");
     }
-    auto committed = Commit(*step, *table, response);
+    auto committed = Commit(*step, *table, fingerprint, response);
     if (!committed.ok()) return committed.status();
-    if (!*committed) {
+    if (*committed == Committed::kBookConflict) {
       TA_RETURN_IF_ERROR(Reload());
       continue;
+    }
+    if (*committed == Committed::kDuplicate) {
+      // The same event_id, committed first by another replica just now.
+      TA_RETURN_IF_ERROR(Reload());
+      return response;
     }
     Remember(event.event_id(), fingerprint, PublishedEvent{event, response});
     TA_LOG(INFO) << "published " << event.event_id() << " on measure "

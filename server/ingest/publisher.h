@@ -38,6 +38,9 @@
 
 namespace tariffalert {
 
+// The first response to an event, from its stored record (duplicate = true).
+v1::PublishEventResponse PriorResponse(const PriorEvent& prior);
+
 using ExposureSource = std::function<std::shared_ptr<const ExposureTable>()>;
 
 enum class BookClock { kWall, kEvents };
@@ -94,10 +97,15 @@ class Publisher {
     PublishedEvent record;
   };
 
-  // Stores `step`'s book, assigns sequences and hands its alerts to the hub.
-  // false: another replica changed the stored book first.
-  absl::StatusOr<bool> Commit(const ScoredStep& step, const ExposureTable& table,
-                              v1::PublishEventResponse& response)
+  enum class Committed { kCommitted, kBookConflict, kDuplicate };
+  // Stores `step`'s book and alerts (with the store's sequences, or this
+  // process's when the store keeps no log) and hands the alerts to the hub.
+  // kDuplicate: the event_id was committed first elsewhere; `response` is
+  // then the first response.
+  absl::StatusOr<Committed> Commit(const ScoredStep& step,
+                                   const ExposureTable& table,
+                                   uint64_t fingerprint,
+                                   v1::PublishEventResponse& response)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Publishes the snap-backs due by `t` and moves the book's clock there.
   // `published` (if given) counts the snap-backs published.

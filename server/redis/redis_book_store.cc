@@ -3,6 +3,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "server/tariff_book/book_codec.h"
 #include "tariffalert/v1/tariff_book.pb.h"
@@ -21,10 +22,70 @@ redis.call('SET', KEYS[2], ARGV[2])
 return 1
 )lua";
 
+// KEYS: book, book:revision, alerts:seq, alerts, event:<id>. ARGV: expected
+// revision, new revision, book bytes, fingerprint, response bytes, dedupe
+// seconds, retention, then one argument per alert. Returns {2, record} if
+// the event was committed before, {0} on a book conflict, {1, first
+// sequence} once stored.
+constexpr char kCommitScript[] = R"lua(
+local prior = redis.call('GET', KEYS[5])
+if prior then return {2, prior} end
+local current = redis.call('GET', KEYS[2])
+if current == false then current = '0' end
+if current ~= ARGV[1] then return {0} end
+redis.call('SET', KEYS[1], ARGV[3])
+redis.call('SET', KEYS[2], ARGV[2])
+local n = #ARGV - 7
+local first = 0
+if n > 0 then
+  first = redis.call('INCRBY', KEYS[3], n) - n + 1
+  for i = 1, n do
+    redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[7],
+               string.format('%d-0', first + i - 1), 'a', ARGV[7 + i])
+  end
+end
+redis.call('SET', KEYS[5], ARGV[4] .. ':' .. string.format('%d', first) ..
+           ':' .. ARGV[5], 'EX', ARGV[6])
+return {1, first}
+)lua";
+
+// The Alert's sequence (field 1, varint) ahead of the stored bytes: protobuf
+// takes fields in any order.
+std::string WithSequence(uint64_t sequence, absl::string_view stored) {
+  std::string out;
+  out.reserve(stored.size() + 11);
+  out.push_back('\x08');
+  uint64_t v = sequence;
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+  out.append(stored.data(), stored.size());
+  return out;
+}
+
+absl::StatusOr<PriorEvent> ParseRecord(absl::string_view record,
+                                       absl::string_view key) {
+  const size_t a = record.find(':');
+  const size_t b = a == absl::string_view::npos ? a : record.find(':', a + 1);
+  PriorEvent prior;
+  if (b == absl::string_view::npos ||
+      !absl::SimpleAtoi(record.substr(0, a), &prior.fingerprint) ||
+      !absl::SimpleAtoi(record.substr(a + 1, b - a - 1),
+                        &prior.first_sequence)) {
+    return absl::DataLossError(
+        absl::StrCat("redis key ", key, ": not an event record"));
+  }
+  prior.response = std::string(record.substr(b + 1));
+  return prior;
+}
+
 }  // namespace
 
-RedisBookStore::RedisBookStore(RedisOptions options)
+RedisBookStore::RedisBookStore(RedisOptions options, AlertLogOptions log)
     : prefix_(options.key_prefix),
+      log_(log),
       connection_(std::make_unique<RedisConnection>(std::move(options))) {}
 
 std::string RedisBookStore::Key(absl::string_view name) const {
@@ -60,6 +121,144 @@ absl::StatusOr<bool> RedisBookStore::Store(uint64_t expected_revision,
   auto done = ReplyInteger(**reply);
   if (!done.ok()) return done.status();
   return *done == 1;
+}
+
+}  // namespace tariffalert
+
+namespace tariffalert {
+
+absl::StatusOr<std::optional<PriorEvent>> RedisBookStore::FindEvent(
+    const std::string& event_id) {
+  const std::string key = Key(absl::StrCat("event:", event_id));
+  auto reply = connection_->Command({"GET", key});
+  if (!reply.ok()) return reply.status();
+  if ((*reply)->type == REDIS_REPLY_NIL) return std::nullopt;
+  auto record = ReplyString(**reply);
+  if (!record.ok()) return record.status();
+  auto prior = ParseRecord(*record, key);
+  if (!prior.ok()) return prior.status();
+  return *std::move(prior);
+}
+
+absl::StatusOr<CommitOutcome> RedisBookStore::Commit(
+    const EventCommit& commit) {
+  if (!log_.keep_log) return BookStore::Commit(commit);
+  std::string book;
+  if (!BookToProto(*commit.next_book).SerializeToString(&book)) {
+    return absl::InternalError("the tariff book could not be serialized");
+  }
+  const std::string event_key = Key(absl::StrCat("event:", commit.event_id));
+  std::vector<std::string> args = {
+      "EVAL",
+      kCommitScript,
+      "5",
+      Key("book"),
+      Key("book:revision"),
+      Key("alerts:seq"),
+      Key("alerts"),
+      event_key,
+      absl::StrCat(commit.expected_revision),
+      absl::StrCat(commit.next_book->revision()),
+      std::move(book),
+      absl::StrCat(commit.fingerprint),
+      commit.response,
+      absl::StrCat(std::max<int64_t>(
+          1, absl::ToInt64Seconds(log_.dedupe_window))),
+      absl::StrCat(log_.retention)};
+  args.insert(args.end(), commit.alerts.begin(), commit.alerts.end());
+  auto reply = connection_->Command(args);
+  if (!reply.ok()) return reply.status();
+  const redisReply& r = **reply;
+  if (r.type != REDIS_REPLY_ARRAY || r.elements == 0 ||
+      r.element[0]->type != REDIS_REPLY_INTEGER) {
+    return absl::InternalError("redis: unexpected reply to the commit script");
+  }
+  CommitOutcome outcome;
+  switch (r.element[0]->integer) {
+    case 0:
+      outcome.kind = CommitOutcome::kBookConflict;
+      return outcome;
+    case 1: {
+      if (r.elements < 2) return absl::InternalError("redis: no sequence");
+      auto first = ReplyInteger(*r.element[1]);
+      if (!first.ok()) return first.status();
+      outcome.kind = CommitOutcome::kCommitted;
+      outcome.first_sequence = static_cast<uint64_t>(*first);
+      return outcome;
+    }
+    case 2: {
+      if (r.elements < 2) return absl::InternalError("redis: no record");
+      auto record = ReplyString(*r.element[1]);
+      if (!record.ok()) return record.status();
+      auto prior = ParseRecord(*record, event_key);
+      if (!prior.ok()) return prior.status();
+      outcome.kind = CommitOutcome::kDuplicate;
+      outcome.prior = *std::move(prior);
+      return outcome;
+    }
+    default:
+      return absl::InternalError("redis: unexpected commit result");
+  }
+}
+
+absl::StatusOr<uint64_t> RedisBookStore::LastSequence() {
+  auto reply = connection_->Command({"GET", Key("alerts:seq")});
+  if (!reply.ok()) return reply.status();
+  if ((*reply)->type == REDIS_REPLY_NIL) return 0;
+  auto text = ReplyString(**reply);
+  if (!text.ok()) return text.status();
+  uint64_t last = 0;
+  if (!absl::SimpleAtoi(*text, &last)) {
+    return absl::DataLossError(
+        absl::StrCat("redis key ", Key("alerts:seq"), ": not a number"));
+  }
+  return last;
+}
+
+absl::StatusOr<std::vector<LoggedAlert>> RedisBookStore::ReadAfter(
+    uint64_t after_sequence, size_t count, absl::Duration block) {
+  std::vector<std::string> args = {"XREAD", "COUNT", absl::StrCat(count)};
+  if (block > absl::ZeroDuration()) {
+    args.push_back("BLOCK");
+    args.push_back(absl::StrCat(absl::ToInt64Milliseconds(block)));
+  }
+  args.push_back("STREAMS");
+  args.push_back(Key("alerts"));
+  args.push_back(absl::StrCat(after_sequence, "-0"));
+  auto reply = connection_->Command(args);
+  if (!reply.ok()) return reply.status();
+  std::vector<LoggedAlert> out;
+  const redisReply& r = **reply;
+  if (r.type == REDIS_REPLY_NIL) return out;  // nothing within `block`
+  // [[key, [[id, [field, value, ...]], ...]]]
+  if (r.type != REDIS_REPLY_ARRAY || r.elements != 1 ||
+      r.element[0]->type != REDIS_REPLY_ARRAY ||
+      r.element[0]->elements != 2 ||
+      r.element[0]->element[1]->type != REDIS_REPLY_ARRAY) {
+    return absl::InternalError("redis: unexpected XREAD reply");
+  }
+  const redisReply& entries = *r.element[0]->element[1];
+  out.reserve(entries.elements);
+  for (size_t i = 0; i < entries.elements; ++i) {
+    const redisReply& e = *entries.element[i];
+    if (e.type != REDIS_REPLY_ARRAY || e.elements != 2 ||
+        e.element[0]->type != REDIS_REPLY_STRING ||
+        e.element[1]->type != REDIS_REPLY_ARRAY ||
+        e.element[1]->elements != 2) {
+      return absl::DataLossError(
+          absl::StrCat("redis key ", Key("alerts"), ": malformed entry"));
+    }
+    absl::string_view id(e.element[0]->str, e.element[0]->len);
+    LoggedAlert a;
+    if (!absl::SimpleAtoi(id.substr(0, id.find('-')), &a.sequence)) {
+      return absl::DataLossError(absl::StrCat(
+          "redis key ", Key("alerts"), ": entry id '", id, "'"));
+    }
+    const redisReply& value = *e.element[1]->element[1];
+    a.alert = WithSequence(a.sequence, absl::string_view(value.str, value.len));
+    out.push_back(std::move(a));
+  }
+  return out;
 }
 
 }  // namespace tariffalert

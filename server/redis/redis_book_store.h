@@ -8,26 +8,67 @@
 // Store() is one Lua script that writes both only if the revision is still
 // the one the writer read, so two replicas never both apply an event to the
 // same book.
+//
+// With the log kept (the server's case), a publish is one Lua script too:
+// the book as above, plus
+//   P alerts:seq      the last sequence allocated (INCRBY: dense, shared)
+//   P alerts          a stream; entry id "<sequence>-0", field "a" = the
+//                     serialized Alert without its sequence (the reader puts
+//                     it back from the id); trimmed to about `retention`
+//   P event:<id>      "<fingerprint>:<first sequence>:<response bytes>",
+//                     expiring after the dedupe window
+// so that an event's book, alerts and record are stored all or nothing.
 
 #include <memory>
+#include <vector>
+
+#include "absl/time/time.h"
 
 #include "server/redis/redis_connection.h"
 #include "server/tariff_book/book_store.h"
 
 namespace tariffalert {
 
+struct AlertLogOptions {
+  // false: only the book is kept here; the caller numbers its alerts.
+  bool keep_log = true;
+  // Alerts the stream keeps (about: trimmed with MAXLEN ~).
+  size_t retention = 1000000;
+  // How long an event_id is remembered for idempotent publish.
+  absl::Duration dedupe_window = absl::Hours(24 * 7);
+};
+
+// One alert read back from the log.
+struct LoggedAlert {
+  uint64_t sequence = 0;
+  std::string alert;  // serialized tariffalert.v1.Alert, sequence set
+};
+
 class RedisBookStore final : public BookStore {
  public:
-  explicit RedisBookStore(RedisOptions options);
+  explicit RedisBookStore(RedisOptions options, AlertLogOptions log = {});
 
   absl::StatusOr<TariffBook> Load() override;
   absl::StatusOr<bool> Store(uint64_t expected_revision,
                              const TariffBook& book) override;
+  bool KeepsLog() const override { return log_.keep_log; }
+  absl::StatusOr<std::optional<PriorEvent>> FindEvent(
+      const std::string& event_id) override;
+  absl::StatusOr<CommitOutcome> Commit(const EventCommit& commit) override;
+
+  // The newest sequence allocated (0 if none).
+  absl::StatusOr<uint64_t> LastSequence();
+  // The logged alerts after `after_sequence`, oldest first, at most `count`;
+  // waits up to `block` for one if there is none yet (zero: no wait).
+  absl::StatusOr<std::vector<LoggedAlert>> ReadAfter(uint64_t after_sequence,
+                                                     size_t count,
+                                                     absl::Duration block);
 
  private:
   std::string Key(absl::string_view name) const;
 
   const std::string prefix_;
+  const AlertLogOptions log_;
   std::unique_ptr<RedisConnection> connection_;
 };
 

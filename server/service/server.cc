@@ -10,6 +10,7 @@
 #include "server/redis/redis_book_store.h"
 #include "server/redis/redis_exposure_store.h"
 #include "server/service/book_service.h"
+#include "server/service/log_tailer.h"
 #include "server/service/services.h"
 
 namespace tariffalert {
@@ -43,11 +44,15 @@ absl::StatusOr<std::unique_ptr<TariffAlertServer>> TariffAlertServer::Start(
 
   s->hub_ = std::make_unique<AlertHub>(o.hub, clock);
   ExposureWatcher* watcher = s->watcher_.get();
-  s->book_store_ = std::make_unique<RedisBookStore>(o.redis);
+  s->book_store_ = std::make_unique<RedisBookStore>(o.redis, o.alert_log);
   s->publisher_ = std::make_unique<Publisher>(
       o.publisher, [watcher] { return watcher->Current(); },
       s->options_.scoring, s->hub_.get(), clock, s->book_store_.get());
   TA_RETURN_IF_ERROR(s->publisher_->Init());
+  // Every replica's alerts, from the shared log, before serving any stream.
+  s->tailer_ = std::make_unique<LogTailer>(o.redis, s->hub_.get(),
+                                           o.hub.log_capacity);
+  TA_RETURN_IF_ERROR(s->tailer_->Start(absl::Seconds(30)));
   s->book_service_ =
       std::make_unique<TariffBookServiceImpl>(s->publisher_.get());
   s->event_service_ =
@@ -115,6 +120,7 @@ void TariffAlertServer::Shutdown(absl::Duration grace) {
     pause_clock_stop_.Notify();
     pause_clock_.join();
   }
+  if (tailer_ != nullptr) tailer_->Stop();
   if (server_ != nullptr) {
     server_->GetHealthCheckService()->SetServingStatus(false);
     hub_->EndAll(absl::UnavailableError(

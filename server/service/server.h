@@ -20,6 +20,7 @@
 #include "server/fanout/alert_hub.h"
 #include "server/fanout/subscriber_queue.h"
 #include "server/ingest/publisher.h"
+#include "server/redis/redis_book_store.h"
 #include "server/redis/redis_connection.h"
 #include "server/scoring/scoring_params.h"
 
@@ -30,6 +31,7 @@ class AlertServiceImpl;
 class RedisExposureStore;
 class RedisBookStore;
 class TariffBookServiceImpl;
+class LogTailer;
 
 struct ServerOptions {
   // host:port; port 0 picks a free one (see port()).
@@ -39,6 +41,8 @@ struct ServerOptions {
   HubOptions hub;
   QueueLimits queue;
   PublisherOptions publisher;
+  // The shared alert log in Redis: retention, dedupe window.
+  AlertLogOptions alert_log;
   // How often lapsed pauses are looked for (BookClock::kWall).
   absl::Duration pause_check_interval = absl::Seconds(1);
   ScoringParams scoring = ScoringParams::Default();
@@ -72,6 +76,7 @@ class TariffAlertServer {
   std::unique_ptr<ExposureWatcher> watcher_;
   std::unique_ptr<AlertHub> hub_;
   std::unique_ptr<RedisBookStore> book_store_;
+  std::unique_ptr<LogTailer> tailer_;
   std::unique_ptr<Publisher> publisher_;
   std::unique_ptr<TariffBookServiceImpl> book_service_;
   absl::Notification pause_clock_stop_;

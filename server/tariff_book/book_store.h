@@ -6,6 +6,9 @@
 // shares it; a replay or a what-if keeps a private one in memory.
 
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -13,6 +16,39 @@
 #include "server/tariff_book/tariff_book.h"
 
 namespace tariffalert {
+
+// What one publish stores, all or nothing: the book after the event, the
+// event's alerts in the shared alert log, and its record for idempotency.
+struct EventCommit {
+  std::string event_id;
+  uint64_t fingerprint = 0;  // of the event as sent
+  uint64_t expected_revision = 0;
+  const TariffBook* next_book = nullptr;
+  // Serialized tariffalert.v1.Alert, each with its sequence unset: the log
+  // allocates the sequences.
+  std::vector<std::string> alerts;
+  // The serialized PublishEventResponse, but for its sequences.
+  std::string response;
+};
+
+// A published event's record.
+struct PriorEvent {
+  uint64_t fingerprint = 0;
+  std::string response;         // as in EventCommit
+  uint64_t first_sequence = 0;  // 0 when it made no alert
+};
+
+struct CommitOutcome {
+  enum Kind {
+    kCommitted,     // first_sequence: of the event's alerts (0: none, or the
+                    // store keeps no log and the caller numbers them)
+    kBookConflict,  // the book moved on: reload and plan again
+    kDuplicate,     // the event_id was committed first elsewhere: `prior`
+  };
+  Kind kind = kCommitted;
+  uint64_t first_sequence = 0;
+  PriorEvent prior;
+};
 
 class BookStore {
  public:
@@ -24,6 +60,26 @@ class BookStore {
   // (compare-and-set). false: another writer got there first; reload.
   virtual absl::StatusOr<bool> Store(uint64_t expected_revision,
                                      const TariffBook& book) = 0;
+
+  // Whether the store keeps the alert log, its sequences and the event
+  // records (shared by every replica), or only the book.
+  virtual bool KeepsLog() const { return false; }
+  // The record of a published event, if the store keeps them.
+  virtual absl::StatusOr<std::optional<PriorEvent>> FindEvent(
+      const std::string& event_id) {
+    (void)event_id;
+    return std::nullopt;
+  }
+  // Stores a publish. A store that keeps only the book stores it with
+  // Store() and leaves the numbering of the alerts to the caller.
+  virtual absl::StatusOr<CommitOutcome> Commit(const EventCommit& commit) {
+    auto stored = Store(commit.expected_revision, *commit.next_book);
+    if (!stored.ok()) return stored.status();
+    CommitOutcome outcome;
+    outcome.kind =
+        *stored ? CommitOutcome::kCommitted : CommitOutcome::kBookConflict;
+    return outcome;
+  }
 };
 
 class InMemoryBookStore final : public BookStore {

@@ -1,0 +1,116 @@
+#include "server/service/log_tailer.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "server/common/log.h"
+#include "tariffalert/v1/alert.pb.h"
+
+namespace tariffalert {
+namespace {
+
+// Alerts read per round trip.
+constexpr size_t kBatch = 1000;
+// How long one blocking read waits for news.
+constexpr absl::Duration kBlock = absl::Milliseconds(500);
+constexpr absl::Duration kFirstBackoff = absl::Milliseconds(100);
+constexpr absl::Duration kMaxBackoff = absl::Seconds(2);
+
+}  // namespace
+
+LogTailer::LogTailer(RedisOptions options, AlertHub* hub, size_t preload)
+    : log_(std::move(options)), hub_(hub), preload_(preload) {}
+
+LogTailer::~LogTailer() { Stop(); }
+
+absl::StatusOr<size_t> LogTailer::Poll(absl::Duration block) {
+  auto read = log_.ReadAfter(hub_->newest_sequence(), kBatch, block);
+  if (!read.ok()) return read.status();
+  if (read->empty()) return 0;
+  std::vector<EncodedAlertPtr> encoded;
+  encoded.reserve(read->size());
+  std::vector<std::string> event_ids;
+  event_ids.reserve(read->size());
+  v1::Alert alert;
+  for (const LoggedAlert& a : *read) {
+    if (!alert.ParseFromString(a.alert)) {
+      return absl::DataLossError(
+          absl::StrCat("alert log: entry ", a.sequence, " is not an Alert"));
+    }
+    event_ids.push_back(alert.event_id());
+    encoded.push_back(EncodeAlert(alert));
+  }
+  // A full batch may end inside an event: hold its last event back for the
+  // next read, so that the hub sees every event whole (portfolio alerts are
+  // made per event). An event larger than a batch goes in parts.
+  size_t n = encoded.size();
+  if (n == kBatch) {
+    size_t start = n - 1;
+    while (start > 0 && event_ids[start - 1] == event_ids[n - 1]) --start;
+    if (start > 0) n = start;
+  }
+  absl::Span<const EncodedAlertPtr> batch(encoded.data(), n);
+  if (!hub_->Append(batch)) {
+    const uint64_t newest = hub_->newest_sequence();
+    if (newest == 0 || hub_->oldest_sequence() == 0) {
+      // An empty hub joining a log whose start was trimmed.
+      hub_->StartAfter(batch.front()->sequence - 1);
+      if (hub_->Append(batch)) return n;
+    }
+    return absl::DataLossError(absl::StrCat(
+        "alert log: alerts ", newest + 1, "-", batch.front()->sequence - 1,
+        " were trimmed from Redis before this server read them"));
+  }
+  return n;
+}
+
+absl::Status LogTailer::Start(absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  auto last = log_.LastSequence();
+  if (!last.ok()) return last.status();
+  if (*last > preload_) hub_->StartAfter(*last - preload_);
+  // Catch up with what was logged before this server started.
+  while (hub_->newest_sequence() < *last) {
+    if (absl::Now() > deadline) {
+      return absl::UnavailableError(absl::StrCat(
+          "alert log: could not load up to sequence ", *last, " within ",
+          absl::FormatDuration(timeout)));
+    }
+    auto read = Poll(absl::ZeroDuration());
+    if (!read.ok()) return read.status();
+    if (*read == 0) break;  // trimmed beyond `last`: nothing more to load
+  }
+  thread_ = std::thread([this] { Run(); });
+  return absl::OkStatus();
+}
+
+void LogTailer::Run() {
+  absl::Duration backoff = kFirstBackoff;
+  bool failing = false;
+  while (!stop_.HasBeenNotified()) {
+    auto read = Poll(kBlock);
+    if (read.ok()) {
+      if (failing) TA_LOG(INFO) << "alert log: following Redis again";
+      failing = false;
+      backoff = kFirstBackoff;
+      continue;
+    }
+    if (!failing) {
+      TA_LOG(WARNING) << "alert log: " << read.status().message()
+                      << "; retrying with backoff";
+    }
+    failing = true;
+    if (stop_.WaitForNotificationWithTimeout(backoff)) break;
+    backoff = std::min(backoff * 2, kMaxBackoff);
+  }
+}
+
+void LogTailer::Stop() {
+  if (!thread_.joinable()) return;
+  stop_.Notify();
+  thread_.join();
+}
+
+}  // namespace tariffalert
