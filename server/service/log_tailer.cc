@@ -66,7 +66,7 @@ absl::StatusOr<size_t> LogTailer::Poll(absl::Duration block) {
   return n;
 }
 
-absl::Status LogTailer::Start(absl::Duration timeout) {
+absl::Status LogTailer::Load(absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   auto last = log_.LastSequence();
   if (!last.ok()) return last.status();
@@ -82,17 +82,25 @@ absl::Status LogTailer::Start(absl::Duration timeout) {
     if (!read.ok()) return read.status();
     if (*read == 0) break;  // trimmed beyond `last`: nothing more to load
   }
-  thread_ = std::thread([this] { Run(); });
   return absl::OkStatus();
 }
 
-void LogTailer::Run() {
+void LogTailer::Follow(std::function<void(bool)> reachable) {
+  thread_ = std::thread([this, reachable = std::move(reachable)] {
+    Run(reachable);
+  });
+}
+
+void LogTailer::Run(std::function<void(bool)> reachable) {
   absl::Duration backoff = kFirstBackoff;
   bool failing = false;
   while (!stop_.HasBeenNotified()) {
     auto read = Poll(kBlock);
     if (read.ok()) {
-      if (failing) TA_LOG(INFO) << "alert log: following Redis again";
+      if (failing) {
+        TA_LOG(INFO) << "alert log: following Redis again";
+        if (reachable) reachable(true);
+      }
       failing = false;
       backoff = kFirstBackoff;
       continue;
@@ -100,6 +108,7 @@ void LogTailer::Run() {
     if (!failing) {
       TA_LOG(WARNING) << "alert log: " << read.status().message()
                       << "; retrying with backoff";
+      if (reachable && !absl::IsDataLoss(read.status())) reachable(false);
     }
     failing = true;
     if (stop_.WaitForNotificationWithTimeout(backoff)) break;

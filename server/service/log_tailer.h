@@ -7,7 +7,7 @@
 // restarted server can replay them to resuming clients. Alerts this
 // replica's publisher already handed to the hub are skipped.
 
-#include <atomic>
+#include <functional>
 #include <memory>
 #include <thread>
 
@@ -26,9 +26,12 @@ class LogTailer {
   LogTailer(const LogTailer&) = delete;
   LogTailer& operator=(const LogTailer&) = delete;
 
-  // Loads the log's newest alerts into the hub (UNAVAILABLE if Redis cannot
-  // be read within `timeout`), then follows the log on a thread.
-  absl::Status Start(absl::Duration timeout);
+  // Loads the log's newest alerts into the hub; UNAVAILABLE if Redis cannot
+  // be read within `timeout`.
+  absl::Status Load(absl::Duration timeout);
+  // Follows the log on a thread from then on. `reachable` is told when Redis
+  // stops and starts answering (from that thread).
+  void Follow(std::function<void(bool)> reachable);
   // Prompt: the thread's blocking read lasts at most kBlock.
   void Stop();
 
@@ -36,7 +39,7 @@ class LogTailer {
   // Reads once after the hub's newest and delivers what came; returns how
   // many alerts were read.
   absl::StatusOr<size_t> Poll(absl::Duration block);
-  void Run();
+  void Run(std::function<void(bool)> reachable);
 
   RedisBookStore log_;
   AlertHub* const hub_;

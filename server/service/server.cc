@@ -52,7 +52,7 @@ absl::StatusOr<std::unique_ptr<TariffAlertServer>> TariffAlertServer::Start(
   // Every replica's alerts, from the shared log, before serving any stream.
   s->tailer_ = std::make_unique<LogTailer>(o.redis, s->hub_.get(),
                                            o.hub.log_capacity);
-  TA_RETURN_IF_ERROR(s->tailer_->Start(absl::Seconds(30)));
+  TA_RETURN_IF_ERROR(s->tailer_->Load(absl::Seconds(30)));
   s->book_service_ =
       std::make_unique<TariffBookServiceImpl>(s->publisher_.get());
   s->event_service_ =
@@ -88,6 +88,12 @@ absl::StatusOr<std::unique_ptr<TariffAlertServer>> TariffAlertServer::Start(
   health->SetServingStatus(kEventServiceName, true);
   health->SetServingStatus(kAlertServiceName, true);
   health->SetServingStatus(kBookServiceName, true);
+  // While Redis does not answer, publishing and the book cannot be served;
+  // live streams go on from the hub.
+  s->tailer_->Follow([health](bool reachable) {
+    health->SetServingStatus(kEventServiceName, reachable);
+    health->SetServingStatus(kBookServiceName, reachable);
+  });
   if (o.publisher.book_clock == BookClock::kWall) {
     Publisher* publisher = s->publisher_.get();
     absl::Notification* stop = &s->pause_clock_stop_;

@@ -13,6 +13,29 @@ import time
 import uuid
 
 
+def generate_stubs(proto_dir, out_dir):
+    """Python stubs from the project's protos, importable as tariffalert.v1."""
+    protos = [os.path.join("tariffalert/v1", p) for p in
+              ("tariff_event.proto", "alert.proto", "tariff_event_service.proto",
+               "alert_service.proto", "tariff_book.proto", "tariff_book_service.proto")]
+    subprocess.run(
+        ["protoc", "-I", proto_dir, "--python_out=" + out_dir, "--grpc_out=" + out_dir,
+         "--plugin=protoc-gen-grpc=/usr/bin/grpc_python_plugin"] + protos,
+        check=True)
+    import sys
+    sys.path.insert(0, out_dir)
+
+
+def health_status(channel, service):
+    """grpc.health.v1.Health/Check by hand: 1 SERVING, 2 NOT_SERVING."""
+    check = channel.unary_unary("/grpc.health.v1.Health/Check",
+                                request_serializer=lambda b: b,
+                                response_deserializer=lambda b: b)
+    name = service.encode()
+    reply = check(b"\x0a" + bytes([len(name)]) + name, timeout=10)
+    return reply[1] if len(reply) == 2 else 0
+
+
 class Harness:
     def __init__(self, server_bin, cli_bin):
         self.server_bin = server_bin

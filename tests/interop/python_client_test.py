@@ -20,22 +20,11 @@ SERVER_BIN, CLI_BIN, PROTO_DIR = sys.argv[1:4]
 del sys.argv[1:4]
 
 
-def generate_stubs(out_dir):
-    protos = [os.path.join("tariffalert/v1", p) for p in
-              ("tariff_event.proto", "alert.proto", "tariff_event_service.proto",
-               "alert_service.proto", "tariff_book.proto", "tariff_book_service.proto")]
-    subprocess.run(
-        ["protoc", "-I", PROTO_DIR, "--python_out=" + out_dir, "--grpc_out=" + out_dir,
-         "--plugin=protoc-gen-grpc=/usr/bin/grpc_python_plugin"] + protos,
-        check=True)
-    sys.path.insert(0, out_dir)
-
-
 class PythonClientTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.h = harness.Harness(SERVER_BIN, CLI_BIN)
-        generate_stubs(cls.h.path(""))
+        harness.generate_stubs(PROTO_DIR, cls.h.path(""))
         global pb, events_grpc, alerts_pb, alerts_grpc
         from tariffalert.v1 import tariff_event_pb2 as pb
         from tariffalert.v1 import tariff_event_service_pb2 as events_pb
