@@ -1,24 +1,29 @@
 // tariff-alert watch: subscribe with a filter and print alerts as they stream,
 // as a table or as JSON lines. With --holdings or --holdings-file every event
 // also ends with a portfolio line: the event's impact on those positions.
+// The stream survives cut-offs, server shutdowns and silent connections: the
+// client library (clients/lib) reconnects and resumes after the last sequence
+// seen, and says so on stderr.
 
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
 
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/time.h"
 #include "clients/cli/commands.h"
+#include "clients/lib/alert_subscriber.h"
 #include "server/common/csv.h"
 #include "server/exposure/loader.h"
 #include "tariffalert/v1/alert_service.grpc.pb.h"
@@ -48,7 +53,11 @@ std::string SeverityText(v1::Severity s) {
   return name.size() > 9 ? name.substr(9) : name;
 }
 
-class WatchCommand : public Command {
+// Streams through the client library (clients/lib), which reconnects and
+// resumes by itself: a cut-off, a server shutdown or a silent connection
+// shows as a "# reconnecting ..." line on stderr, never as a gap or a repeat
+// on stdout.
+class WatchCommand : public Command, public AlertHandler {
  public:
   void Add(CLI::App& app, CLI::App** sub) {
     CLI::App* c = app.add_subcommand(
@@ -75,7 +84,8 @@ class WatchCommand : public Command {
                   "positions from a CSV file with columns "
                   "ticker,position_value");
     c->add_option("--resume-after", resume_after_,
-                  "replay retained alerts after this sequence first");
+                  "replay retained alerts after this sequence first (later "
+                  "reconnects resume after the last sequence seen)");
     c->add_flag("--json", json_, "JSON lines instead of a table");
     c->add_flag("--explain", explain_,
                 "print each alert's explanation under it");
@@ -88,6 +98,15 @@ class WatchCommand : public Command {
                   "exit once everything up to this sequence has been received");
     c->add_option("--duration-seconds", duration_seconds_,
                   "exit after this long");
+    c->add_option("--heartbeat-timeout-seconds", heartbeat_timeout_seconds_,
+                  "reconnect when nothing (not even a heartbeat) came for "
+                  "this long (default 15)")
+        ->check(CLI::PositiveNumber);
+    c->add_option("--receive-window-bytes", receive_window_bytes_,
+                  "fixed HTTP/2 receive window: how much may wait unread "
+                  "before the server cuts a stalled watch off (and it "
+                  "resumes); default: gRPC's, which grows to megabytes")
+        ->check(CLI::Range(1024, 1 << 30));
     *sub = c;
   }
 
@@ -123,67 +142,104 @@ class WatchCommand : public Command {
       }
       f->add_subject_kinds(kind);
     }
-    if (resume_after_) request.set_resume_after_sequence(*resume_after_);
     if (!AddHoldings(request)) return kExitUsage;
-    const bool holdings = request.holdings_size() > 0;
 
-    auto channel =
-        grpc::CreateChannel(server_, grpc::InsecureChannelCredentials());
-    auto stub = v1::AlertService::NewStub(channel);
-    grpc::ClientContext context;
+    SubscriberOptions options;
+    options.server_address = server_;
+    options.filter = request.filter();
+    options.holdings.assign(request.holdings().begin(),
+                            request.holdings().end());
+    options.resume_after_sequence = resume_after_;
+    if (heartbeat_timeout_seconds_) {
+      options.heartbeat_timeout = absl::Seconds(*heartbeat_timeout_seconds_);
+    }
+    if (receive_window_bytes_) {
+      options.receive_window_bytes = *receive_window_bytes_;
+    }
     if (duration_seconds_) {
-      context.set_deadline(std::chrono::system_clock::now() +
-                           std::chrono::milliseconds(static_cast<int64_t>(
-                               *duration_seconds_ * 1000)));
+      options.deadline = absl::Now() + absl::Seconds(*duration_seconds_);
     }
-    auto reader = stub->SubscribeAlerts(&context, request);
-    v1::SubscribeAlertsResponse response;
-    bool live_reported = false;
-    bool done = false;
-    while (!done && reader->Read(&response)) {
-      for (const v1::Alert& alert : response.alerts()) {
-        ++received_;
-        Print(alert);
-        // With holdings, an event ends with its portfolio line, which
-        // carries the sequence of the event's last alert.
-        const bool event_done =
-            !holdings || alert.subject_kind() == v1::SUBJECT_KIND_PORTFOLIO;
-        if ((max_alerts_ && received_ >= *max_alerts_) ||
-            (until_sequence_ && alert.sequence() >= *until_sequence_ &&
-             event_done)) {
-          done = true;
-          break;
-        }
-      }
-      if (response.has_heartbeat()) {
-        const uint64_t newest = response.heartbeat().newest_sequence();
-        if (!live_reported) {
-          std::fprintf(stderr, "# live: newest sequence %llu\n",
-                       static_cast<unsigned long long>(newest));
-          live_reported = true;
-        }
-        if (show_heartbeats_) PrintHeartbeat(response.heartbeat());
-        if (until_sequence_ && newest >= *until_sequence_) done = true;
-      }
-      std::fflush(stdout);
-      std::fflush(stderr);
+    has_holdings_ = !options.holdings.empty();
+    AlertSubscriber subscriber(std::move(options), this);
+    subscriber_ = &subscriber;
+    if (absl::Status started = subscriber.Start(); !started.ok()) {
+      std::fprintf(stderr, "watch: %s\n",
+                   std::string(started.message()).c_str());
+      return kExitUsage;
     }
-    if (done) context.TryCancel();
-    grpc::Status status = reader->Finish();
-    if (done || (duration_seconds_ &&
-                 status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED)) {
+    // Bounded by --duration-seconds when given; otherwise a watch runs until
+    // it is told to stop or the server refuses it.
+    const grpc::Status status = *subscriber.Wait(absl::InfiniteDuration());
+    if (done_ || (duration_seconds_ &&
+                  status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED)) {
       return kExitOk;
     }
-    std::string last;
-    for (const auto& [key, value] : context.GetServerTrailingMetadata()) {
-      if (key == "ta-last-sequence")
-        last = std::string(value.data(), value.size());
-    }
-    std::fprintf(
-        stderr, "watch: stream ended: %s%s\n", status.error_message().c_str(),
-        last.empty() ? ""
-                     : absl::StrCat(" (last sequence ", last, ")").c_str());
+    std::fprintf(stderr, "watch: stream ended: %s\n",
+                 status.error_message().c_str());
     return kExitFailed;
+  }
+
+  // AlertHandler: on the subscriber's thread.
+  void OnAlerts(absl::Span<const v1::Alert> alerts) override {
+    for (const v1::Alert& alert : alerts) {
+      ++received_;
+      Print(alert);
+      // With holdings, an event ends with its portfolio line, which
+      // carries the sequence of the event's last alert.
+      const bool event_done =
+          !has_holdings_ || alert.subject_kind() == v1::SUBJECT_KIND_PORTFOLIO;
+      if ((max_alerts_ && received_ >= *max_alerts_) ||
+          (until_sequence_ && alert.sequence() >= *until_sequence_ &&
+           event_done)) {
+        Done();
+        break;
+      }
+    }
+    std::fflush(stdout);
+  }
+
+  void OnHeartbeat(const v1::Heartbeat& heartbeat) override {
+    if (show_heartbeats_) PrintHeartbeat(heartbeat);
+    if (until_sequence_ && heartbeat.newest_sequence() >= *until_sequence_) {
+      Done();
+    }
+    std::fflush(stdout);
+  }
+
+  void OnStateChange(const StateChange& change) override {
+    if (change.state == SubscriberState::kLive && !live_reported_) {
+      std::fprintf(stderr, "# live: newest sequence %llu\n",
+                   static_cast<unsigned long long>(change.newest_sequence));
+      live_reported_ = true;
+    }
+    if (change.state == SubscriberState::kReconnecting) {
+      std::string cut;
+      if (change.server_last_sequence) {
+        cut = absl::StrCat(" (server's last sequence ",
+                           *change.server_last_sequence, ")");
+      }
+      std::fprintf(
+          stderr, "# reconnecting in %s after %s: %s%s; resuming %s\n",
+          absl::FormatDuration(absl::Trunc(change.delay, absl::Milliseconds(1)))
+              .c_str(),
+          absl::StatusCodeToString(
+              static_cast<absl::StatusCode>(change.status.error_code()))
+              .c_str(),
+          change.status.error_message().c_str(), cut.c_str(),
+          change.resume_after
+              ? absl::StrCat("after ", *change.resume_after).c_str()
+              : "live");
+    }
+    std::fflush(stderr);
+  }
+
+  void OnGap(const Gap& gap) override {
+    std::fprintf(stderr,
+                 "# gap: alerts after %llu are no longer retained; "
+                 "continuing from the oldest retained, %llu\n",
+                 static_cast<unsigned long long>(gap.resume_after),
+                 static_cast<unsigned long long>(gap.oldest_retained));
+    std::fflush(stderr);
   }
 
  private:
@@ -225,10 +281,9 @@ class WatchCommand : public Command {
     for (const CsvRow& row : table->rows()) {
       double v = 0;
       if (!absl::SimpleAtod(table->Field(row, value), &v)) {
-        std::fprintf(stderr,
-                     "watch: %s:%d: position_value: '%s' is not a number\n",
-                     holdings_file_.c_str(), row.line,
-                     table->Field(row, value).c_str());
+        std::fprintf(
+            stderr, "watch: %s:%d: position_value: '%s' is not a number\n",
+            holdings_file_.c_str(), row.line, table->Field(row, value).c_str());
         return false;
       }
       v1::Holding* holding = request.add_holdings();
@@ -248,8 +303,8 @@ class WatchCommand : public Command {
     if (!gross.empty() && gross[0] == '+') gross.erase(0, 1);
     std::string text =
         top.empty() ? absl::StrCat("0 of ", gross, ": no holding affected")
-                    : absl::StrCat(Money(p.impact_value()), " of ", gross,
-                                   ": ", absl::StrJoin(top, ", "));
+                    : absl::StrCat(Money(p.impact_value()), " of ", gross, ": ",
+                                   absl::StrJoin(top, ", "));
     if (p.unknown_tickers_size() > 0) {
       absl::StrAppend(&text, " (", p.unknown_tickers_size(), " unknown)");
     }
@@ -313,6 +368,11 @@ class WatchCommand : public Command {
     if (explain_) std::printf("           %s\n", a.explanation().c_str());
   }
 
+  void Done() {
+    done_ = true;
+    subscriber_->Stop();  // on the subscriber's thread: only asks
+  }
+
   std::string server_ = "127.0.0.1:50051";
   std::vector<std::string> tickers_, sectors_, countries_, kinds_, holdings_;
   std::string holdings_file_;
@@ -323,7 +383,14 @@ class WatchCommand : public Command {
   std::optional<int> top_per_event_;
   std::optional<uint64_t> max_alerts_, until_sequence_;
   std::optional<double> duration_seconds_;
+  std::optional<double> heartbeat_timeout_seconds_;
+  std::optional<int> receive_window_bytes_;
 
+  AlertSubscriber* subscriber_ = nullptr;
+  bool has_holdings_ = false;
+  // Set on the subscriber's thread, read after Wait() joined it.
+  bool done_ = false;
+  bool live_reported_ = false;
   uint64_t received_ = 0;
   std::string current_event_;
   int shown_in_event_ = 0;
