@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   std::string book_clock = "wall";
   int pause_check_ms = 1000;
   double dedupe_window_hours = 24 * 7;
+  double retention_hours = 24 * 7;
   double heartbeat_seconds = 5;
   size_t log_capacity = options.hub.log_capacity;
 
@@ -74,6 +75,10 @@ int main(int argc, char** argv) {
                  "alerts the shared log in Redis keeps (about)")
       ->capture_default_str()
       ->check(CLI::Range(1000, 1000000000));
+  app.add_option("--log-retention-hours", retention_hours,
+                 "and no alert older than this (checked every minute)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 24.0 * 3660));
   app.add_option("--dedupe-window-hours", dedupe_window_hours,
                  "how long a published event_id is remembered (idempotent "
                  "publish across replicas and restarts)")
@@ -137,6 +142,7 @@ int main(int argc, char** argv) {
       book_clock == "events" ? BookClock::kEvents : BookClock::kWall;
   options.pause_check_interval = absl::Milliseconds(pause_check_ms);
   options.alert_log.dedupe_window = absl::Hours(dedupe_window_hours);
+  options.alert_log.retention_age = absl::Hours(retention_hours);
   options.hub.heartbeat_interval = absl::Seconds(heartbeat_seconds);
   options.hub.log_capacity = log_capacity;
 

@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "server/tariff_book/book_codec.h"
+#include "tariffalert/v1/alert.pb.h"
 #include "tariffalert/v1/tariff_book.pb.h"
 
 namespace tariffalert {
@@ -259,6 +260,64 @@ absl::StatusOr<std::vector<LoggedAlert>> RedisBookStore::ReadAfter(
     out.push_back(std::move(a));
   }
   return out;
+}
+
+absl::StatusOr<std::optional<std::pair<uint64_t, absl::Time>>>
+RedisBookStore::EntryAt(uint64_t sequence) {
+  auto reply = connection_->Command({"XRANGE", Key("alerts"),
+                                     absl::StrCat(sequence, "-0"), "+",
+                                     "COUNT", "1"});
+  if (!reply.ok()) return reply.status();
+  const redisReply& r = **reply;
+  if (r.type != REDIS_REPLY_ARRAY) {
+    return absl::InternalError("redis: unexpected XRANGE reply");
+  }
+  if (r.elements == 0) return std::nullopt;
+  const redisReply& e = *r.element[0];
+  if (e.type != REDIS_REPLY_ARRAY || e.elements != 2 ||
+      e.element[1]->type != REDIS_REPLY_ARRAY ||
+      e.element[1]->elements != 2) {
+    return absl::DataLossError(
+        absl::StrCat("redis key ", Key("alerts"), ": malformed entry"));
+  }
+  absl::string_view id(e.element[0]->str, e.element[0]->len);
+  uint64_t found = 0;
+  v1::Alert alert;
+  const redisReply& value = *e.element[1]->element[1];
+  if (!absl::SimpleAtoi(id.substr(0, id.find('-')), &found) ||
+      !alert.ParseFromArray(value.str, static_cast<int>(value.len))) {
+    return absl::DataLossError(
+        absl::StrCat("redis key ", Key("alerts"), ": entry '", id, "'"));
+  }
+  return std::make_pair(found, TimeFromProto(alert.created_time()));
+}
+
+absl::StatusOr<uint64_t> RedisBookStore::TrimOlderThan(absl::Time cutoff) {
+  auto oldest = EntryAt(0);
+  if (!oldest.ok()) return oldest.status();
+  if (!oldest->has_value()) return 0;
+  if ((*oldest)->second >= cutoff) return (*oldest)->first;
+  auto last = LastSequence();
+  if (!last.ok()) return last.status();
+  // The first alert created at or after the cutoff, by bisection over the
+  // sequences (the log is in creation order); `hi` is past the end if none.
+  uint64_t lo = (*oldest)->first + 1;
+  uint64_t hi = *last + 1;
+  while (lo < hi) {
+    const uint64_t mid = lo + (hi - lo) / 2;
+    auto at = EntryAt(mid);
+    if (!at.ok()) return at.status();
+    if (!at->has_value() || (*at)->second >= cutoff) {
+      // Nothing lies in [mid, that entry): trimming below mid keeps it.
+      hi = mid;
+    } else {
+      lo = (*at)->first + 1;
+    }
+  }
+  auto trimmed = connection_->Command(
+      {"XTRIM", Key("alerts"), "MINID", absl::StrCat(lo, "-0")});
+  if (!trimmed.ok()) return trimmed.status();
+  return lo;
 }
 
 }  // namespace tariffalert

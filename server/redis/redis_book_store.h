@@ -34,6 +34,8 @@ struct AlertLogOptions {
   bool keep_log = true;
   // Alerts the stream keeps (about: trimmed with MAXLEN ~).
   size_t retention = 1000000;
+  // And no alert older than this (trimmed by TrimOlderThan).
+  absl::Duration retention_age = absl::Hours(24 * 7);
   // How long an event_id is remembered for idempotent publish.
   absl::Duration dedupe_window = absl::Hours(24 * 7);
 };
@@ -63,9 +65,17 @@ class RedisBookStore final : public BookStore {
   absl::StatusOr<std::vector<LoggedAlert>> ReadAfter(uint64_t after_sequence,
                                                      size_t count,
                                                      absl::Duration block);
+  // Drops the logged alerts created before `cutoff` (by created_time; the
+  // log is in creation order). Returns the sequence from which alerts are
+  // kept (0 if the log is empty).
+  absl::StatusOr<uint64_t> TrimOlderThan(absl::Time cutoff);
 
  private:
   std::string Key(absl::string_view name) const;
+  // The first logged alert at or after `sequence`: its sequence and
+  // created_time; nullopt past the end.
+  absl::StatusOr<std::optional<std::pair<uint64_t, absl::Time>>> EntryAt(
+      uint64_t sequence);
 
   const std::string prefix_;
   const AlertLogOptions log_;

@@ -20,8 +20,15 @@ constexpr absl::Duration kMaxBackoff = absl::Seconds(2);
 
 }  // namespace
 
-LogTailer::LogTailer(RedisOptions options, AlertHub* hub, size_t preload)
-    : log_(std::move(options)), hub_(hub), preload_(preload) {}
+LogTailer::LogTailer(RedisOptions options, AlertLogOptions log, AlertHub* hub,
+                     size_t preload, const Clock& clock,
+                     absl::Duration trim_interval)
+    : log_(std::move(options), log),
+      retention_age_(log.retention_age),
+      hub_(hub),
+      preload_(preload),
+      clock_(clock),
+      trim_interval_(trim_interval) {}
 
 LogTailer::~LogTailer() { Stop(); }
 
@@ -94,7 +101,16 @@ void LogTailer::Follow(std::function<void(bool)> reachable) {
 void LogTailer::Run(std::function<void(bool)> reachable) {
   absl::Duration backoff = kFirstBackoff;
   bool failing = false;
+  absl::Time last_trim = absl::InfinitePast();
   while (!stop_.HasBeenNotified()) {
+    if (!failing && clock_.Now() - last_trim >= trim_interval_) {
+      last_trim = clock_.Now();
+      auto kept = log_.TrimOlderThan(last_trim - retention_age_);
+      if (!kept.ok()) {
+        TA_LOG(WARNING) << "alert log: trimming by age: "
+                        << kept.status().message();
+      }
+    }
     auto read = Poll(kBlock);
     if (read.ok()) {
       if (failing) {

@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "server/common/clock.h"
 #include "server/fanout/alert_hub.h"
 #include "server/redis/redis_book_store.h"
 
@@ -21,7 +22,11 @@ namespace tariffalert {
 
 class LogTailer {
  public:
-  LogTailer(RedisOptions options, AlertHub* hub, size_t preload);
+  // Every `trim_interval` it also drops the alerts older than the log's
+  // retention_age from Redis (any replica may; it is idempotent).
+  LogTailer(RedisOptions options, AlertLogOptions log, AlertHub* hub,
+            size_t preload, const Clock& clock,
+            absl::Duration trim_interval = absl::Minutes(1));
   ~LogTailer();
   LogTailer(const LogTailer&) = delete;
   LogTailer& operator=(const LogTailer&) = delete;
@@ -42,8 +47,11 @@ class LogTailer {
   void Run(std::function<void(bool)> reachable);
 
   RedisBookStore log_;
+  const absl::Duration retention_age_;
   AlertHub* const hub_;
   const size_t preload_;
+  const Clock& clock_;
+  const absl::Duration trim_interval_;
   absl::Notification stop_;
   std::thread thread_;
 };

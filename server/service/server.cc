@@ -50,8 +50,8 @@ absl::StatusOr<std::unique_ptr<TariffAlertServer>> TariffAlertServer::Start(
       s->options_.scoring, s->hub_.get(), clock, s->book_store_.get());
   TA_RETURN_IF_ERROR(s->publisher_->Init());
   // Every replica's alerts, from the shared log, before serving any stream.
-  s->tailer_ = std::make_unique<LogTailer>(o.redis, s->hub_.get(),
-                                           o.hub.log_capacity);
+  s->tailer_ = std::make_unique<LogTailer>(o.redis, o.alert_log, s->hub_.get(),
+                                           o.hub.log_capacity, clock);
   TA_RETURN_IF_ERROR(s->tailer_->Load(absl::Seconds(30)));
   s->book_service_ =
       std::make_unique<TariffBookServiceImpl>(s->publisher_.get());

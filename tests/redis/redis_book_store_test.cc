@@ -203,5 +203,75 @@ TEST_F(RedisBookStoreTest, ALapsedPauseSnapsBackOnceAcrossReplicas) {
       << "the snap-back makes as many alerts as the raise and the pause";
 }
 
+// Alerts created at `minutes` past a fixed hour, committed as one event.
+EventCommit CommitAt(const std::string& id, const TariffBook& next,
+                     uint64_t expected, std::vector<int> minutes) {
+  EventCommit c;
+  c.event_id = id;
+  c.fingerprint = 7;
+  c.expected_revision = expected;
+  c.next_book = &next;
+  for (int m : minutes) {
+    v1::Alert a;
+    a.set_event_id(id);
+    a.mutable_created_time()->set_seconds(1750000000 + 60 * m);
+    c.alerts.push_back(a.SerializeAsString());
+  }
+  c.response = "r";
+  return c;
+}
+
+TEST_F(RedisBookStoreTest, TheLogIsTrimmedByAgeAndKeepsWhatIsNewer) {
+  RedisBookStore store(options_);
+  TariffBook book;
+  for (int i = 0; i < 3; ++i) {
+    TariffBook next = TariffBook::FromParts(i + 1, absl::InfinitePast(), {});
+    // Event i's alerts are created at minutes 10i, 10i+1, 10i+2.
+    auto done = store.Commit(
+        CommitAt(absl::StrCat("e", i), next, i, {10 * i, 10 * i + 1, 10 * i + 2}));
+    ASSERT_TRUE(done.ok()) << done.status();
+    ASSERT_EQ(done->kind, CommitOutcome::kCommitted);
+    EXPECT_EQ(done->first_sequence, 3u * i + 1);
+  }
+  // Keep what was created from minute 11 on: sequences 5..9.
+  auto kept = store.TrimOlderThan(absl::FromUnixSeconds(1750000000 + 60 * 11));
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_EQ(*kept, 5u);
+  auto logged = store.ReadAfter(0, 100, absl::ZeroDuration());
+  ASSERT_TRUE(logged.ok()) << logged.status();
+  std::vector<uint64_t> sequences;
+  for (const LoggedAlert& l : *logged) sequences.push_back(l.sequence);
+  EXPECT_EQ(sequences, (std::vector<uint64_t>{5, 6, 7, 8, 9}));
+  // Trimming again changes nothing; a cutoff before everything keeps all.
+  kept = store.TrimOlderThan(absl::FromUnixSeconds(1750000000));
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(*kept, 5u);
+}
+
+TEST_F(RedisBookStoreTest, ARepeatedEventIdReturnsTheFirstRecord) {
+  RedisBookStore store(options_);
+  TariffBook next = TariffBook::FromParts(1, absl::InfinitePast(), {});
+  auto first = store.Commit(CommitAt("same", next, 0, {1, 2}));
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->kind, CommitOutcome::kCommitted);
+  TariffBook later = TariffBook::FromParts(2, absl::InfinitePast(), {});
+  auto again = store.Commit(CommitAt("same", later, 1, {3}));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->kind, CommitOutcome::kDuplicate);
+  EXPECT_EQ(again->prior.first_sequence, 1u);
+  EXPECT_EQ(again->prior.fingerprint, 7u);
+  EXPECT_EQ(again->prior.response, "r");
+  // Nothing of the repeat was stored: the book and the sequence stand.
+  auto book = store.Load();
+  ASSERT_TRUE(book.ok());
+  EXPECT_EQ(book->revision(), 1u);
+  auto last = store.LastSequence();
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(*last, 2u);
+  auto found = store.FindEvent("same");
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->first_sequence, 1u);
+}
+
 }  // namespace
 }  // namespace tariffalert
