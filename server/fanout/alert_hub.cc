@@ -52,6 +52,21 @@ grpc::Slice AlertHub::HeartbeatLocked() {
 
 absl::Status AlertHub::Subscribe(Subscriber* s,
                                  std::optional<uint64_t> resume_after) {
+  // A resume ahead of this hub may be behind the shared log: another
+  // replica's alerts this hub has not read yet. Ask the log (outside the
+  // lock: it is a round trip to Redis).
+  std::optional<uint64_t> horizon;
+  if (resume_after.has_value() && options_.log_horizon) {
+    bool ahead = false;
+    {
+      absl::MutexLock lock(&mu_);
+      ahead = *resume_after > newest_;
+    }
+    if (ahead) {
+      auto h = options_.log_horizon();
+      if (h.ok()) horizon = *h;
+    }
+  }
   absl::MutexLock lock(&mu_);
   if (ended_) return end_status_;
   State state;
@@ -60,10 +75,19 @@ absl::Status AlertHub::Subscribe(Subscriber* s,
   }
   if (resume_after.has_value()) {
     const uint64_t after = *resume_after;
+    if (after > newest_ && horizon.has_value() && after <= *horizon) {
+      // Logged, not read yet: live from here, skipping up to `after`.
+      state.live = true;
+      state.floor = after;
+      State& stored = subscribers_[s] = state;
+      s->DeliverHeartbeat(HeartbeatLocked(), newest_);
+      (void)stored;
+      return absl::OkStatus();
+    }
     if (after > newest_) {
-      return absl::OutOfRangeError(
-          absl::StrCat("resume_after_sequence: ", after,
-                       " is ahead of the newest sequence ", newest_));
+      return absl::OutOfRangeError(absl::StrCat(
+          "resume_after_sequence: ", after,
+          " is ahead of the newest sequence ", std::max(newest_, horizon.value_or(0))));
     }
     if (after + 1 < OldestLocked()) {
       return absl::OutOfRangeError(absl::StrCat(
@@ -238,16 +262,24 @@ void AlertHub::PublishLocked(absl::Span<const EncodedAlertPtr> alerts) {
     }
     matched.clear();
     const AlertFilter& filter = s->filter();
+    // A subscriber that resumed ahead of this hub gets only what follows
+    // its resume point.
+    const uint64_t floor = state.floor;
     if (state.portfolio == nullptr) {
       for (const EncodedAlertPtr& a : alerts) {
-        if (filter.Matches(a->keys)) matched.push_back(a);
+        if (a->sequence > floor && filter.Matches(a->keys)) {
+          matched.push_back(a);
+        }
       }
     } else {
       if (logged.empty()) logged.resize(events.size());
       for (size_t r = 0; r < events.size(); ++r) {
         const Run& run = events[r];
+        if (alerts[run.end - 1]->sequence <= floor) continue;
         for (size_t i = run.begin; i < run.end; ++i) {
-          if (filter.Matches(alerts[i]->keys)) matched.push_back(alerts[i]);
+          if (alerts[i]->sequence > floor && filter.Matches(alerts[i]->keys)) {
+            matched.push_back(alerts[i]);
+          }
         }
         if (logged[r] == nullptr) {
           logged[r] = std::make_unique<LoggedEvent>(

@@ -20,6 +20,7 @@
 // the hub's lock held and must never call back into the hub from there.
 
 #include <cstdint>
+#include <functional>
 #include <deque>
 #include <optional>
 #include <thread>
@@ -28,6 +29,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
@@ -88,6 +90,10 @@ struct HubOptions {
   size_t replay_chunk = 256;
   // 0: no heartbeat thread (tests call SendHeartbeats()).
   absl::Duration heartbeat_interval = absl::Seconds(5);
+  // With a shared log: the newest sequence it holds. A resume ahead of this
+  // hub but not of the log is then served (live from the resume point) while
+  // the hub catches up, instead of refused.
+  std::function<absl::StatusOr<uint64_t>()> log_horizon;
 };
 
 class AlertHub {
@@ -152,6 +158,8 @@ class AlertHub {
     bool live = false;
     bool closed = false;
     uint64_t next_sequence = 0;  // next to replay, while not live
+    // Live, but only alerts after this (a resume ahead of the hub).
+    uint64_t floor = 0;
     // Set for subscribers that get portfolio alerts.
     const PortfolioWatch* portfolio = nullptr;
   };

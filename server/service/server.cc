@@ -42,9 +42,12 @@ absl::StatusOr<std::unique_ptr<TariffAlertServer>> TariffAlertServer::Start(
   }
   s->watcher_->Start();
 
-  s->hub_ = std::make_unique<AlertHub>(o.hub, clock);
-  ExposureWatcher* watcher = s->watcher_.get();
   s->book_store_ = std::make_unique<RedisBookStore>(o.redis, o.alert_log);
+  HubOptions hub_options = o.hub;
+  RedisBookStore* log = s->book_store_.get();
+  hub_options.log_horizon = [log] { return log->LastSequence(); };
+  s->hub_ = std::make_unique<AlertHub>(hub_options, clock);
+  ExposureWatcher* watcher = s->watcher_.get();
   s->publisher_ = std::make_unique<Publisher>(
       o.publisher, [watcher] { return watcher->Current(); },
       s->options_.scoring, s->hub_.get(), clock, s->book_store_.get());
