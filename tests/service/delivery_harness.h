@@ -259,6 +259,11 @@ class SequenceStream {
     absl::MutexLock lock(&mu_);
     return messages_;
   }
+  // The newest_sequence of the stream's first heartbeat (0 before it).
+  uint64_t first_heartbeat() {
+    absl::MutexLock lock(&mu_);
+    return first_heartbeat_;
+  }
   // The serialized size of the alerts received.
   uint64_t alert_bytes() {
     absl::MutexLock lock(&mu_);
@@ -299,6 +304,8 @@ class SequenceStream {
       }
       if (r.has_heartbeat()) {
         ++heartbeats_;
+        first_heartbeat_ = heartbeats_ == 1 ? r.heartbeat().newest_sequence()
+                                            : first_heartbeat_;
         newest_seen_ = std::max(newest_seen_, r.heartbeat().newest_sequence());
       }
     }
@@ -318,6 +325,7 @@ class SequenceStream {
   uint64_t newest_seen_ ABSL_GUARDED_BY(mu_) = 0;
   size_t heartbeats_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t alert_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t first_heartbeat_ ABSL_GUARDED_BY(mu_) = 0;
   size_t messages_ ABSL_GUARDED_BY(mu_) = 0;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   grpc::Status status_ ABSL_GUARDED_BY(mu_);

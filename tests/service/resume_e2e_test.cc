@@ -194,72 +194,134 @@ TEST_F(ResumeE2eTest, AlertsPublishedOnOneReplicaResumeOnAnother) {
   EXPECT_EQ(watcher_on_b.sequences(), Range(1, live.last_sequence));
 }
 
-// A client that saw an event's last alert on A and fails over to B at once,
-// while B is still reading that event from the shared log: the resume must
-// be served (B's log after S, then live), not refused as ahead of B's
-// newest. The event is large (2,000 companies source from CN), so B's tailer
-// takes a while over it and the client's resume comes first.
-TEST_F(ResumeE2eTest, AResumeOnAReplicaStillReadingTheLogIsServed) {
-  {
+// Events on this table are large (2,000 companies source from CN): a
+// replica that tails one from the shared log takes a while over it, so a
+// client that saw the event's last alert on another replica and resumes here
+// at once comes before the tail does.
+class BigEventResumeE2eTest : public ResumeE2eTest {
+ protected:
+  void SetUp() override {
+    ResumeE2eTest::SetUp();
     const std::string dir = ::testing::TempDir();
     const std::string c = absl::StrCat(dir, "/big_", ::getpid(), "_c.csv");
     const std::string e = absl::StrCat(dir, "/big_", ::getpid(), "_e.csv");
-    std::ofstream companies(c);
-    std::ofstream exposures(e);
-    companies << "ticker,name,sector,country,market_cap_usd,cogs_ratio,"
-                 "operating_margin\n";
-    exposures << "ticker,kind,country,product,share\n";
-    for (int i = 0; i < 2000; ++i) {
-      companies << "B" << i << ",Big " << i << ",Industrials,US,1000000000,"
-                << "0.5,0.1\n";
-      exposures << "B" << i << ",revenue,US,*,0.8\n"
-                << "B" << i << ",sourcing,CN,*,0.5\n";
+    {
+      std::ofstream companies(c);
+      std::ofstream exposures(e);
+      companies << "ticker,name,sector,country,market_cap_usd,cogs_ratio,"
+                   "operating_margin\n";
+      exposures << "ticker,kind,country,product,share\n";
+      for (int i = 0; i < 2000; ++i) {
+        companies << "B" << i << ",Big " << i
+                  << ",Industrials,US,1000000000,0.5,0.1\n";
+        exposures << "B" << i << ",revenue,US,*,0.8\n"
+                  << "B" << i << ",sourcing,CN,*,0.5\n";
+      }
     }
-    companies.close();
-    exposures.close();
     RedisExposureStore store(std::make_unique<RedisConnection>(options_.redis));
     auto loaded = LoadExposure(store, c, e);
     ASSERT_TRUE(loaded.ok()) << loaded.status();
   }
+
+  // The n-th big event (US on CN, 25% and 50% in turn), published on `r`.
+  static absl::StatusOr<v1::PublishEventResponse> PublishBig(Replica& r,
+                                                             int n) {
+    v1::PublishEventRequest request;
+    v1::TariffEvent& event = *request.mutable_event();
+    event = testing::NthEvent(0);
+    event.set_event_id(absl::StrCat("big-", n));
+    event.set_new_rate_pct(n % 2 == 0 ? 25 : 50);
+    v1::PublishEventResponse response;
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(30));
+    grpc::Status s = r.events->PublishEvent(&context, request, &response);
+    if (!s.ok()) return absl::UnavailableError(s.error_message());
+    if (response.alert_count() < 2000) {
+      return absl::InternalError(
+          absl::StrCat("only ", response.alert_count(), " alerts"));
+    }
+    return response;
+  }
+};
+
+// The resume must be served (then exactly the alerts after S), not refused
+// as ahead of B's newest. Tried after each of 5 events.
+TEST_F(BigEventResumeE2eTest, AResumeOnAReplicaStillReadingTheLogIsServed) {
   Replica a = Start();
   Replica b = Start();
   constexpr int kTries = 5;
   int refused = 0;
   std::string first_refusal;
+  std::vector<std::unique_ptr<SequenceStream>> resumed;
+  std::vector<uint64_t> resumed_after;
   uint64_t last = 0;
-  for (int i = 0; i < kTries; ++i) {
-    v1::TariffEvent event = testing::NthEvent(0);
-    event.set_event_id(absl::StrCat("big-", i));
-    event.set_new_rate_pct(i % 2 == 0 ? 25 : 50);
-    v1::PublishEventRequest request;
-    *request.mutable_event() = event;
-    v1::PublishEventResponse response;
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() +
-                         std::chrono::seconds(30));
-    ASSERT_TRUE(a.events->PublishEvent(&context, request, &response).ok());
-    ASSERT_GE(response.alert_count(), 2000u);
-    last = response.last_sequence();
-    SequenceStream on_b(b.channel, last);
-    // Served: the first message is the heartbeat of the caught-up stream.
-    if (!on_b.WaitForHeartbeat()) {
-      ASSERT_TRUE(on_b.WaitForEnd());
-      ++refused;
-      if (first_refusal.empty()) {
-        first_refusal =
-            absl::StrCat("try ", i, ": ", on_b.status().error_code(), " ",
-                         on_b.status().error_message());
-      }
+  for (int i = 0; i <= kTries; ++i) {
+    auto r = PublishBig(a, i);
+    ASSERT_TRUE(r.ok()) << r.status();
+    // What the previous try's stream got: this event's alerts, nothing of
+    // what it resumed after.
+    if (!resumed.empty() && resumed.back() != nullptr) {
+      SequenceStream& s = *resumed.back();
+      ASSERT_TRUE(s.WaitForSequence(r->last_sequence()));
+      EXPECT_EQ(s.sequences(), Range(last + 1, r->last_sequence()))
+          << "try " << i - 1;
+      resumed.back().reset();
     }
+    last = r->last_sequence();
+    if (i == kTries) break;
+    auto on_b = std::make_unique<SequenceStream>(b.channel, last);
+    // Served: its first message is a heartbeat.
+    if (on_b->WaitForHeartbeat()) {
+      resumed.push_back(std::move(on_b));
+      continue;
+    }
+    ASSERT_TRUE(on_b->WaitForEnd());
+    ++refused;
+    if (first_refusal.empty()) {
+      first_refusal = absl::StrCat("try ", i, ": ", on_b->status().error_code(),
+                                   " ", on_b->status().error_message());
+    }
+    resumed.push_back(nullptr);
   }
   EXPECT_EQ(refused, 0) << refused << " of " << kTries
                         << " resumes refused; first: " << first_refusal;
-  // Once B has caught up (a live stream on B has seen `last`), the same
-  // resume is served.
-  SequenceStream watcher(b.channel, std::nullopt);
-  ASSERT_TRUE(watcher.WaitForSequence(last));
-  SequenceStream late(b.channel, last);
-  EXPECT_TRUE(late.WaitForHeartbeat());
+}
+
+// A resumed stream that ends before it delivered anything must name its
+// resume point (or later) in ta-last-sequence: a client that resumes from
+// the trailer would otherwise get again what it already had. Here the
+// resume is served ahead of B's hub, B's first heartbeat names B's newest,
+// which is behind S, and B shuts down before publishing anything new. (No
+// periodic heartbeats, which would name S once B caught up.)
+TEST_F(BigEventResumeE2eTest,
+       TheTrailerOfAResumeServedAheadOfTheHubIsNotBeforeTheResumePoint) {
+  options_.hub.heartbeat_interval = absl::Hours(1);
+  Replica a = Start();
+  Replica b = Start();
+  std::unique_ptr<SequenceStream> ahead;
+  uint64_t resume_point = 0;
+  // Try until a resume lands while B is behind (the first one, in practice).
+  for (int i = 0; i < 5 && ahead == nullptr; ++i) {
+    auto r = PublishBig(a, i);
+    ASSERT_TRUE(r.ok()) << r.status();
+    auto s = std::make_unique<SequenceStream>(b.channel, r->last_sequence());
+    ASSERT_TRUE(s->WaitForHeartbeat()) << s->status().error_message();
+    if (s->first_heartbeat() < r->last_sequence()) {
+      ahead = std::move(s);
+      resume_point = r->last_sequence();
+    }
+  }
+  ASSERT_NE(ahead, nullptr) << "B was never behind the resume point";
+  b.server->Shutdown(absl::Seconds(1));
+  ASSERT_TRUE(ahead->WaitForEnd());
+  EXPECT_EQ(ahead->status().error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_TRUE(ahead->sequences().empty());
+  uint64_t trailer = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(ahead->Trailer(kLastSequenceTrailer), &trailer))
+      << "'" << ahead->Trailer(kLastSequenceTrailer) << "'";
+  EXPECT_GE(trailer, resume_point)
+      << "the first heartbeat named " << ahead->first_heartbeat();
 }
 
 // A publisher and three subscribers on A; A shuts down mid-stream. The
