@@ -2,10 +2,11 @@
 // Redis for about two minutes (TA_SOAK_SECONDS, 5..3600, overrides), with 50
 // subscribers that disconnect at random points of the sequence and resume on
 // a random replica (fixed seed); some sessions stall for a second and may be
-// cut off as slow consumers, then resume the same way. In the end every
-// subscriber has received 1..last exactly once, in order, and the process's RSS
-// has grown by less than a stated bound after warm-up. The schedule is random,
-// the outcome is not: every wait and loop is bounded and nothing asserts a
+// cut off as slow consumers (the ta-last-sequence trailer must name their
+// last alert), then resume the same way. In the end every subscriber has
+// received 1..last exactly once, in order, and the process's RSS has grown
+// by less than a stated bound after warm-up. The schedule is random, the
+// outcome is not: every wait and loop is bounded and nothing asserts a
 // duration.
 
 #include <malloc.h>
@@ -24,6 +25,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
+#include "server/service/alert_stream.h"
 #include "tests/service/delivery_harness.h"
 
 namespace tariffalert {
@@ -70,6 +72,8 @@ struct Tally {
   int cut_off = 0;  // RESOURCE_EXHAUSTED
   int other_ends = 0;
   std::string first_error;
+  int trailer_mismatches = 0;
+  std::string first_mismatch;
 };
 
 class SoakE2eTest : public DeliveryTestBase {};
@@ -170,6 +174,20 @@ TEST_F(SoakE2eTest,
         if (left) continue;
         if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
           ++t.cut_off;
+          // The trailer names where this subscriber stands: it got every
+          // alert, so its own last one.
+          std::string trailer;
+          for (const auto& [k, v] : context.GetServerTrailingMetadata()) {
+            if (k == kLastSequenceTrailer)
+              trailer = std::string(v.data(), v.size());
+          }
+          uint64_t named = 0;
+          if (!absl::SimpleAtoi(trailer, &named) || named != t.next - 1) {
+            if (t.trailer_mismatches++ == 0) {
+              t.first_mismatch = absl::StrCat("trailer '", trailer,
+                                              "' after sequence ", t.next - 1);
+            }
+          }
         } else if (status.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
           // Any other end breaks the contract, e.g. OUT_OF_RANGE "ahead of
           // the newest sequence": a replica that had not yet read the shared
@@ -271,6 +289,8 @@ TEST_F(SoakE2eTest,
     EXPECT_EQ(t.repeats, 0u)
         << "subscriber " << i << ", first at " << t.first_bad;
     EXPECT_EQ(t.other_ends, 0) << "subscriber " << i << ": " << t.first_error;
+    EXPECT_EQ(t.trailer_mismatches, 0)
+        << "subscriber " << i << ": " << t.first_mismatch;
   }
 
   // The bound: after warm-up (both hubs' logs at their 5,000-alert capacity,
