@@ -25,6 +25,12 @@ AlertStream* AlertStream::Start(grpc::CallbackServerContext* context,
                                 std::unique_ptr<PortfolioWatch> portfolio) {
   auto* stream = new AlertStream(context, hub, std::move(filter), limits,
                                  std::move(portfolio));
+  if (resume_after.has_value()) {
+    // The client has everything up to its resume point: a cut-off before
+    // anything newer went out names that point, never an older sequence.
+    absl::MutexLock lock(&stream->mu_);
+    stream->last_delivered_ = *resume_after;
+  }
   absl::Status subscribed = hub->Subscribe(stream, resume_after);
   if (!subscribed.ok()) {
     absl::MutexLock lock(&stream->mu_);
