@@ -46,9 +46,10 @@ using ExposureSource = std::function<std::shared_ptr<const ExposureTable>()>;
 enum class BookClock { kWall, kEvents };
 
 struct PublisherOptions {
-  // Event ids remembered for idempotency and GetEvent; the oldest are
-  // forgotten first.
-  size_t dedupe_capacity = 100000;
+  // Events remembered in this process for GetEvent and quick repeats (about
+  // 1 KiB each); the oldest are forgotten first. Idempotency across replicas
+  // and restarts is the store's (the event records in Redis).
+  size_t dedupe_capacity = 10000;
   BookClock book_clock = BookClock::kWall;
 };
 
