@@ -25,8 +25,8 @@ constexpr int64_t kMaxSeconds = 253402300799;
 
 absl::StatusOr<absl::Time> ToTime(const google::protobuf::Timestamp& t,
                                   absl::string_view field) {
-  if (t.seconds() < kMinSeconds || t.seconds() > kMaxSeconds ||
-      t.nanos() < 0 || t.nanos() > 999999999) {
+  if (t.seconds() < kMinSeconds || t.seconds() > kMaxSeconds || t.nanos() < 0 ||
+      t.nanos() > 999999999) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, ": not a valid timestamp"));
   }
@@ -116,8 +116,9 @@ absl::StatusOr<AlertHistoryPage> ListLoggedAlerts(
   AlertHistoryPage page;
   page.alerts = std::move(found.alerts);
   page.oldest_sequence = found.oldest_sequence;
-  if (found.more) page.next_page_token = EncodeToken(found.last_sequence,
-                                                     fingerprint);
+  if (found.more) {
+    page.next_page_token = EncodeToken(found.last_sequence, fingerprint);
+  }
   return page;
 }
 

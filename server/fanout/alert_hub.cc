@@ -86,8 +86,8 @@ absl::Status AlertHub::Subscribe(Subscriber* s,
     }
     if (after > newest_) {
       return absl::OutOfRangeError(absl::StrCat(
-          "resume_after_sequence: ", after,
-          " is ahead of the newest sequence ", std::max(newest_, horizon.value_or(0))));
+          "resume_after_sequence: ", after, " is ahead of the newest sequence ",
+          std::max(newest_, horizon.value_or(0))));
     }
     if (after + 1 < OldestLocked()) {
       return absl::OutOfRangeError(absl::StrCat(
@@ -185,8 +185,8 @@ void AlertHub::Publish(absl::Span<const EncodedAlertPtr> alerts) {
   if (alerts.front()->sequence != newest_ + 1) {
     // A gap or a repeat here would break the stream's contract; the
     // publisher allocates sequences densely under its own lock.
-    TA_LOG(ERROR) << "alert sequence " << alerts.front()->sequence
-                  << " after " << newest_;
+    TA_LOG(ERROR) << "alert sequence " << alerts.front()->sequence << " after "
+                  << newest_;
     std::abort();
   }
   PublishLocked(alerts);

@@ -20,8 +20,8 @@
 // the hub's lock held and must never call back into the hub from there.
 
 #include <cstdint>
-#include <functional>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <thread>
 #include <vector>

@@ -65,8 +65,8 @@ absl::StatusOr<v1::Alert> DecodeAlert(const EncodedAlert& alert) {
   if (!response.ParseFromArray(alert.bytes.begin(),
                                static_cast<int>(alert.bytes.size())) ||
       response.alerts_size() != 1) {
-    return absl::InternalError(absl::StrCat(
-        "logged alert ", alert.sequence, " does not decode as one alert"));
+    return absl::InternalError(absl::StrCat("logged alert ", alert.sequence,
+                                            " does not decode as one alert"));
   }
   return std::move(*response.mutable_alerts(0));
 }

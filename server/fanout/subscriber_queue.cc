@@ -47,8 +47,8 @@ Batch SubscriberQueue::TakeBatch() {
                           a.keys.subject_kind == v1::SUBJECT_KIND_PORTFOLIO &&
                           a.sequence == batch.resume_sequence;
     if (!attached && (batch.alert_count >= limits_.max_batch_alerts ||
-                      (batch.alert_count > 0 &&
-                       batch_bytes + a.bytes.size() > limits_.max_batch_bytes))) {
+                      (batch.alert_count > 0 && batch_bytes + a.bytes.size() >
+                                                    limits_.max_batch_bytes))) {
       break;
     }
     batch.slices.push_back(a.bytes);

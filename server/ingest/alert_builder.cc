@@ -123,10 +123,12 @@ v1::TariffEvent SnapBackEvent(const TariffAction& a) {
   e.set_measure_id(a.measure_id);
   e.set_stage(v1::STAGE_EFFECTIVE);
   e.set_probability(1);
-  if (a.effective_time) TimeToProto(*a.effective_time, e.mutable_effective_time());
+  if (a.effective_time) {
+    TimeToProto(*a.effective_time, e.mutable_effective_time());
+  }
   e.set_headline(absl::StrFormat(
-      "Pause on %s lapsed: %s tariff on %s goods returns to %g%%",
-      a.measure_id, a.importer.ToString(),
+      "Pause on %s lapsed: %s tariff on %s goods returns to %g%%", a.measure_id,
+      a.importer.ToString(),
       targets.empty() ? "all partners'" : absl::StrJoin(targets, ", "),
       *a.new_rate_pct));
   return e;

@@ -119,7 +119,8 @@ absl::StatusOr<TariffAction> ValidateEvent(const v1::TariffEvent& e,
       if (a.excluded_targets[j].SameBloc(*t) &&
           (a.excluded_targets[j].is_eu() || t->is_eu() ||
            a.excluded_targets[j] == *t)) {
-        return Invalid(field, absl::StrCat(t->ToString(), " repeats or overlaps "
+        return Invalid(field, absl::StrCat(t->ToString(),
+                                           " repeats or overlaps "
                                            "excluded_target_countries[",
                                            j, "]"));
       }
@@ -274,9 +275,9 @@ absl::StatusOr<TariffAction> ValidateEvent(const v1::TariffEvent& e,
   }
   if (e.has_snap_back_rate_pct()) {
     if (a.stage != Stage::kPaused) {
-      return Invalid("snap_back_rate_pct",
-                     absl::StrCat("applies only to PAUSED, not ",
-                                  StageName(a.stage)));
+      return Invalid(
+          "snap_back_rate_pct",
+          absl::StrCat("applies only to PAUSED, not ", StageName(a.stage)));
     }
     absl::Status s = CheckRate("snap_back_rate_pct", e.snap_back_rate_pct());
     if (!s.ok()) return s;

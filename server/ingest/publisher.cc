@@ -158,10 +158,10 @@ absl::StatusOr<Publisher::Committed> Publisher::Commit(
 
   auto outcome = store_->Commit(commit);
   if (!outcome.ok()) {
-    return absl::UnavailableError(absl::StrCat(
-        "the tariff book and the alert log could not be stored (",
-        outcome.status().message(),
-        "); nothing was published: retry with the same event_id"));
+    return absl::UnavailableError(
+        absl::StrCat("the tariff book and the alert log could not be stored (",
+                     outcome.status().message(),
+                     "); nothing was published: retry with the same event_id"));
   }
   switch (outcome->kind) {
     case CommitOutcome::kBookConflict:
@@ -205,7 +205,7 @@ absl::StatusOr<Publisher::Committed> Publisher::Commit(
 }
 
 absl::Status Publisher::Advance(absl::Time t, const ExposureTable& table,
-                               int* published) {
+                                int* published) {
   for (int i = 0; i < kMaxSnapBacks; ++i) {
     std::vector<TariffAction> due = book_.DueSnapBacks(t);
     if (due.empty()) break;
