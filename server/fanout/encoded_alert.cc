@@ -22,9 +22,10 @@ Country ParseOrInvalid(const std::string& code) {
   return Country::Parse(code).value_or(Country());
 }
 
-}  // namespace
-
-EncodedAlertPtr EncodeAlert(const v1::Alert& alert) {
+// The keys of `alert`, and the response bytes made of `size` bytes of alert
+// that `append` writes.
+template <typename Append>
+EncodedAlertPtr Encode(const v1::Alert& alert, size_t size, Append append) {
   auto encoded = std::make_shared<EncodedAlert>();
   encoded->sequence = alert.sequence();
   AlertKeys& k = encoded->keys;
@@ -46,7 +47,6 @@ EncodedAlertPtr EncodeAlert(const v1::Alert& alert) {
   k.created_unix_micros = alert.created_time().seconds() * 1000000 +
                           alert.created_time().nanos() / 1000;
 
-  const size_t size = alert.ByteSizeLong();
   auto* bytes = new std::string();
   bytes->reserve(size + 6);
   bytes->push_back(kAlertsTag);
@@ -55,9 +55,23 @@ EncodedAlertPtr EncodeAlert(const v1::Alert& alert) {
       static_cast<uint32_t>(size), varint);
   bytes->append(reinterpret_cast<const char*>(varint),
                 static_cast<size_t>(end - varint));
-  alert.AppendToString(bytes);
+  append(bytes);
   encoded->bytes = OwnedSlice(bytes);
   return encoded;
+}
+
+}  // namespace
+
+EncodedAlertPtr EncodeAlert(const v1::Alert& alert) {
+  return Encode(alert, alert.ByteSizeLong(),
+                [&alert](std::string* out) { alert.AppendToString(out); });
+}
+
+EncodedAlertPtr EncodeAlert(const v1::Alert& alert,
+                            absl::string_view serialized) {
+  return Encode(alert, serialized.size(), [serialized](std::string* out) {
+    out->append(serialized.data(), serialized.size());
+  });
 }
 
 absl::StatusOr<v1::Alert> DecodeAlert(const EncodedAlert& alert) {

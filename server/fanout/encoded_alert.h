@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "server/common/country.h"
 #include "tariffalert/v1/alert.pb.h"
 
@@ -50,6 +51,10 @@ struct EncodedAlert {
 using EncodedAlertPtr = std::shared_ptr<const EncodedAlert>;
 
 EncodedAlertPtr EncodeAlert(const tariffalert::v1::Alert& alert);
+// The same from `serialized`, which must be `alert` serialized (sequence
+// included): for bytes already made, e.g. read from the shared log.
+EncodedAlertPtr EncodeAlert(const tariffalert::v1::Alert& alert,
+                            absl::string_view serialized);
 
 // The alert an EncodedAlert's bytes hold. INTERNAL if they do not parse
 // (they always should: EncodeAlert wrote them).

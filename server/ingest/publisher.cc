@@ -188,9 +188,14 @@ absl::StatusOr<Publisher::Committed> Publisher::Commit(
   }
   std::vector<EncodedAlertPtr> encoded;
   encoded.reserve(alerts.size());
-  for (v1::Alert& alert : alerts) {
-    alert.set_sequence(sequence++);
-    encoded.push_back(EncodeAlert(alert));
+  for (size_t i = 0; i < alerts.size(); ++i, ++sequence) {
+    alerts[i].set_sequence(sequence);
+    // Logged alerts were serialized for the store: reuse those bytes.
+    encoded.push_back(
+        commit.alerts.empty()
+            ? EncodeAlert(alerts[i])
+            : EncodeAlert(alerts[i], AlertBytesWithSequence(
+                                         sequence, commit.alerts[i])));
   }
   response.set_first_sequence(encoded.front()->sequence);
   response.set_last_sequence(encoded.back()->sequence);

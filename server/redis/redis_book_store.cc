@@ -50,22 +50,6 @@ redis.call('SET', KEYS[5], ARGV[4] .. ':' .. string.format('%d', first) ..
 return {1, first}
 )lua";
 
-// The Alert's sequence (field 1, varint) ahead of the stored bytes: protobuf
-// takes fields in any order.
-std::string WithSequence(uint64_t sequence, absl::string_view stored) {
-  std::string out;
-  out.reserve(stored.size() + 11);
-  out.push_back('\x08');
-  uint64_t v = sequence;
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-  out.append(stored.data(), stored.size());
-  return out;
-}
-
 absl::StatusOr<PriorEvent> ParseRecord(absl::string_view record,
                                        absl::string_view key) {
   const size_t a = record.find(':');
@@ -256,7 +240,8 @@ absl::StatusOr<std::vector<LoggedAlert>> RedisBookStore::ReadAfter(
           "redis key ", Key("alerts"), ": entry id '", id, "'"));
     }
     const redisReply& value = *e.element[1]->element[1];
-    a.alert = WithSequence(a.sequence, absl::string_view(value.str, value.len));
+    a.alert = AlertBytesWithSequence(a.sequence,
+                                     absl::string_view(value.str, value.len));
     out.push_back(std::move(a));
   }
   return out;

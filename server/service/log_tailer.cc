@@ -47,7 +47,7 @@ absl::StatusOr<size_t> LogTailer::Poll(absl::Duration block) {
           absl::StrCat("alert log: entry ", a.sequence, " is not an Alert"));
     }
     event_ids.push_back(alert.event_id());
-    encoded.push_back(EncodeAlert(alert));
+    encoded.push_back(EncodeAlert(alert, a.alert));
   }
   // A full batch may end inside an event: hold its last event back for the
   // next read, so that the hub sees every event whole (portfolio alerts are

@@ -12,6 +12,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "server/tariff_book/tariff_book.h"
 
@@ -30,6 +31,12 @@ struct EventCommit {
   // The serialized PublishEventResponse, but for its sequences.
   std::string response;
 };
+
+// `unsequenced` (a serialized Alert without its sequence, as EventCommit
+// holds it) with the sequence put back: field 1 ahead of the rest, which
+// protobuf parses like any field order.
+std::string AlertBytesWithSequence(uint64_t sequence,
+                                   absl::string_view unsequenced);
 
 // A published event's record.
 struct PriorEvent {
