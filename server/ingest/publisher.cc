@@ -194,8 +194,8 @@ absl::StatusOr<Publisher::Committed> Publisher::Commit(
     encoded.push_back(
         commit.alerts.empty()
             ? EncodeAlert(alerts[i])
-            : EncodeAlert(alerts[i], AlertBytesWithSequence(
-                                         sequence, commit.alerts[i])));
+            : EncodeAlert(alerts[i],
+                          AlertBytesWithSequence(sequence, commit.alerts[i])));
   }
   response.set_first_sequence(encoded.front()->sequence);
   response.set_last_sequence(encoded.back()->sequence);

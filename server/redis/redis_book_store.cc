@@ -147,8 +147,8 @@ absl::StatusOr<CommitOutcome> RedisBookStore::Commit(
       std::move(book),
       absl::StrCat(commit.fingerprint),
       commit.response,
-      absl::StrCat(std::max<int64_t>(
-          1, absl::ToInt64Seconds(log_.dedupe_window))),
+      absl::StrCat(
+          std::max<int64_t>(1, absl::ToInt64Seconds(log_.dedupe_window))),
       absl::StrCat(log_.retention)};
   args.insert(args.end(), commit.alerts.begin(), commit.alerts.end());
   auto reply = connection_->Command(args);
@@ -217,8 +217,7 @@ absl::StatusOr<std::vector<LoggedAlert>> RedisBookStore::ReadAfter(
   if (r.type == REDIS_REPLY_NIL) return out;  // nothing within `block`
   // [[key, [[id, [field, value, ...]], ...]]]
   if (r.type != REDIS_REPLY_ARRAY || r.elements != 1 ||
-      r.element[0]->type != REDIS_REPLY_ARRAY ||
-      r.element[0]->elements != 2 ||
+      r.element[0]->type != REDIS_REPLY_ARRAY || r.element[0]->elements != 2 ||
       r.element[0]->element[1]->type != REDIS_REPLY_ARRAY) {
     return absl::InternalError("redis: unexpected XREAD reply");
   }
@@ -236,8 +235,8 @@ absl::StatusOr<std::vector<LoggedAlert>> RedisBookStore::ReadAfter(
     absl::string_view id(e.element[0]->str, e.element[0]->len);
     LoggedAlert a;
     if (!absl::SimpleAtoi(id.substr(0, id.find('-')), &a.sequence)) {
-      return absl::DataLossError(absl::StrCat(
-          "redis key ", Key("alerts"), ": entry id '", id, "'"));
+      return absl::DataLossError(
+          absl::StrCat("redis key ", Key("alerts"), ": entry id '", id, "'"));
     }
     const redisReply& value = *e.element[1]->element[1];
     a.alert = AlertBytesWithSequence(a.sequence,
@@ -249,9 +248,9 @@ absl::StatusOr<std::vector<LoggedAlert>> RedisBookStore::ReadAfter(
 
 absl::StatusOr<std::optional<std::pair<uint64_t, absl::Time>>>
 RedisBookStore::EntryAt(uint64_t sequence) {
-  auto reply = connection_->Command({"XRANGE", Key("alerts"),
-                                     absl::StrCat(sequence, "-0"), "+",
-                                     "COUNT", "1"});
+  auto reply =
+      connection_->Command({"XRANGE", Key("alerts"),
+                            absl::StrCat(sequence, "-0"), "+", "COUNT", "1"});
   if (!reply.ok()) return reply.status();
   const redisReply& r = **reply;
   if (r.type != REDIS_REPLY_ARRAY) {
@@ -260,8 +259,7 @@ RedisBookStore::EntryAt(uint64_t sequence) {
   if (r.elements == 0) return std::nullopt;
   const redisReply& e = *r.element[0];
   if (e.type != REDIS_REPLY_ARRAY || e.elements != 2 ||
-      e.element[1]->type != REDIS_REPLY_ARRAY ||
-      e.element[1]->elements != 2) {
+      e.element[1]->type != REDIS_REPLY_ARRAY || e.element[1]->elements != 2) {
     return absl::DataLossError(
         absl::StrCat("redis key ", Key("alerts"), ": malformed entry"));
   }

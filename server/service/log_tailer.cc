@@ -81,9 +81,9 @@ absl::Status LogTailer::Load(absl::Duration timeout) {
   // Catch up with what was logged before this server started.
   while (hub_->newest_sequence() < *last) {
     if (absl::Now() > deadline) {
-      return absl::UnavailableError(absl::StrCat(
-          "alert log: could not load up to sequence ", *last, " within ",
-          absl::FormatDuration(timeout)));
+      return absl::UnavailableError(
+          absl::StrCat("alert log: could not load up to sequence ", *last,
+                       " within ", absl::FormatDuration(timeout)));
     }
     auto read = Poll(absl::ZeroDuration());
     if (!read.ok()) return read.status();
@@ -93,9 +93,8 @@ absl::Status LogTailer::Load(absl::Duration timeout) {
 }
 
 void LogTailer::Follow(std::function<void(bool)> reachable) {
-  thread_ = std::thread([this, reachable = std::move(reachable)] {
-    Run(reachable);
-  });
+  thread_ =
+      std::thread([this, reachable = std::move(reachable)] { Run(reachable); });
 }
 
 void LogTailer::Run(std::function<void(bool)> reachable) {
