@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/scoring/test_params.h"
 #include "tests/testing/codes.h"
 
 namespace tariffalert {
@@ -22,37 +23,10 @@ using ::testing::HasSubstr;
 // with this much slack.
 constexpr double kEps = 1e-9;
 
-// The model's parameters for these tests, independent of the shipped default:
-// one default sector (phi 0.5, kappa 0.4, gamma 0.2) and US import shares
-// CN 0.2, MX 0.1 (the rest of the world shares 0.7).
-constexpr char kParamsText[] = R"pb(
-  model_name: "scorer-test"
-  default_sector { pass_through: 0.5 export_kappa: 0.4 protection_gamma: 0.2 }
-  severity_bands { low_bps: 10 medium_bps: 50 high_bps: 200 critical_bps: 500 }
-  stage_probability {
-    threatened: 0.3
-    announced: 0.7
-    effective: 1
-    paused: 1
-    extended: 1
-    revoked: 1
-  }
-  import_shares {
-    importer: "US"
-    partners { partner: "CN" share: 0.2 }
-    partners { partner: "MX" share: 0.1 }
-  }
-)pb";
-
+// The shared test parameters (tests/scoring/test_params.h).
 ScoringParams Params(double min_alert_bps = 0.5) {
-  auto p = ScoringParams::Parse(
-      absl::StrCat(kParamsText, "min_alert_bps: ", min_alert_bps),
-      "scorer_test.textproto");
-  if (!p.ok()) {
-    ADD_FAILURE() << p.status();
-    return ScoringParams::Default();
-  }
-  return *std::move(p);
+  return testing::TestScoringParams(
+      absl::StrCat("min_alert_bps: ", min_alert_bps));
 }
 
 // Builds a Company the way the CSV loader would.

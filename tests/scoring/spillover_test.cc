@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/scoring/scorer.h"
+#include "tests/scoring/test_params.h"
 #include "tests/testing/codes.h"
 
 namespace tariffalert {
@@ -19,37 +20,11 @@ using ::testing::HasSubstr;
 
 constexpr double kEps = 1e-9;
 
-// As in scorer_test.cc: one default sector (phi 0.5, kappa 0.4, gamma 0.2)
-// and US import shares CN 0.2, MX 0.1; beta and min_alert_bps per test.
-constexpr char kParamsText[] = R"pb(
-  model_name: "spillover-test"
-  default_sector { pass_through: 0.5 export_kappa: 0.4 protection_gamma: 0.2 }
-  severity_bands { low_bps: 10 medium_bps: 50 high_bps: 200 critical_bps: 500 }
-  stage_probability {
-    threatened: 0.3
-    announced: 0.7
-    effective: 1
-    paused: 1
-    extended: 1
-    revoked: 1
-  }
-  import_shares {
-    importer: "US"
-    partners { partner: "CN" share: 0.2 }
-    partners { partner: "MX" share: 0.1 }
-  }
-)pb";
-
+// The shared test parameters (tests/scoring/test_params.h); beta and
+// min_alert_bps per test.
 ScoringParams Params(double beta, double min_alert_bps = 0.5) {
-  auto p =
-      ScoringParams::Parse(absl::StrCat(kParamsText, "spillover_beta: ", beta,
-                                        " min_alert_bps: ", min_alert_bps),
-                           "spillover_test.textproto");
-  if (!p.ok()) {
-    ADD_FAILURE() << p.status();
-    return ScoringParams::Default();
-  }
-  return *std::move(p);
+  return testing::TestScoringParams(absl::StrCat(
+      "spillover_beta: ", beta, " min_alert_bps: ", min_alert_bps));
 }
 
 Company Co(const std::string& ticker, const std::string& sector,
