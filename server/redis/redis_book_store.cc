@@ -127,7 +127,6 @@ absl::StatusOr<std::optional<PriorEvent>> RedisBookStore::FindEvent(
 
 absl::StatusOr<CommitOutcome> RedisBookStore::Commit(
     const EventCommit& commit) {
-  if (!log_.keep_log) return BookStore::Commit(commit);
   std::string book;
   if (!BookToProto(*commit.next_book).SerializeToString(&book)) {
     return absl::InternalError("the tariff book could not be serialized");

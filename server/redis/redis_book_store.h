@@ -9,7 +9,7 @@
 // the one the writer read, so two replicas never both apply an event to the
 // same book.
 //
-// With the log kept (the server's case), a publish is one Lua script too:
+// A publish is one Lua script too:
 // the book as above, plus
 //   P alerts:seq      the last sequence allocated (INCRBY: dense, shared)
 //   P alerts          a stream; entry id "<sequence>-0", field "a" = the
@@ -30,8 +30,6 @@
 namespace tariffalert {
 
 struct AlertLogOptions {
-  // false: only the book is kept here; the caller numbers its alerts.
-  bool keep_log = true;
   // Alerts the stream keeps (about: trimmed with MAXLEN ~).
   size_t retention = 1000000;
   // And no alert older than this (trimmed by TrimOlderThan).
@@ -53,7 +51,7 @@ class RedisBookStore final : public BookStore {
   absl::StatusOr<TariffBook> Load() override;
   absl::StatusOr<bool> Store(uint64_t expected_revision,
                              const TariffBook& book) override;
-  bool KeepsLog() const override { return log_.keep_log; }
+  bool KeepsLog() const override { return true; }
   absl::StatusOr<std::optional<PriorEvent>> FindEvent(
       const std::string& event_id) override;
   absl::StatusOr<CommitOutcome> Commit(const EventCommit& commit) override;

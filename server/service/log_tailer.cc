@@ -38,15 +38,12 @@ absl::StatusOr<size_t> LogTailer::Poll(absl::Duration block) {
   if (read->empty()) return 0;
   std::vector<EncodedAlertPtr> encoded;
   encoded.reserve(read->size());
-  std::vector<std::string> event_ids;
-  event_ids.reserve(read->size());
   v1::Alert alert;
   for (const LoggedAlert& a : *read) {
     if (!alert.ParseFromString(a.alert)) {
       return absl::DataLossError(
           absl::StrCat("alert log: entry ", a.sequence, " is not an Alert"));
     }
-    event_ids.push_back(alert.event_id());
     encoded.push_back(EncodeAlert(alert, a.alert));
   }
   // A full batch may end inside an event: hold its last event back for the
@@ -55,7 +52,10 @@ absl::StatusOr<size_t> LogTailer::Poll(absl::Duration block) {
   size_t n = encoded.size();
   if (n == kBatch) {
     size_t start = n - 1;
-    while (start > 0 && event_ids[start - 1] == event_ids[n - 1]) --start;
+    const std::string& last_event = encoded[n - 1]->keys.event_id;
+    while (start > 0 && encoded[start - 1]->keys.event_id == last_event) {
+      --start;
+    }
     if (start > 0) n = start;
   }
   absl::Span<const EncodedAlertPtr> batch(encoded.data(), n);
