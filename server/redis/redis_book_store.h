@@ -23,7 +23,6 @@
 #include <vector>
 
 #include "absl/time/time.h"
-
 #include "server/redis/redis_connection.h"
 #include "server/tariff_book/book_store.h"
 
