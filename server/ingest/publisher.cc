@@ -273,18 +273,10 @@ absl::StatusOr<v1::PublishEventResponse> Publisher::Publish(
   if (auto it = published_.find(event.event_id()); it != published_.end()) {
     return repeat(it->second.fingerprint, it->second.record.response);
   }
-  if (store_->KeepsLog()) {
-    // Published before, by this replica before a restart or by another one.
-    auto prior = store_->FindEvent(event.event_id());
-    if (!prior.ok()) {
-      return absl::UnavailableError(absl::StrCat(
-          "the event record could not be read (", prior.status().message(),
-          "); retry with the same event_id"));
-    }
-    if (prior->has_value()) {
-      return repeat((*prior)->fingerprint, PriorResponse(**prior));
-    }
-  }
+  // An event published before by another replica, or before a restart, is
+  // found by the commit (which stores nothing then), or, if the book refuses
+  // it now (e.g. a REVOKED that already happened), by its record below: no
+  // extra round trip to Redis on the way of a new event.
 
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     std::optional<absl::Time> now = options_.book_clock == BookClock::kWall
@@ -292,7 +284,15 @@ absl::StatusOr<v1::PublishEventResponse> Publisher::Publish(
                                         : action->EventTime();
     if (now) TA_RETURN_IF_ERROR(Advance(*now, *table));
     auto step = ScoreStep(book_, *action, event, *table, params_);
-    if (!step.ok()) return step.status();
+    if (!step.ok()) {
+      if (store_->KeepsLog()) {
+        auto prior = store_->FindEvent(event.event_id());
+        if (prior.ok() && prior->has_value()) {
+          return repeat((*prior)->fingerprint, PriorResponse(**prior));
+        }
+      }
+      return step.status();
+    }
 
     v1::PublishEventResponse response;
     response.set_event_id(event.event_id());

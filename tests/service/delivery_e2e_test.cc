@@ -73,9 +73,9 @@ class DeliveryE2eTest : public ::testing::Test {
     EXPECT_TRUE(server.ok()) << server.status();
     if (!server.ok()) return r;
     r.server = *std::move(server);
-    r.channel = grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", r.server->port()),
-        grpc::InsecureChannelCredentials());
+    r.channel =
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", r.server->port()),
+                            grpc::InsecureChannelCredentials());
     r.events = v1::TariffEventService::NewStub(r.channel);
     return r;
   }
@@ -167,7 +167,8 @@ TEST_F(DeliveryE2eTest, ARestartedServerContinuesTheSequenceAndResumesClients) {
   EXPECT_EQ(Sequences(client), Range(3, after.last_sequence()));
 }
 
-TEST_F(DeliveryE2eTest, ADuplicateEventIdMakesOneSetOfAlertsAcrossClientsAndRestarts) {
+TEST_F(DeliveryE2eTest,
+       ADuplicateEventIdMakesOneSetOfAlertsAcrossClientsAndRestarts) {
   v1::PublishEventResponse reference;
   {
     Replica a = Start();
@@ -177,8 +178,8 @@ TEST_F(DeliveryE2eTest, ADuplicateEventIdMakesOneSetOfAlertsAcrossClientsAndRest
     std::vector<std::thread> clients;
     for (int i = 0; i < 8; ++i) {
       clients.emplace_back([&, i] {
-        statuses[i] = Publish(i % 2 == 0 ? a : b, Event("dup", "CN", 30),
-                              &responses[i]);
+        statuses[i] =
+            Publish(i % 2 == 0 ? a : b, Event("dup", "CN", 30), &responses[i]);
       });
     }
     for (auto& t : clients) t.join();
@@ -212,6 +213,31 @@ TEST_F(DeliveryE2eTest, ADuplicateEventIdMakesOneSetOfAlertsAcrossClientsAndRest
   v1::PublishEventResponse next;
   ASSERT_TRUE(Publish(restarted, Event("next", "MX", 10), &next).ok());
   EXPECT_EQ(next.first_sequence(), reference.last_sequence() + 1);
+}
+
+TEST_F(DeliveryE2eTest, ARepeatTheBookWouldNowRefuseIsStillAnsweredAsARepeat) {
+  v1::TariffEvent revoke = Event("rev", "CN", 0);
+  revoke.set_stage(v1::STAGE_REVOKED);
+  revoke.clear_new_rate_pct();
+  revoke.clear_target_countries();
+  v1::PublishEventResponse first;
+  {
+    Replica a = Start();
+    v1::PublishEventResponse put;
+    ASSERT_TRUE(Publish(a, Event("put", "CN", 30), &put).ok());
+    grpc::Status s = Publish(a, revoke, &first);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    a.server->Shutdown(absl::Seconds(1));
+  }
+  // After a restart the measure is gone, so the book would refuse a second
+  // REVOKED; the repeat is recognised first.
+  Replica restarted = Start();
+  v1::PublishEventResponse again;
+  grpc::Status s = Publish(restarted, revoke, &again);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(again.duplicate());
+  EXPECT_EQ(again.book_revision(), first.book_revision());
+  EXPECT_EQ(again.first_sequence(), first.first_sequence());
 }
 
 }  // namespace
