@@ -26,7 +26,44 @@ ExposureTable::ExposureTable(std::string version,
     exposure_rows_ += c.revenue.size() + c.sourcing.size() +
                       c.production.size() + c.products.size();
   }
-  for (auto& [name, group] : sectors) sectors_.push_back(std::move(group));
+  sector_of_.assign(companies_.size(), 0);
+  for (auto& [name, group] : sectors) {
+    for (int member : group.members) {
+      sector_of_[static_cast<size_t>(member)] =
+          static_cast<int>(sectors_.size());
+    }
+    sectors_.push_back(std::move(group));
+  }
+
+  // The country-major view (RowsIn).
+  simple_.assign(companies_.size(), 0);
+  for (size_t i = 0; i < companies_.size(); ++i) {
+    const Company& c = companies_[i];
+    bool simple = c.products.empty();
+    for (const auto* rows : {&c.revenue, &c.sourcing, &c.production}) {
+      for (size_t a = 0; a < rows->size(); ++a) {
+        const ExposureRow& r = (*rows)[a];
+        simple &= r.product.is_all() && r.country.valid() && !r.country.is_eu();
+        // The loader never lets a country repeat within a kind; a table
+        // built otherwise is scored row by row.
+        for (size_t b = 0; b < a; ++b)
+          simple &= (*rows)[b].country != r.country;
+      }
+    }
+    if (!simple) {
+      general_.push_back(static_cast<int>(i));
+      continue;
+    }
+    simple_[i] = 1;
+    const std::vector<ExposureRow>* kinds[3] = {&c.revenue, &c.sourcing,
+                                                &c.production};
+    for (int k = 0; k < 3; ++k) {
+      for (const ExposureRow& r : *kinds[k]) {
+        by_country_[k][r.country].push_back(
+            CountryShare{static_cast<int>(i), r.share});
+      }
+    }
+  }
 
   // (supplier, customer, share) by index, grouped by supplier.
   std::vector<std::pair<int, CustomerLink>> resolved;
@@ -58,6 +95,14 @@ absl::Span<const CustomerLink> ExposureTable::CustomersOf(
   const size_t begin = customer_begin_[supplier];
   return absl::MakeConstSpan(customers_.data() + begin,
                              customer_begin_[supplier + 1] - begin);
+}
+
+absl::Span<const CountryShare> ExposureTable::RowsIn(ExposureKind kind,
+                                                     Country country) const {
+  const auto& index = by_country_[static_cast<int>(kind)];
+  auto it = index.find(country);
+  if (it == index.end()) return {};
+  return it->second;
 }
 
 const Company* ExposureTable::Find(absl::string_view ticker) const {

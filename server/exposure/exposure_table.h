@@ -56,6 +56,14 @@ struct CustomerLink {
   double share = 0;
 };
 
+// One company's row of one kind in one country, for the country-major view.
+struct CountryShare {
+  int company = 0;  // index into ExposureTable::companies()
+  double share = 0;
+};
+
+enum class ExposureKind { kRevenue = 0, kSourcing = 1, kProduction = 2 };
+
 struct SectorGroup {
   std::string name;
   std::vector<int> members;  // indices into ExposureTable::companies()
@@ -75,6 +83,8 @@ class ExposureTable {
   absl::Span<const Company> companies() const { return companies_; }
   // Sectors in name order, each with its members in ticker order.
   absl::Span<const SectorGroup> sectors() const { return sectors_; }
+  // The index in sectors() of companies()[company]'s sector.
+  int sector_of(size_t company) const { return sector_of_[company]; }
   // nullptr if the ticker is not in the table.
   const Company* Find(absl::string_view ticker) const;
   size_t exposure_row_count() const { return exposure_rows_; }
@@ -82,12 +92,28 @@ class ExposureTable {
   absl::Span<const CustomerLink> CustomersOf(size_t supplier) const;
   size_t link_count() const { return customers_.size(); }
 
+  // The country-major view the scorer reads for an all-goods event: the rows
+  // of `kind` located in `country`, of the simple companies only, in company
+  // order. A company is simple when each of its revenue, sourcing and
+  // production rows names one country (not EU) and all products, and it has
+  // no product rows: then a country holds at most one of its rows of a kind.
+  // The other companies are in general_companies(), scored row by row.
+  absl::Span<const CountryShare> RowsIn(ExposureKind kind,
+                                        Country country) const;
+  bool simple(size_t company) const { return simple_[company] != 0; }
+  absl::Span<const int> general_companies() const { return general_; }
+
  private:
   std::string version_;
   std::vector<Company> companies_;
   std::vector<SectorGroup> sectors_;
+  std::vector<int> sector_of_;
   absl::flat_hash_map<std::string, int> by_ticker_;
   size_t exposure_rows_ = 0;
+  // RowsIn, by kind.
+  absl::flat_hash_map<Country, std::vector<CountryShare>> by_country_[3];
+  std::vector<char> simple_;
+  std::vector<int> general_;
   // Links grouped by supplier: those of supplier i are
   // customers_[customer_begin_[i] .. customer_begin_[i + 1]). Both are empty
   // for a table without links.

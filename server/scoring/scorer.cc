@@ -190,14 +190,38 @@ std::string DescribeContribution(const Contribution& k,
   return text;
 }
 
-// The one formula every channel shares (scorer.h): fills in bps from the
-// inputs the contribution carries, and keeps it unless it is zero.
+// The one formula every first-order channel shares (scorer.h), in one order
+// of operations, so the fast path gets the same doubles.
+double ContributionBps(double sign, double delta_pct, double exposure_share,
+                       double market_factor, double cogs_ratio,
+                       double sector_factor, double partner_weight,
+                       double probability) {
+  return sign * delta_pct / 100 * exposure_share * market_factor * cogs_ratio *
+         sector_factor * partner_weight * probability * kBps;
+}
+
+// Fills in bps from the inputs the contribution carries, and keeps it unless
+// it is zero.
 void AddContribution(Contribution& k, std::vector<Contribution>& out) {
   const double sign = k.channel == ScoreChannel::kProtection ? 1 : -1;
-  k.bps = sign * k.delta_pct / 100 * k.exposure_share * k.market_factor *
-          k.cogs_ratio * k.sector_factor * k.partner_weight * k.probability *
-          kBps;
+  k.bps = ContributionBps(sign, k.delta_pct, k.exposure_share, k.market_factor,
+                          k.cogs_ratio, k.sector_factor, k.partner_weight,
+                          k.probability);
   if (k.bps != 0) out.push_back(k);
+}
+
+void Identify(const Company& c, SubjectScore& s) {
+  s.kind = ScoreSubjectKind::kTicker;
+  s.subject = c.ticker;
+  s.name = c.name;
+  s.sector = c.sector;
+  s.country = c.country.ToString();
+}
+
+// An all-goods event on a market other than the EU as a whole: the simple
+// companies (ExposureTable::simple) can then be scored country-major.
+bool CountryMajorApplies(const TariffAction& action) {
+  return action.products.empty() && !action.importer.is_eu();
 }
 
 void SortContributions(std::vector<Contribution>& contributions) {
@@ -239,11 +263,7 @@ class CompanyScorer {
 
   SubjectScore Score(const Company& c) {
     SubjectScore s;
-    s.kind = ScoreSubjectKind::kTicker;
-    s.subject = c.ticker;
-    s.name = c.name;
-    s.sector = c.sector;
-    s.country = c.country.ToString();
+    Identify(c, s);
     const SectorParams& sp = params_.ForSector(c.sector);
     Market m;
     m.revenue = ShareIn(c.revenue, action_.importer);
@@ -262,6 +282,81 @@ class CompanyScorer {
     for (const Contribution& k : s.contributions) s.score_bps += k.bps;
     Finish(c, params_, s);
     return s;
+  }
+
+  // The country-major path (CountryMajorApplies): adds the first-order score
+  // of every simple company of `table` to bps[i] and sets moved[i] for those
+  // the action moves at all (a company left unmoved has no contribution in
+  // Score()). Reads only the rows located in the importing market and in
+  // the partners whose rate changes. Per company the same terms as Score(),
+  // in the same order for a one-partner event.
+  void ScoreSimple(const ExposureTable& table, std::vector<double>& bps,
+                   std::vector<char>& moved) {
+    const double p = action_.probability;
+    const Country importer = action_.importer;
+    const auto revenue = table.RowsIn(ExposureKind::kRevenue, importer);
+    if (!(p > 0) || revenue.empty()) return;
+    const auto companies = table.companies();
+    const size_t n = companies.size();
+    std::vector<const SectorParams*> sector_params;
+    for (const SectorGroup& g : table.sectors()) {
+      sector_params.push_back(&params_.ForSector(g.name));
+    }
+    auto sector = [&](size_t i) -> const SectorParams& {
+      return *sector_params[static_cast<size_t>(table.sector_of(i))];
+    };
+    // revenue(I) and production(I); `there`: production in the partner at
+    // hand, reset after each. Kept per thread between calls: the same
+    // table's events reuse them without allocating.
+    thread_local std::vector<double> rev, made, there;
+    rev.assign(n, 0);
+    made.assign(n, 0);
+    there.assign(n, 0);
+    for (const CountryShare& r : revenue) {
+      rev[static_cast<size_t>(r.company)] = std::min(1.0, r.share);
+    }
+    const auto home = table.RowsIn(ExposureKind::kProduction, importer);
+    for (const CountryShare& r : home) {
+      made[static_cast<size_t>(r.company)] = std::min(1.0, r.share);
+    }
+    for (Country x : AllCountries()) {
+      if (!action_.TargetsCountry(x)) continue;
+      const double delta = deltas_.Get(x, HsCode::All());
+      if (delta == 0) continue;
+      const auto production = table.RowsIn(ExposureKind::kProduction, x);
+      for (const CountryShare& r : production) {
+        there[static_cast<size_t>(r.company)] = std::min(1.0, r.share);
+      }
+      for (const CountryShare& r : table.RowsIn(ExposureKind::kSourcing, x)) {
+        const size_t i = static_cast<size_t>(r.company);
+        if (rev[i] == 0) continue;
+        bps[i] += ContributionBps(-1, delta, r.share * (1 - there[i]), rev[i],
+                                  companies[i].cogs_ratio,
+                                  1 - sector(i).pass_through, 1, p);
+        moved[i] = 1;
+      }
+      for (const CountryShare& r : production) {
+        const size_t i = static_cast<size_t>(r.company);
+        there[i] = 0;
+        if (rev[i] == 0) continue;
+        const double imported =
+            made[i] < 1 ? std::max(0.0, rev[i] - made[i]) / (1 - made[i]) : 0;
+        if (imported == 0) continue;
+        bps[i] += ContributionBps(-1, delta, r.share, imported, 1,
+                                  sector(i).export_kappa, 1, p);
+        moved[i] = 1;
+      }
+    }
+    const auto [delta, weight] = CompetingDelta(HsCode::All());
+    if (delta == 0 || weight == 0) return;
+    for (const CountryShare& r : home) {
+      const size_t i = static_cast<size_t>(r.company);
+      if (rev[i] == 0) continue;
+      const double local = made[i] > 0 ? std::min(1.0, rev[i] / made[i]) : 0;
+      bps[i] += ContributionBps(1, delta, r.share, local, 1,
+                                sector(i).protection_gamma, weight, p);
+      moved[i] = 1;
+    }
   }
 
   // The event's partners as protection and spillover contributions name
@@ -491,7 +586,10 @@ void AddSpillover(const ExposureTable& table, const ScoringParams& params,
       s.contributions.push_back(std::move(k));
       added = true;
     }
-    if (added) Finish(companies[i], params, s);
+    if (added) {
+      if (s.subject.empty()) Identify(companies[i], s);
+      Finish(companies[i], params, s);
+    }
   }
 }
 
@@ -502,6 +600,41 @@ bool ByMagnitude(const SubjectScore& a, const SubjectScore& b) {
 }
 
 }  // namespace
+
+std::vector<double> ScoreTickers(const TariffAction& action,
+                                 const TariffBook& before,
+                                 const TariffBook& after,
+                                 const ExposureTable& table,
+                                 const ScoringParams& params) {
+  const auto companies = table.companies();
+  std::vector<double> bps(companies.size(), 0);
+  CompanyScorer scorer(action, before, after, params);
+  if (CountryMajorApplies(action)) {
+    std::vector<char> moved(companies.size(), 0);
+    scorer.ScoreSimple(table, bps, moved);
+    for (int i : table.general_companies()) {
+      bps[static_cast<size_t>(i)] =
+          scorer.Score(companies[static_cast<size_t>(i)]).score_bps;
+    }
+  } else {
+    for (size_t i = 0; i < companies.size(); ++i) {
+      bps[i] = scorer.Score(companies[i]).score_bps;
+    }
+  }
+  // One hop of spillover, as AddSpillover adds it.
+  const double beta = params.spillover_beta();
+  if (beta != 0 && table.link_count() > 0) {
+    const std::vector<double> first_order = bps;
+    for (size_t i = 0; i < companies.size(); ++i) {
+      for (const CustomerLink& link : table.CustomersOf(i)) {
+        const double customer_bps =
+            first_order[static_cast<size_t>(link.customer)];
+        if (customer_bps != 0) bps[i] += customer_bps * link.share * beta;
+      }
+    }
+  }
+  return bps;
+}
 
 std::string DescribeAction(const TariffAction& action,
                            const std::vector<BookRateChange>& changes) {
@@ -553,9 +686,20 @@ ScoreResult ScoreAction(const TariffAction& action, const TariffBook& before,
   const std::string event = DescribeAction(action, result.changes);
   CompanyScorer scorer(action, before, after, params);
   const auto companies = table.companies();
-  std::vector<SubjectScore> scores;
-  scores.reserve(companies.size());
-  for (const Company& c : companies) scores.push_back(scorer.Score(c));
+  // Companies the country-major pass finds unmoved score 0 with no
+  // contribution: skip their row-by-row scoring.
+  std::vector<char> moved;
+  const bool country_major = CountryMajorApplies(action);
+  if (country_major) {
+    std::vector<double> unused(companies.size(), 0);
+    moved.assign(companies.size(), 0);
+    scorer.ScoreSimple(table, unused, moved);
+  }
+  std::vector<SubjectScore> scores(companies.size());
+  for (size_t i = 0; i < companies.size(); ++i) {
+    if (country_major && table.simple(i) && !moved[i]) continue;
+    scores[i] = scorer.Score(companies[i]);
+  }
   AddSpillover(table, params, scorer.targets_label(), scores);
 
   std::vector<SubjectScore> sectors;

@@ -93,6 +93,18 @@ ScoreResult ScoreAction(const TariffAction& action, const TariffBook& before,
                         const TariffBook& after, const ExposureTable& table,
                         const ScoringParams& params);
 
+// Every company's score in bps of revenue (first order plus spillover),
+// indexed like table.companies(): the ranking ScoreAction's alerts come from,
+// without the contributions and explanations. An all-goods event is read
+// country-major (ExposureTable::RowsIn): only the rows in the importing market
+// and in the partners whose rate changes are visited. Equal to ScoreAction's
+// score_bps for every company (to rounding, for a several-partner event).
+std::vector<double> ScoreTickers(const TariffAction& action,
+                                 const TariffBook& before,
+                                 const TariffBook& after,
+                                 const ExposureTable& table,
+                                 const ScoringParams& params);
+
 // "US tariff on CN goods 30% -> 145% (+115 pp), EFFECTIVE": the event part of
 // every explanation.
 std::string DescribeAction(const TariffAction& action,
