@@ -7,6 +7,7 @@
 #include <fstream>
 #include <string>
 
+#include "absl/synchronization/mutex.h"
 #include "server/common/log.h"
 #include "server/exposure/loader.h"
 #include "server/service/server.h"
@@ -100,11 +101,20 @@ int main(int argc, char** argv) {
                  "alerts kept in memory for resume")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000000));
+  app.add_option("--write-threads", options.write_threads,
+                 "threads that start stream writes (0: one per core)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 64));
   app.add_option("--port-file", port_file,
                  "write the bound port to this file once serving");
   app.add_option("--log-level", log_level, "debug, info, warning or error")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+#ifdef NDEBUG
+  // Abseil's lock-order graph costs every Lock on the fan-out path; debug
+  // builds and the tests keep it.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+#endif
 
   LogLevel level;
   if (!ParseLogLevel(log_level, &level)) {

@@ -9,22 +9,26 @@
 namespace tariffalert {
 
 AlertStream::AlertStream(grpc::CallbackServerContext* context, AlertHub* hub,
-                         AlertFilter filter, QueueLimits limits,
+                         WriteScheduler* writes, AlertFilter filter,
+                         QueueLimits limits,
                          std::unique_ptr<PortfolioWatch> portfolio)
     : context_(context),
       hub_(hub),
+      writes_(writes),
+      write_shard_(writes->NextShard()),
       filter_(std::move(filter)),
       limits_(limits),
       portfolio_(std::move(portfolio)),
       queue_(limits) {}
 
 AlertStream* AlertStream::Start(grpc::CallbackServerContext* context,
-                                AlertHub* hub, AlertFilter filter,
+                                AlertHub* hub, WriteScheduler* writes,
+                                AlertFilter filter,
                                 std::optional<uint64_t> resume_after,
                                 QueueLimits limits,
                                 std::unique_ptr<PortfolioWatch> portfolio) {
-  auto* stream = new AlertStream(context, hub, std::move(filter), limits,
-                                 std::move(portfolio));
+  auto* stream = new AlertStream(context, hub, writes, std::move(filter),
+                                 limits, std::move(portfolio));
   if (resume_after.has_value()) {
     // The client has everything up to its resume point: a cut-off before
     // anything newer went out names that point, never an older sequence.
@@ -55,7 +59,7 @@ bool AlertStream::Deliver(absl::Span<const EncodedAlertPtr> alerts,
     }
   }
   replaying_ = more_to_replay;
-  WriteOrFinishLocked();
+  ScheduleWriteLocked();
   return true;
 }
 
@@ -70,7 +74,7 @@ void AlertStream::DeliverHeartbeat(const grpc::Slice& heartbeat,
   absl::MutexLock lock(&mu_);
   if (closing_) return;
   queue_.PushHeartbeat(heartbeat, newest_sequence);
-  WriteOrFinishLocked();
+  ScheduleWriteLocked();
 }
 
 void AlertStream::End(const absl::Status& status) {
@@ -108,6 +112,30 @@ void AlertStream::OnCancel() {
 
 void AlertStream::OnDone() {
   hub_->Unsubscribe(this);
+  {
+    absl::MutexLock lock(&mu_);
+    done_ = true;
+    // The scheduler's call, still to come, frees the stream.
+    if (scheduled_) return;
+  }
+  delete this;
+}
+
+void AlertStream::ScheduleWriteLocked() {
+  if (writing_ || scheduled_ || finished_) return;
+  scheduled_ = true;
+  writes_->Schedule(write_shard_, this);
+}
+
+void AlertStream::RunScheduledWrite() {
+  {
+    absl::MutexLock lock(&mu_);
+    scheduled_ = false;
+    if (!done_) {
+      WriteOrFinishLocked();
+      return;
+    }
+  }
   delete this;
 }
 

@@ -58,13 +58,13 @@ absl::StatusOr<std::unique_ptr<TariffAlertServer>> TariffAlertServer::Start(
   TA_RETURN_IF_ERROR(s->tailer_->Load(absl::Seconds(30)));
   s->book_service_ =
       std::make_unique<TariffBookServiceImpl>(s->publisher_.get());
-  s->event_service_ =
-      std::make_unique<TariffEventServiceImpl>(s->publisher_.get(),
-                                               s->hub_.get());
+  s->event_service_ = std::make_unique<TariffEventServiceImpl>(
+      s->publisher_.get(), s->hub_.get());
   s->alert_service_ = std::make_unique<AlertServiceImpl>(
       s->hub_.get(), o.queue,
       PortfolioContext{&s->options_.scoring,
-                       [watcher] { return watcher->Current(); }});
+                       [watcher] { return watcher->Current(); }},
+      o.write_threads);
 
   // Reflection clients can list the health service only if its descriptor is
   // linked in; referencing it keeps the linker from dropping it.

@@ -99,8 +99,8 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* AlertServiceImpl::SubscribeAlerts(
   if (parsed.has_resume_after_sequence()) {
     resume_after = parsed.resume_after_sequence();
   }
-  return AlertStream::Start(context, hub_, *std::move(filter), resume_after,
-                            limits_, std::move(portfolio));
+  return AlertStream::Start(context, hub_, &writes_, *std::move(filter),
+                            resume_after, limits_, std::move(portfolio));
 }
 
 grpc::ServerUnaryReactor* AlertServiceImpl::ListAlerts(

@@ -9,6 +9,7 @@
 #include "server/fanout/portfolio_alert.h"
 #include "server/fanout/subscriber_queue.h"
 #include "server/ingest/publisher.h"
+#include "server/service/write_scheduler.h"
 #include "tariffalert/v1/alert_service.grpc.pb.h"
 #include "tariffalert/v1/tariff_event_service.grpc.pb.h"
 
@@ -44,10 +45,15 @@ class AlertServiceImpl final
               v1::AlertService::Service>> {
  public:
   // `portfolio`: parameters and exposure table for subscribers that send
-  // holdings.
+  // holdings. `write_threads`: threads that start the streams' writes (0:
+  // one per core); the service must outlive the gRPC server it is
+  // registered with.
   AlertServiceImpl(AlertHub* hub, QueueLimits limits,
-                   PortfolioContext portfolio = {})
-      : hub_(hub), limits_(limits), portfolio_(std::move(portfolio)) {}
+                   PortfolioContext portfolio = {}, size_t write_threads = 0)
+      : hub_(hub),
+        limits_(limits),
+        portfolio_(std::move(portfolio)),
+        writes_(write_threads) {}
 
   grpc::ServerWriteReactor<grpc::ByteBuffer>* SubscribeAlerts(
       grpc::CallbackServerContext* context,
@@ -60,6 +66,7 @@ class AlertServiceImpl final
   AlertHub* const hub_;
   const QueueLimits limits_;
   const PortfolioContext portfolio_;
+  WriteScheduler writes_;
 };
 
 }  // namespace tariffalert
