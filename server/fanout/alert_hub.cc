@@ -1,6 +1,7 @@
 #include "server/fanout/alert_hub.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <vector>
 
 #include "absl/container/inlined_vector.h"
@@ -356,6 +357,18 @@ void AlertHub::EndAll(const absl::Status& status) {
       s->End(status);
     }
   }
+}
+
+QueueRoom AlertHub::LeastRoom() const {
+  QueueRoom least{SIZE_MAX, SIZE_MAX};
+  absl::MutexLock lock(&mu_);
+  for (const auto& [s, state] : subscribers_) {
+    if (!state.live || state.closed) continue;
+    const QueueRoom room = s->Room();
+    least.alerts = std::min(least.alerts, room.alerts);
+    least.bytes = std::min(least.bytes, room.bytes);
+  }
+  return least;
 }
 
 uint64_t AlertHub::newest_sequence() const {

@@ -148,6 +148,11 @@ class AlertHub {
   // Ends every subscription with `status` and refuses new ones.
   void EndAll(const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_);
 
+  // The least room a live subscriber's queue has left: a publisher that must
+  // not cut anyone off (a load generator) waits while it is low. Unbounded
+  // without live subscribers.
+  QueueRoom LeastRoom() const ABSL_LOCKS_EXCLUDED(mu_);
+
   uint64_t newest_sequence() const ABSL_LOCKS_EXCLUDED(mu_);
   // 0 while the log is empty.
   uint64_t oldest_sequence() const ABSL_LOCKS_EXCLUDED(mu_);
