@@ -1,17 +1,26 @@
-// publish_latency: publish -> alert latency seen by one subscriber of a
-// running tariff-alertd, side by side with Redis pub/sub carrying the same
-// alert bytes (the peer a user would otherwise build: no scoring, no book).
+// publish_latency (B4): PublishEvent -> score -> deliver, end to end through
+// a running tariff-alertd (with its Redis), to --subscribers filtered
+// streams, at a paced rate of events. Each subscriber filters on one sector
+// (subscriber k on the k-th of the table's sectors, round robin), as a desk
+// following its coverage would. Events rotate over --targets, each US tariff
+// on one partner alternating between two rates, so every event moves the
+// book and yields alerts.
 //
-// bench/run_publish_latency.sh starts redis-server and the server on loopback,
-// loads the sample table and runs this. Bounded: --events publishes.
+// Per (event, subscriber that got any of its alerts): publish -> first and
+// -> last alert of the event at that subscriber; per event the PublishEvent
+// round trip. The peer in the same run, for scale: Redis PUBLISH -> SUBSCRIBE
+// of one alert's bytes (no scoring, no book, no log).
+//
+// bench/run_all.sh starts redis-server and the server on loopback and loads
+// a generated table first. Bounded: --events publishes, --time-limit-s.
 
 #include <grpcpp/grpcpp.h>
 #include <hiredis/hiredis.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <map>
 #include <mutex>
@@ -19,49 +28,71 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_split.h"
+#include "bench/bench_util.h"
 #include "tariffalert/v1/alert_service.grpc.pb.h"
 #include "tariffalert/v1/tariff_event_service.grpc.pb.h"
 
 namespace v1 = tariffalert::v1;
+namespace bench = tariffalert::bench;
 using Clock = std::chrono::steady_clock;
 
 namespace {
+
+constexpr const char* kSectors[] = {
+    "Communication Services", "Consumer Discretionary", "Consumer Staples",
+    "Energy",                 "Financials",             "Health Care",
+    "Industrials",            "Information Technology", "Materials",
+    "Real Estate",            "Utilities"};
 
 double Micros(Clock::duration d) {
   return std::chrono::duration<double, std::micro>(d).count();
 }
 
-double Percentile(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t i = std::min(
-      v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())));
-  return v[i];
-}
-
-void Report(const char* what, const std::vector<double>& us) {
-  std::printf(
-      "%-44s n=%4zu  p50 %8.1f us  p90 %8.1f us  p99 %8.1f us  max %8.1f us\n",
-      what, us.size(), Percentile(us, 0.5), Percentile(us, 0.9),
-      Percentile(us, 0.99), Percentile(us, 1.0));
-}
-
-struct Seen {
-  Clock::time_point first;
-  Clock::time_point last;
-  uint64_t last_sequence = 0;
+// When each subscriber saw each event's alerts.
+struct Arrivals {
+  std::mutex mu;
+  // event_id -> subscriber -> (first, last)
+  std::map<std::string, std::map<int, std::pair<Clock::time_point,
+                                                Clock::time_point>>>
+      by_event;
   std::string sample;  // one alert's bytes, for the peer
+  std::atomic<int> live{0};
 };
 
+void ReadStream(v1::AlertService::Stub* stub, int index,
+                grpc::ClientContext* context, Arrivals* arrivals) {
+  v1::SubscribeAlertsRequest request;
+  request.mutable_filter()->add_sectors(
+      kSectors[index % (sizeof kSectors / sizeof kSectors[0])]);
+  auto reader = stub->SubscribeAlerts(context, request);
+  v1::SubscribeAlertsResponse r;
+  bool live = false;
+  while (reader->Read(&r)) {
+    const auto now = Clock::now();
+    if (!live && r.has_heartbeat()) {
+      live = true;
+      arrivals->live.fetch_add(1);
+    }
+    if (r.alerts_size() == 0) continue;
+    std::lock_guard<std::mutex> lock(arrivals->mu);
+    for (const v1::Alert& a : r.alerts()) {
+      auto [it, fresh] = arrivals->by_event[a.event_id()].try_emplace(
+          index, now, now);
+      it->second.second = now;
+      if (arrivals->sample.empty()) arrivals->sample = a.SerializeAsString();
+    }
+  }
+}
+
 // Redis pub/sub: PUBLISH the bytes, time until a SUBSCRIBE connection has them.
-std::vector<double> RedisPubSub(const std::string& host, int port,
-                                const std::string& payload, int count) {
+std::vector<double> RedisPubSub(int port, const std::string& payload,
+                                int count) {
   std::vector<double> out;
-  redisContext* sub = redisConnect(host.c_str(), port);
-  redisContext* pub = redisConnect(host.c_str(), port);
+  redisContext* sub = redisConnect("127.0.0.1", port);
+  redisContext* pub = redisConnect("127.0.0.1", port);
   if (sub == nullptr || sub->err || pub == nullptr || pub->err) {
-    std::fprintf(stderr, "redis peer: cannot connect to %s:%d\n", host.c_str(),
-                 port);
+    std::fprintf(stderr, "redis peer: cannot connect to 127.0.0.1:%d\n", port);
     return out;
   }
   freeReplyObject(redisCommand(sub, "SUBSCRIBE ta-bench-latency"));
@@ -82,120 +113,172 @@ std::vector<double> RedisPubSub(const std::string& host, int port,
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string server = "127.0.0.1:50051";
-  std::string redis_host = "127.0.0.1";
-  int redis_port = 6379;
-  int events = 200;
-  CLI::App app{
-      "publish -> alert latency of one subscriber, and Redis pub/sub as the "
-      "peer"};
+  std::string server = "127.0.0.1:50051", targets_list = "PK,BD,PE,NG,EG";
+  std::string csv_path, label;
+  int redis_port = 6379, events = 200, subscribers = 1;
+  double rate = 1000, time_limit_s = 60;
+  CLI::App app{"B4: PublishEvent -> alert at filtered subscribers"};
   app.add_option("--server", server)->capture_default_str();
-  app.add_option("--redis-host", redis_host)->capture_default_str();
-  app.add_option("--redis-port", redis_port)->capture_default_str();
+  app.add_option("--redis-port", redis_port, "for the peer")
+      ->capture_default_str();
   app.add_option("--events", events)
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
+  app.add_option("--subscribers", subscribers, "streams, one sector each")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--rate", rate, "events per second offered")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--targets", targets_list,
+                 "partners the events rotate over; one publishing thread each")
+      ->capture_default_str();
+  app.add_option("--time-limit-s", time_limit_s)->capture_default_str();
+  app.add_option("--label", label, "case name in the CSV");
+  app.add_option("--csv", csv_path, "append results here");
   CLI11_PARSE(app, argc, argv);
+  const std::vector<std::string> targets =
+      absl::StrSplit(targets_list, ',', absl::SkipEmpty());
+  if (targets.empty()) {
+    std::fprintf(stderr, "--targets: give at least one country\n");
+    return 1;
+  }
+  const auto deadline =
+      Clock::now() + std::chrono::milliseconds(static_cast<int>(time_limit_s * 1000));
 
-  auto channel =
-      grpc::CreateChannel(server, grpc::InsecureChannelCredentials());
+  auto channel = grpc::CreateChannel(server, grpc::InsecureChannelCredentials());
   auto alerts = v1::AlertService::NewStub(channel);
-  auto publisher = v1::TariffEventService::NewStub(channel);
-
-  std::mutex mu;
-  std::condition_variable cv;
-  std::map<std::string, Seen> seen;
-  uint64_t newest = 0;
-  bool live = false;
-  grpc::ClientContext stream_context;
-  v1::SubscribeAlertsRequest request;
-  auto reader = alerts->SubscribeAlerts(&stream_context, request);
-  std::thread reading([&] {
-    v1::SubscribeAlertsResponse r;
-    while (reader->Read(&r)) {
-      const auto now = Clock::now();
-      std::lock_guard<std::mutex> lock(mu);
-      for (const v1::Alert& a : r.alerts()) {
-        Seen& s = seen[a.event_id()];
-        if (s.last_sequence == 0) {
-          s.first = now;
-          s.sample = a.SerializeAsString();
-        }
-        s.last = now;
-        s.last_sequence = a.sequence();
-        newest = std::max(newest, a.sequence());
-      }
-      if (r.has_heartbeat()) live = true;
-      cv.notify_all();
-    }
-  });
-  {
-    std::unique_lock<std::mutex> lock(mu);
-    if (!cv.wait_for(lock, std::chrono::seconds(10), [&] { return live; })) {
-      std::fprintf(stderr, "no heartbeat from %s\n", server.c_str());
-      return 1;
-    }
+  Arrivals arrivals;
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::thread> readers;
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  std::vector<std::unique_ptr<v1::AlertService::Stub>> stubs;
+  for (int i = 0; i < subscribers; ++i) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // own connection
+    channels.push_back(grpc::CreateCustomChannel(
+        server, grpc::InsecureChannelCredentials(), args));
+    stubs.push_back(v1::AlertService::NewStub(channels.back()));
+    contexts.push_back(std::make_unique<grpc::ClientContext>());
+    readers.emplace_back(ReadStream, stubs.back().get(), i,
+                         contexts.back().get(), &arrivals);
+  }
+  while (arrivals.live.load() < subscribers && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
 
+  // Paced: event i is due at start + i / rate. Event i is on partner
+  // i % targets, and each partner has its own publishing thread, so a
+  // partner's events stay in order and a slow publish delays only its own.
   const std::string run = std::to_string(
       std::chrono::system_clock::now().time_since_epoch().count());
-  std::vector<double> ack_us, first_us, last_us, per_alert;
-  size_t alerts_total = 0;
-  std::string sample;
-  for (int i = 0; i < events; ++i) {
-    v1::PublishEventRequest p;
-    v1::TariffEvent* e = p.mutable_event();
-    e->set_event_id("bench-" + run + "-" + std::to_string(i));
-    e->set_imposing_country("US");
-    e->add_target_countries("CN");
-    e->set_new_rate_pct(i % 2 == 0 ? 35 : 30);  // every event moves the book
-    e->set_stage(v1::STAGE_EFFECTIVE);
-    v1::PublishEventResponse response;
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() +
-                         std::chrono::seconds(10));
-    const auto t0 = Clock::now();
-    grpc::Status status = publisher->PublishEvent(&context, p, &response);
-    const auto t1 = Clock::now();
-    if (!status.ok()) {
-      std::fprintf(stderr, "publish failed: %s\n",
-                   status.error_message().c_str());
-      return 1;
-    }
-    std::unique_lock<std::mutex> lock(mu);
-    if (response.alert_count() == 0) continue;
-    if (!cv.wait_for(lock, std::chrono::seconds(10),
-                     [&] { return newest >= response.last_sequence(); })) {
-      std::fprintf(stderr, "alerts of %s never arrived\n",
-                   e->event_id().c_str());
-      return 1;
-    }
-    const Seen& s = seen[e->event_id()];
-    ack_us.push_back(Micros(t1 - t0));
-    first_us.push_back(Micros(s.first - t0));
-    last_us.push_back(Micros(s.last - t0));
-    alerts_total += response.alert_count();
-    if (sample.empty()) sample = s.sample;
+  auto publisher = v1::TariffEventService::NewStub(channel);
+  std::vector<Clock::time_point> sent(static_cast<size_t>(events));
+  std::vector<double> ack_us(static_cast<size_t>(events), -1);
+  std::vector<int> alert_counts(static_cast<size_t>(events), 0);
+  std::atomic<int> failed{0};
+  const auto start = Clock::now();
+  std::vector<std::thread> pubs;
+  const int partners = static_cast<int>(targets.size());
+  for (int p = 0; p < partners; ++p) {
+    pubs.emplace_back([&, p] {
+      for (int i = p; i < events && Clock::now() < deadline; i += partners) {
+        std::this_thread::sleep_until(
+            start + std::chrono::microseconds(
+                        static_cast<int64_t>(i * 1e6 / rate)));
+        const size_t partner = static_cast<size_t>(p);
+        // Rounds on one partner alternate 30% and 35%: each moves the book.
+        const int round = i / partners;
+        v1::PublishEventRequest req;
+        v1::TariffEvent* e = req.mutable_event();
+        e->set_event_id("bench-" + run + "-" + std::to_string(i));
+        e->set_measure_id("bench-us-" + targets[partner]);
+        e->set_imposing_country("US");
+        e->add_target_countries(targets[partner]);
+        e->set_new_rate_pct(round % 2 == 0 ? 35 : 30);
+        e->set_stage(v1::STAGE_EFFECTIVE);
+        v1::PublishEventResponse response;
+        grpc::ClientContext context;
+        context.set_deadline(std::chrono::system_clock::now() +
+                             std::chrono::seconds(10));
+        const auto t0 = Clock::now();
+        grpc::Status status = publisher->PublishEvent(&context, req, &response);
+        const auto t1 = Clock::now();
+        if (!status.ok()) {
+          std::fprintf(stderr, "publish %d failed: %s\n", i,
+                       status.error_message().c_str());
+          failed.fetch_add(1);
+          continue;
+        }
+        sent[static_cast<size_t>(i)] = t0;
+        ack_us[static_cast<size_t>(i)] = Micros(t1 - t0);
+        alert_counts[static_cast<size_t>(i)] = static_cast<int>(response.alert_count());
+      }
+    });
   }
-  stream_context.TryCancel();
-  reading.join();
+  for (std::thread& t : pubs) t.join();
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  // Let the last alerts arrive.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  for (auto& c : contexts) c->TryCancel();
+  for (std::thread& t : readers) t.join();
 
-  std::printf(
-      "tariff-alert, %d events, %zu alerts (%.1f per event), one subscriber, "
-      "loopback\n",
-      events, alerts_total, static_cast<double>(alerts_total) / events);
-  Report("PublishEvent round trip", ack_us);
-  Report("publish -> first alert of the event", first_us);
-  Report("publish -> last alert of the event", last_us);
-  const std::vector<double> peer =
-      RedisPubSub(redis_host, redis_port, sample, events);
-  std::printf(
-      "peer: Redis PUBLISH -> SUBSCRIBE of one %zu-byte alert, %d messages\n",
-      sample.size(), events);
-  Report("redis publish -> subscriber", peer);
-  if (!peer.empty()) {
-    std::printf("ratio p50 (first alert / redis): %.2f\n",
-                Percentile(first_us, 0.5) / Percentile(peer, 0.5));
+  std::vector<double> acks, first_us, last_us;
+  size_t alerts_total = 0;
+  int published = 0;
+  {
+    std::lock_guard<std::mutex> lock(arrivals.mu);
+    for (int i = 0; i < events; ++i) {
+      if (ack_us[static_cast<size_t>(i)] < 0) continue;
+      ++published;
+      acks.push_back(ack_us[static_cast<size_t>(i)]);
+      alerts_total += static_cast<size_t>(alert_counts[static_cast<size_t>(i)]);
+      auto it = arrivals.by_event.find("bench-" + run + "-" + std::to_string(i));
+      if (it == arrivals.by_event.end()) continue;
+      for (const auto& [sub, times] : it->second) {
+        first_us.push_back(Micros(times.first - sent[static_cast<size_t>(i)]));
+        last_us.push_back(Micros(times.second - sent[static_cast<size_t>(i)]));
+      }
+    }
   }
-  return 0;
+  const double achieved = published / seconds;
+  if (label.empty()) label = "subs=" + std::to_string(subscribers);
+  std::printf("B4 tariff-alert %s: %d events offered at %.0f/s, %d published "
+              "(%.0f/s achieved), %.1f alerts per event, %zu (event, "
+              "subscriber) deliveries\n",
+              label.c_str(), events, rate, published, achieved,
+              published ? static_cast<double>(alerts_total) / published : 0.0,
+              first_us.size());
+  auto report = [](const char* what, const std::vector<double>& us) {
+    std::printf("  %-42s p50 %9.1f us  p99 %9.1f us  (n=%zu)\n", what,
+                bench::Percentile(us, 0.5), bench::Percentile(us, 0.99),
+                us.size());
+  };
+  report("PublishEvent round trip", acks);
+  report("publish -> first alert at a subscriber", first_us);
+  report("publish -> last alert at a subscriber", last_us);
+  const std::vector<double> peer =
+      RedisPubSub(redis_port, arrivals.sample, std::min(events, 1000));
+  report("peer: Redis PUBLISH -> SUBSCRIBE, 1 message", peer);
+
+  const bench::CsvOut csv(csv_path);
+  csv.Row("B4", "tariff-alert", label, "events_per_s_offered", rate, "1/s");
+  csv.Row("B4", "tariff-alert", label, "events_per_s_achieved", achieved, "1/s");
+  csv.Row("B4", "tariff-alert", label, "alerts_per_event",
+          published ? static_cast<double>(alerts_total) / published : 0, "alerts");
+  csv.Row("B4", "tariff-alert", label, "publish_rtt_p50_us",
+          bench::Percentile(acks, 0.5), "us");
+  csv.Row("B4", "tariff-alert", label, "first_alert_p50_us",
+          bench::Percentile(first_us, 0.5), "us");
+  csv.Row("B4", "tariff-alert", label, "first_alert_p99_us",
+          bench::Percentile(first_us, 0.99), "us");
+  csv.Row("B4", "tariff-alert", label, "last_alert_p50_us",
+          bench::Percentile(last_us, 0.5), "us");
+  csv.Row("B4", "tariff-alert", label, "last_alert_p99_us",
+          bench::Percentile(last_us, 0.99), "us");
+  csv.Row("B4", "redis-pubsub", "1 subscriber, 1 message", "p50_us",
+          bench::Percentile(peer, 0.5), "us");
+  csv.Row("B4", "redis-pubsub", "1 subscriber, 1 message", "p99_us",
+          bench::Percentile(peer, 0.99), "us");
+  return failed.load() == 0 ? 0 : 2;
 }

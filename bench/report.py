@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""Turns the benchmarks' long-format CSV (bench,system,case,metric,value,unit)
+into the results file bench/run_all.sh writes: one table per benchmark, ours
+beside the peer measured in the same run, the ratio, and DESIGN.md's target.
+
+usage: report.py RESULTS.csv MACHINE.txt SECONDS > bench/results/DATE.md
+"""
+
+import csv
+import sys
+
+
+def load(path):
+    values = {}
+    for row in csv.DictReader(open(path, newline="")):
+        key = (row["bench"], row["system"], row["case"], row["metric"])
+        values[key] = float(row["value"])
+    return values
+
+
+def cases(values, bench, system):
+    seen = []
+    for b, s, c, _ in values:
+        if b == bench and s == system and c not in seen:
+            seen.append(c)
+    return seen
+
+
+def fmt(v, unit=""):
+    if v is None:
+        return "n/a"
+    if abs(v) >= 100:
+        text = f"{v:,.0f}"
+    elif abs(v) >= 10:
+        text = f"{v:.1f}"
+    else:
+        text = f"{v:.2f}"
+    return text + unit
+
+
+def main():
+    values = load(sys.argv[1])
+    machine = open(sys.argv[2]).read().strip()
+    seconds = float(sys.argv[3])
+    get = lambda b, s, c, m: values.get((b, s, c, m))
+    out = []
+    w = out.append
+    w("# Benchmark results")
+    w("")
+    w("Written by `bench/run_all.sh` (method: docs/performance.md). Every "
+      "comparison is against its peer measured in the same run, on this "
+      "machine, everything on 127.0.0.1.")
+    w("")
+    w("```")
+    w(machine)
+    w(f"whole run: {seconds / 60:.1f} min")
+    w("```")
+    w("")
+
+    w("## B1 scoring: one event (US on CN 30% -> 145%), generated table")
+    w("")
+    w("| table | ours: every ticker's score p50 / p99 | ours: with alerts "
+      "(contributions, explanations) p50 / p99 | naive Redis scorer, GET per "
+      "ticker, p50 | same, pipelined, p50 | ratio to GET per ticker | ratio "
+      "to pipelined | target |")
+    w("|---|---|---|---|---|---|---|---|")
+    for c in cases(values, "B1", "tariff-alert ScoreTickers"):
+        ours = get("B1", "tariff-alert ScoreTickers", c, "p50_us")
+        ours99 = get("B1", "tariff-alert ScoreTickers", c, "p99_us")
+        full = get("B1", "tariff-alert ScoreAction", c, "p50_us")
+        full99 = get("B1", "tariff-alert ScoreAction", c, "p99_us")
+        alerts = get("B1", "tariff-alert ScoreAction", c, "alerts")
+        naive = get("B1", "naive-redis GET", c, "p50_us")
+        piped = get("B1", "naive-redis pipelined", c, "p50_us")
+        ratio = naive / ours if naive and ours else None
+        ratio_p = piped / ours if piped and ours else None
+        target = ("met" if ratio and ratio >= 1000 else
+                  f"missed ({fmt(ratio)}x of 1000x)")
+        w(f"| {c} | {fmt(ours, ' us')} / {fmt(ours99, ' us')} | "
+          f"{fmt(full, ' us')} / {fmt(full99, ' us')} ({fmt(alerts)} alerts) | "
+          f"{fmt(naive, ' us')} | {fmt(piped, ' us')} | {fmt(ratio)}x | "
+          f"{fmt(ratio_p)}x | >= 1000x: {target} |")
+    w("")
+
+    w("## B2 fan-out throughput: saturating publisher, 128-byte alerts")
+    w("")
+    w("Ours is the server's stream (callback API, as shipped); *CQ* is the "
+      "same hub behind a completion-queue implementation (bench/"
+      "cq_alert_service.h), measured for the comparison. The publisher hands "
+      "the hub 64 alerts per call, as the peer pipelines 64 PUBLISHes.")
+    w("")
+    w("| subscribers | ours deliveries/s | ours per server CPU-s | CQ "
+      "deliveries/s | CQ per server CPU-s | Redis pub/sub (pipelined PUBLISH) "
+      "deliveries/s | Redis per server CPU-s | ratio ours / Redis | target |")
+    w("|---|---|---|---|---|---|---|---|---|")
+    for c in cases(values, "B2", "tariff-alert"):
+        ours = get("B2", "tariff-alert", c, "deliveries_per_s")
+        ours_cpu = get("B2", "tariff-alert", c, "deliveries_per_server_cpu_s")
+        cq = get("B2", "tariff-alert-cq", c, "deliveries_per_s")
+        cq_cpu = get("B2", "tariff-alert-cq", c, "deliveries_per_server_cpu_s")
+        peer = get("B2", "redis-pubsub", c, "deliveries_per_s")
+        peer_cpu = get("B2", "redis-pubsub", c, "deliveries_per_server_cpu_s")
+        ratio = ours / peer if ours and peer else None
+        target = "-"
+        if c == "subs=100":
+            target = ">= 1x: " + ("met" if ratio and ratio >= 1 else "missed")
+        w(f"| {c.replace('subs=', '')} | {fmt(ours)} | {fmt(ours_cpu)} | "
+          f"{fmt(cq)} | {fmt(cq_cpu)} | "
+          f"{fmt(peer)} | {fmt(peer_cpu)} | {fmt(ratio)}x | {target} |")
+    w("")
+
+    w("## B3 latency: paced publishing, publish -> last subscriber")
+    w("")
+    w("| subscribers, rate | ours p50 / p99 / p99.9 | CQ p50 / p99 / p99.9 | "
+      "Redis pub/sub p50 / p99 / p99.9 | ratio of p99 ours / Redis | target |")
+    w("|---|---|---|---|---|---|")
+    for c in cases(values, "B3", "tariff-alert"):
+        o = [get("B3", "tariff-alert", c, m) for m in ("p50_us", "p99_us", "p999_us")]
+        q = [get("B3", "tariff-alert-cq", c, m) for m in ("p50_us", "p99_us", "p999_us")]
+        p = [get("B3", "redis-pubsub", c, m) for m in ("p50_us", "p99_us", "p999_us")]
+        lost = get("B3", "tariff-alert", c, "lost")
+        ratio = o[1] / p[1] if o[1] and p[1] else None
+        target = "-"
+        if c.startswith("subs=100,"):
+            target = "p99 <= 1 ms: " + ("met" if o[1] is not None and o[1] <= 1000
+                                        else "missed")
+        elif c.startswith("subs=1000,"):
+            target = "p99 <= 10 ms: " + ("met" if o[1] is not None and o[1] <= 10000
+                                         else "missed")
+        lost_note = f" ({fmt(lost)} lost)" if lost else ""
+        w(f"| {c.replace('subs=', '').replace(',rate=', ', ')}/s | "
+          f"{' / '.join(fmt(v) for v in o)} us{lost_note} | "
+          f"{' / '.join(fmt(v) for v in q)} us | "
+          f"{' / '.join(fmt(v) for v in p)} us | {fmt(ratio)}x | {target} |")
+    w("")
+
+    w("## B4 end to end: PublishEvent -> score -> filtered subscribers")
+    w("")
+    for c in cases(values, "B4", "tariff-alert"):
+        g = lambda m: get("B4", "tariff-alert", c, m)
+        w(f"- {c}: {fmt(g('events_per_s_offered'))} events/s offered, "
+          f"{fmt(g('events_per_s_achieved'))}/s achieved, "
+          f"{fmt(g('alerts_per_event'))} alerts per event; PublishEvent round "
+          f"trip p50 {fmt(g('publish_rtt_p50_us'))} us; publish -> first alert "
+          f"p50 {fmt(g('first_alert_p50_us'))} us, p99 "
+          f"{fmt(g('first_alert_p99_us'))} us; -> last alert of the event p50 "
+          f"{fmt(g('last_alert_p50_us'))} us, p99 {fmt(g('last_alert_p99_us'))} us.")
+    peer50 = get("B4", "redis-pubsub", "1 subscriber, 1 message", "p50_us")
+    peer99 = get("B4", "redis-pubsub", "1 subscriber, 1 message", "p99_us")
+    w(f"- for scale, Redis PUBLISH -> SUBSCRIBE of one alert, same run: p50 "
+      f"{fmt(peer50)} us, p99 {fmt(peer99)} us.")
+    w("")
+
+    w("## B5 slow subscriber: one of 100 stops reading")
+    w("")
+    w("| system | others' p99, one stalled | p99, none stalled (B3) | ratio | "
+      "server RSS peak | target |")
+    w("|---|---|---|---|---|---|")
+    for system in ("tariff-alert", "redis-pubsub"):
+        for c in cases(values, "B5", system):
+            stalled = get("B5", system, c, "p99_us")
+            base_case = c.replace(",one stalled", "")
+            base = get("B3", system, base_case, "p99_us")
+            rss = get("B5", system, c, "server_rss_peak_kib")
+            ratio = stalled / base if stalled and base else None
+            target = ("within 1.2x: " + ("met" if ratio and ratio <= 1.2 else "missed")
+                      if system == "tariff-alert" else "-")
+            w(f"| {system} ({base_case.replace('subs=', '').replace(',rate=', ' subs, ')}/s) "
+              f"| {fmt(stalled, ' us')} | {fmt(base, ' us')} | {fmt(ratio)}x | "
+              f"{fmt(rss / 1024 if rss else None, ' MiB')} | {target} |")
+    w("")
+
+    w("## B6 memory")
+    w("")
+    for c in cases(values, "B6", "tariff-alert"):
+        g = lambda m: get("B6", "tariff-alert", c, m)
+        if g("rss_per_subscriber_kib") is not None:
+            w(f"- {c} idle streams: server RSS {fmt(g('rss_before_kib') / 1024, ' MiB')}"
+              f" -> {fmt(g('rss_kib') / 1024, ' MiB')}, "
+              f"{fmt(g('rss_per_subscriber_kib'), ' KiB')} per idle subscriber "
+              f"(target <= 64 KiB: "
+              f"{'met' if g('rss_per_subscriber_kib') <= 64 else 'missed'}).")
+        if g("rss_kib_with_table") is not None:
+            mib = g("rss_kib_with_table") / 1024
+            w(f"- tariff-alertd with the {c} table loaded: RSS {fmt(mib, ' MiB')} "
+              f"(target <= 100 MB: {'met' if mib * 1.048576 <= 100 else 'missed'}).")
+    w("")
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()

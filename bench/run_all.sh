@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Runs benchmarks B1-B6, each beside its peer in the same run, and writes
+# bench/results/<date>.md (and the raw .csv beside it). Builds a Release tree
+# in build-bench/ first. Everything listens on 127.0.0.1 and stops by itself;
+# a private redis-server on a free port serves the Redis peers and B4/B6.
+# Method and reading: docs/performance.md.
+set -euo pipefail
+TA_ROOT=$(cd "$(dirname "$0")/.." && pwd)
+source "$TA_ROOT/scripts/lib.sh"
+START=$(date +%s)
+
+"$TA_ROOT/scripts/install-deps.sh"
+BUILD=$TA_ROOT/build-bench
+cmake -S "$TA_ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DTA_BUILD_BENCH=ON \
+  -DTA_BUILD_TESTS=OFF >/dev/null
+cmake --build "$BUILD" -j2 --target tariff-alertd tariff-alert scoring_bench \
+  fanout_server fanout_bench pubsub_peer publish_latency >/dev/null
+B=$BUILD/bench
+
+WORK=$(mktemp -d -t tariff-alert-bench.XXXXXX)
+TA_REDIS_PID=""
+SERVER_PID=""
+cleanup() { ta_stop_pid "$SERVER_PID"; ta_stop_pid "$TA_REDIS_PID"; rm -rf "$WORK"; }
+trap cleanup EXIT
+ta_start_redis "$WORK"
+RP=$TA_REDIS_PORT
+CSV=$WORK/results.csv
+FANOUT="$B/fanout_bench --server-binary $B/fanout_server --csv $CSV"
+PEER="$B/pubsub_peer --redis-port $RP --csv $CSV"
+step() { echo; echo "== $* ($(( $(date +%s) - START )) s)"; }
+
+step "B1 scoring"
+python3 "$TA_ROOT/bench/gen_exposure.py" --tickers 10000 --countries 50 --seed 1 --out "$WORK/t10k"
+python3 "$TA_ROOT/bench/gen_exposure.py" --tickers 50000 --countries 50 --seed 1 --out "$WORK/t50k"
+"$B/scoring_bench" --dir "$WORK/t10k" --redis-port "$RP" --events 2000 --naive-events 3 --csv "$CSV"
+"$B/scoring_bench" --dir "$WORK/t50k" --redis-port "$RP" --events 500 --naive-events 2 --csv "$CSV"
+
+step "B2 fan-out throughput"
+for subs in 10 100 1000; do
+  case $subs in 10) n=200000 ;; 100) n=50000 ;; 1000) n=5000 ;; esac
+  for api in callback cq; do
+    $FANOUT --api $api --mode throughput --subscribers $subs --alerts $n --event-alerts 64 --time-limit-s 60 || true
+  done
+  $PEER --mode throughput --subscribers $subs --messages $n --pipeline 64 --time-limit-s 60 || true
+done
+
+step "B3 latency"
+for rate in 100 1000; do
+  n=$(( rate * 3 ))
+  for subs in 1 100 1000; do
+    for api in callback cq; do
+      $FANOUT --api $api --mode latency --subscribers $subs --rate $rate --alerts $n --time-limit-s 30 || true
+    done
+    $PEER --mode latency --subscribers $subs --rate $rate --messages $n --time-limit-s 30 || true
+  done
+done
+
+step "B5 one slow subscriber of 100"
+$FANOUT --mode latency --subscribers 100 --rate 1000 --alerts 3000 --stall-one --bench B5 --time-limit-s 30 || true
+$PEER --mode latency --subscribers 100 --rate 1000 --messages 3000 --stall-one --bench B5 --time-limit-s 30 || true
+
+# A tariff-alertd on the private Redis with a generated table loaded.
+start_server() {
+  rm -f "$WORK/port"
+  "$BUILD/server/tariff-alertd" --listen 127.0.0.1:0 --port-file "$WORK/port" \
+    --redis "127.0.0.1:$RP" --redis-prefix "$1" --log-level warning 2>>"$WORK/server.log" &
+  SERVER_PID=$!
+  for _ in $(seq 1 600); do [ -s "$WORK/port" ] && break; sleep 0.05; done
+  [ -s "$WORK/port" ] || { echo "tariff-alertd did not start:"; cat "$WORK/server.log"; exit 1; }
+}
+
+step "B4 end to end, 10k-ticker table"
+"$BUILD/clients/tariff-alert" load --redis "127.0.0.1:$RP" --redis-prefix b4: --dir "$WORK/t10k" >/dev/null
+start_server b4:
+"$B/publish_latency" --server "127.0.0.1:$(cat "$WORK/port")" --redis-port "$RP" \
+  --subscribers 100 --events 500 --rate 1000 --label "100 subscribers, 10k tickers" \
+  --time-limit-s 60 --csv "$CSV" || true
+ta_stop_pid "$SERVER_PID"; SERVER_PID=""
+
+step "B6 memory"
+"$BUILD/clients/tariff-alert" load --redis "127.0.0.1:$RP" --redis-prefix b6: --dir "$WORK/t50k" >/dev/null
+start_server b6:
+sleep 1
+echo "B6,tariff-alert,\"50000 tickers\",rss_kib_with_table,$(awk '/VmRSS/{print $2}' /proc/$SERVER_PID/status),KiB" >>"$CSV"
+grep rss_kib_with_table "$CSV"
+ta_stop_pid "$SERVER_PID"; SERVER_PID=""
+$FANOUT --mode idle --subscribers 1000 --time-limit-s 60 --bench B6
+
+ELAPSED=$(( $(date +%s) - START ))
+{
+  echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "commit: $(git -C "$TA_ROOT" rev-parse --short HEAD)$(git -C "$TA_ROOT" diff --quiet || echo ' (with uncommitted changes)')"
+  echo "cpu: $(nproc) x $(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)"
+  echo "memory: $(awk '/MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
+  echo "kernel: $(uname -r); $(. /etc/os-release; echo "$PRETTY_NAME")"
+  echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "redis-server $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'); grpc $(dpkg-query -W -f='${Version}' libgrpc++-dev); hiredis $(dpkg-query -W -f='${Version}' libhiredis-dev)"
+} >"$WORK/machine.txt"
+mkdir -p "$TA_ROOT/bench/results"
+OUT=$TA_ROOT/bench/results/$(date -u +%F)
+python3 "$TA_ROOT/bench/report.py" "$CSV" "$WORK/machine.txt" "$ELAPSED" >"$OUT.md"
+cp "$CSV" "$OUT.csv"
+echo
+echo "wrote $OUT.md and $OUT.csv in $ELAPSED s"
