@@ -35,6 +35,13 @@ ExposureTable::ExposureTable(std::string version,
     sectors_.push_back(std::move(group));
   }
 
+  // The table lives as long as it serves: no spare capacity.
+  for (Company& c : companies_) {
+    for (auto* rows : {&c.revenue, &c.sourcing, &c.production, &c.products}) {
+      rows->shrink_to_fit();
+    }
+  }
+
   // The country-major view (RowsIn).
   simple_.assign(companies_.size(), 0);
   for (size_t i = 0; i < companies_.size(); ++i) {
@@ -63,6 +70,9 @@ ExposureTable::ExposureTable(std::string version,
             CountryShare{static_cast<int>(i), r.share});
       }
     }
+  }
+  for (auto& index : by_country_) {
+    for (auto& [country, rows] : index) rows.shrink_to_fit();
   }
 
   // (supplier, customer, share) by index, grouped by supplier.

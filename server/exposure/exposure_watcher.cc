@@ -1,5 +1,7 @@
 #include "server/exposure/exposure_watcher.h"
 
+#include <malloc.h>
+
 #include <utility>
 #include <vector>
 
@@ -48,6 +50,16 @@ absl::Status ExposureWatcher::Refresh() {
   if (version == Current()->version() || version == rejected_version_) {
     return absl::OkStatus();
   }
+  absl::Status loaded = Load(version);
+  // The CSV text, the parser's temporaries and the table just replaced are
+  // freed by now: hand their pages back, which glibc does not do by itself
+  // when live blocks sit among them (a 50k-ticker table left the server at
+  // 270 MB RSS instead of 108 MB).
+  malloc_trim(0);
+  return loaded;
+}
+
+absl::Status ExposureWatcher::Load(const std::string& version) {
   const std::string prefix = absl::StrCat("exposure version ", version);
   auto files = store_->ReadVersion(version);
   // An unreachable store is retried at the next poll; a version that is gone,

@@ -40,6 +40,9 @@ class ExposureWatcher {
 
  private:
   void PollLoop();
+  // Reads, checks and (if valid) swaps in `version`; Refresh's second half.
+  absl::Status Load(const std::string& version)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(refresh_mu_);
 
   ExposureStore* const store_;
   const absl::Duration poll_interval_;
