@@ -1,9 +1,11 @@
 # Shared by scripts/quickstart.sh and tests/run.sh; source it, don't run it.
 
-# build DIR: configure and build the project with both cores.
+# ta_build DIR [CMAKE_ARGS...]: configure and build the project with both
+# cores.
 ta_build() {
   local dir=$1
-  cmake -S "$TA_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  shift
+  cmake -S "$TA_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
   cmake --build "$dir" -j2
 }
 
