@@ -56,11 +56,13 @@ ta::EncodedAlertPtr MakeAlert(uint64_t sequence) {
   alert.set_severity(v1::SEVERITY_HIGH);
   const int64_t now = ta::bench::RealtimeNanos();
   alert.mutable_created_time()->set_seconds(now / 1000000000);
-  alert.mutable_created_time()->set_nanos(static_cast<int32_t>(now % 1000000000));
+  alert.mutable_created_time()->set_nanos(
+      static_cast<int32_t>(now % 1000000000));
   // Pad the headline to the target size (it is a string: 2 bytes of tag and
   // length for up to 127 bytes of text).
   const size_t used = alert.ByteSizeLong() + 2;
-  alert.set_headline(std::string(used < kAlertBytes ? kAlertBytes - used : 0, 'x'));
+  alert.set_headline(
+      std::string(used < kAlertBytes ? kAlertBytes - used : 0, 'x'));
   return ta::EncodeAlert(alert);
 }
 
@@ -78,7 +80,8 @@ int main(int argc, char** argv) {
       ->required();
   app.add_option("--mode", mode, "saturate | paced | idle")
       ->check(CLI::IsMember({"saturate", "paced", "idle"}));
-  app.add_option("--subscribers", subscribers, "publish once this many are live");
+  app.add_option("--subscribers", subscribers,
+                 "publish once this many are live");
   app.add_option("--alerts", alerts, "alerts to publish");
   app.add_option("--event-alerts", event_alerts,
                  "alerts per hub Publish call (an event's alerts)")
@@ -88,8 +91,10 @@ int main(int argc, char** argv) {
   app.add_option("--queue-alerts", queue_alerts, "per-stream queue bound");
   app.add_option("--time-limit-s", time_limit_s, "exit after this long");
   app.add_option("--api", api,
-                 "SubscribeAlerts on the callback API (the server's) or the "
-                 "completion-queue API (bench/cq_alert_service.h)")
+                 "SubscribeAlerts as the server serves it (callback: "
+                 "AlertServiceImpl, on the completion-queue API since issue "
+                 "5) or the bench-only completion-queue variant "
+                 "(bench/cq_alert_service.h)")
       ->check(CLI::IsMember({"callback", "cq"}));
   app.add_option("--cq-threads", cq_threads,
                  "cq: completion queues, a thread each")
@@ -119,7 +124,7 @@ int main(int argc, char** argv) {
     cq_service->AddTo(&builder);
   } else {
     service = std::make_unique<ta::AlertServiceImpl>(&hub, limits);
-    builder.RegisterService(service.get());
+    service->AddTo(&builder);
   }
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
@@ -127,10 +132,12 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (cq_service != nullptr) cq_service->Start();
+  if (service != nullptr) service->Start();
   std::ofstream(port_file) << port << "\n";
 
   // Wait for the subscribers, bounded by the time limit.
-  while (hub.subscriber_count() < subscribers && SteadyClock::now() < deadline) {
+  while (hub.subscriber_count() < subscribers &&
+         SteadyClock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   // Let the first heartbeats go out before the measured traffic.
@@ -155,7 +162,8 @@ int main(int argc, char** argv) {
         }
       }
       batch.clear();
-      const size_t n = mode == "paced" ? 1 : std::min(event_alerts, alerts - sequence);
+      const size_t n =
+          mode == "paced" ? 1 : std::min(event_alerts, alerts - sequence);
       for (size_t i = 0; i < n; ++i) batch.push_back(MakeAlert(++sequence));
       hub.Publish(batch);
     }
@@ -169,6 +177,10 @@ int main(int argc, char** argv) {
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   // Then the CQs: shut down and drained once every stream is gone.
   if (cq_service != nullptr) cq_service->Stop();
+  if (service != nullptr) {
+    server->Wait();
+    service->Stop();
+  }
   std::fprintf(stderr, "fanout_server: published %llu alerts\n",
                static_cast<unsigned long long>(sequence));
   return 0;

@@ -102,7 +102,8 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1, 100000000));
   app.add_option("--write-threads", options.write_threads,
-                 "threads that start stream writes (0: one per core)")
+                 "threads that run the alert streams, a completion queue "
+                 "each (0: one per core)")
       ->capture_default_str()
       ->check(CLI::Range(0, 64));
   app.add_option("--port-file", port_file,

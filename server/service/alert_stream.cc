@@ -1,46 +1,165 @@
 #include "server/service/alert_stream.h"
 
+#include <grpc/support/time.h>
+#include <grpcpp/support/proto_buffer_reader.h>
+
 #include <algorithm>
+#include <optional>
 #include <utility>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "server/scoring/portfolio.h"
 #include "server/service/grpc_status.h"
+#include "server/service/services.h"
+#include "tariffalert/v1/alert_service.pb.h"
 
 namespace tariffalert {
+namespace {
 
-AlertStream::AlertStream(grpc::CallbackServerContext* context, AlertHub* hub,
-                         WriteScheduler* writes, AlertFilter filter,
-                         QueueLimits limits,
-                         std::unique_ptr<PortfolioWatch> portfolio)
-    : context_(context),
-      hub_(hub),
-      writes_(writes),
-      write_shard_(writes->NextShard()),
-      filter_(std::move(filter)),
-      limits_(limits),
-      portfolio_(std::move(portfolio)),
-      queue_(limits) {}
+struct SubscribeRequest {
+  AlertFilter filter;
+  std::unique_ptr<PortfolioWatch> portfolio;
+  std::optional<uint64_t> resume_after;
+};
 
-AlertStream* AlertStream::Start(grpc::CallbackServerContext* context,
-                                AlertHub* hub, WriteScheduler* writes,
-                                AlertFilter filter,
-                                std::optional<uint64_t> resume_after,
-                                QueueLimits limits,
-                                std::unique_ptr<PortfolioWatch> portfolio) {
-  auto* stream = new AlertStream(context, hub, writes, std::move(filter),
-                                 limits, std::move(portfolio));
-  if (resume_after.has_value()) {
+// INVALID_ARGUMENT naming the field on bad input.
+absl::StatusOr<SubscribeRequest> ParseRequest(
+    grpc::ByteBuffer* request, const PortfolioContext& portfolio_context) {
+  v1::SubscribeAlertsRequest parsed;
+  {
+    grpc::ProtoBufferReader reader(request);
+    if (!parsed.ParseFromZeroCopyStream(&reader)) {
+      return absl::InvalidArgumentError(
+          "request: not a SubscribeAlertsRequest");
+    }
+  }
+  SubscribeRequest out;
+  auto filter = AlertFilter::FromProto(parsed.filter());
+  if (!filter.ok()) return filter.status();
+  out.filter = *std::move(filter);
+  if (parsed.holdings_size() > 0) {
+    auto holdings = ValidateHoldings(parsed.holdings(), "holdings");
+    if (!holdings.ok()) return holdings.status();
+    out.portfolio = std::make_unique<PortfolioWatch>(*std::move(holdings),
+                                                     portfolio_context);
+  }
+  if (parsed.has_resume_after_sequence()) {
+    out.resume_after = parsed.resume_after_sequence();
+  }
+  return out;
+}
+
+}  // namespace
+
+AlertStream::AlertStream(AlertServiceImpl* service,
+                         grpc::ServerCompletionQueue* cq)
+    : service_(service),
+      hub_(service->hub()),
+      cq_(cq),
+      limits_(service->limits()),
+      queue_(limits_) {}
+
+void AlertStream::Request() {
+  context_.AsyncNotifyWhenDone(&done_tag_);
+  service_->RequestSubscribeAlerts(&context_, &request_, &writer_, cq_, cq_,
+                                   &accepted_tag_);
+}
+
+void AlertStream::Accept() {
+  auto request = ParseRequest(&request_, service_->portfolio_context());
+  request_.Clear();
+  if (!request.ok()) {
+    absl::MutexLock lock(&mu_);
+    CloseLocked(ToGrpcStatus(request.status()));
+    WriteOrFinishLocked();
+    return;
+  }
+  filter_ = std::move(request->filter);
+  portfolio_ = std::move(request->portfolio);
+  if (request->resume_after.has_value()) {
     // The client has everything up to its resume point: a cut-off before
     // anything newer went out names that point, never an older sequence.
-    absl::MutexLock lock(&stream->mu_);
-    stream->last_delivered_ = *resume_after;
+    absl::MutexLock lock(&mu_);
+    last_delivered_ = *request->resume_after;
   }
-  absl::Status subscribed = hub->Subscribe(stream, resume_after);
+  // Outside our lock: the hub locks itself, then us (the first heartbeat or
+  // replay chunk).
+  subscribed_ = true;
+  const absl::Status subscribed = hub_->Subscribe(this, request->resume_after);
   if (!subscribed.ok()) {
-    absl::MutexLock lock(&stream->mu_);
-    stream->CloseLocked(ToGrpcStatus(subscribed));
+    absl::MutexLock lock(&mu_);
+    CloseLocked(ToGrpcStatus(subscribed));
+    WriteOrFinishLocked();
   }
-  return stream;
+}
+
+void AlertStream::Proceed(Op op, bool ok) {
+  if (op == Op::kAccepted) {
+    if (!ok) {
+      // The server is shutting down and this request was never matched: no
+      // other tag of ours is pending (the done tag only comes for a call).
+      AlertServiceImpl* service = service_;
+      delete this;
+      service->StreamGone();
+      return;
+    }
+    // Keep the number of outstanding requests on this queue.
+    service_->Request(cq_);
+    Accept();
+    return;
+  }
+  bool refill = false;
+  bool destroy = false;
+  {
+    absl::MutexLock lock(&mu_);
+    switch (op) {
+      case Op::kWrite:
+        writing_ = false;
+        if (ok) {
+          last_delivered_ = std::max(last_delivered_, in_flight_resume_);
+        } else {
+          // The client is gone; there is nobody to finish for but gRPC.
+          CloseLocked(
+              grpc::Status(grpc::StatusCode::CANCELLED, "write failed"));
+        }
+        in_flight_.Clear();
+        if (!closing_ && replaying_ && queue_.empty()) {
+          replaying_ = false;
+          refill = true;
+        }
+        break;
+      case Op::kFinish:
+        finish_done_ = true;
+        break;
+      case Op::kDone:
+        // The call is over: cancelled, or after our Finish. Either way
+        // nothing more can go out.
+        done_ = true;
+        CloseLocked(grpc::Status(grpc::StatusCode::CANCELLED,
+                                 "cancelled by the client"));
+        break;
+      case Op::kWake:
+        wake_pending_ = false;
+        break;
+      case Op::kAccepted:
+        break;
+    }
+    WriteOrFinishLocked();
+    destroy = done_ && finish_done_ && !writing_ && !wake_pending_;
+  }
+  // Outside our lock: the hub locks itself, then us.
+  if (refill) hub_->Refill(this);
+  if (destroy) Destroy();
+}
+
+void AlertStream::Destroy() {
+  // Closing with Finish done, so Deliver queues nothing and kicks nothing from
+  // here on; once Unsubscribe returns the hub never calls us again.
+  if (subscribed_) hub_->Unsubscribe(this);
+  AlertServiceImpl* service = service_;
+  delete this;
+  service->StreamGone();
 }
 
 bool AlertStream::Deliver(absl::Span<const EncodedAlertPtr> alerts,
@@ -55,11 +174,12 @@ bool AlertStream::Deliver(absl::Span<const EncodedAlertPtr> alerts,
                        " alerts or ", limits_.max_bytes,
                        " bytes queued; resume with resume_after_sequence from "
                        "the ta-last-sequence trailer")));
+      KickLocked();
       return false;
     }
   }
   replaying_ = more_to_replay;
-  ScheduleWriteLocked();
+  KickLocked();
   return true;
 }
 
@@ -74,69 +194,19 @@ void AlertStream::DeliverHeartbeat(const grpc::Slice& heartbeat,
   absl::MutexLock lock(&mu_);
   if (closing_) return;
   queue_.PushHeartbeat(heartbeat, newest_sequence);
-  ScheduleWriteLocked();
+  KickLocked();
 }
 
 void AlertStream::End(const absl::Status& status) {
   absl::MutexLock lock(&mu_);
   CloseLocked(ToGrpcStatus(status));
+  KickLocked();
 }
 
-void AlertStream::OnWriteDone(bool ok) {
-  bool refill = false;
-  {
-    absl::MutexLock lock(&mu_);
-    writing_ = false;
-    if (ok) {
-      last_delivered_ = std::max(last_delivered_, in_flight_resume_);
-    } else {
-      // The client is gone; there is nobody to finish for but gRPC.
-      CloseLocked(grpc::Status(grpc::StatusCode::CANCELLED, "write failed"));
-    }
-    in_flight_.Clear();
-    if (!closing_ && replaying_ && queue_.empty()) {
-      replaying_ = false;
-      refill = true;
-    }
-    WriteOrFinishLocked();
-  }
-  // Outside our lock: the hub locks itself, then us.
-  if (refill) hub_->Refill(this);
-}
-
-void AlertStream::OnCancel() {
-  absl::MutexLock lock(&mu_);
-  CloseLocked(
-      grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client"));
-}
-
-void AlertStream::OnDone() {
-  hub_->Unsubscribe(this);
-  {
-    absl::MutexLock lock(&mu_);
-    done_ = true;
-    // The scheduler's call, still to come, frees the stream.
-    if (scheduled_) return;
-  }
-  delete this;
-}
-
-void AlertStream::ScheduleWriteLocked() {
-  if (writing_ || scheduled_ || finished_) return;
-  scheduled_ = true;
-  writes_->Schedule(write_shard_, this);
-}
-
-void AlertStream::RunScheduledWrite() {
-  {
-    absl::MutexLock lock(&mu_);
-    scheduled_ = false;
-    if (!done_) {
-      WriteOrFinishLocked();
-      return;
-    }
-  }
-  delete this;
+void AlertStream::KickLocked() {
+  if (writing_ || wake_pending_ || finish_started_) return;
+  wake_pending_ = true;
+  wake_.Set(cq_, gpr_now(GPR_CLOCK_MONOTONIC), &wake_tag_);
 }
 
 void AlertStream::CloseLocked(grpc::Status status) {
@@ -144,29 +214,31 @@ void AlertStream::CloseLocked(grpc::Status status) {
   closing_ = true;
   final_status_ = std::move(status);
   queue_.Clear();
-  WriteOrFinishLocked();
 }
 
 void AlertStream::WriteOrFinishLocked() {
-  if (finished_ || writing_) return;
+  if (finish_started_ || writing_) return;
   if (!closing_) {
     Batch batch = queue_.TakeBatch();
     if (batch.empty()) return;
     in_flight_ = grpc::ByteBuffer(batch.slices.data(), batch.slices.size());
     in_flight_resume_ = batch.resume_sequence;
     writing_ = true;
-    StartWrite(&in_flight_);
+    writer_.Write(in_flight_, &write_tag_);
     return;
   }
-  finished_ = true;
-  context_->AddTrailingMetadata(kLastSequenceTrailer,
-                                absl::StrCat(last_delivered_));
+  finish_started_ = true;
+  // A request rejected before subscribing has no sequence to name.
+  if (subscribed_) {
+    context_.AddTrailingMetadata(kLastSequenceTrailer,
+                                 absl::StrCat(last_delivered_));
+  }
   if (final_status_.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
     final_status_ = grpc::Status(final_status_.error_code(),
                                  absl::StrCat(final_status_.error_message(),
                                               " (", last_delivered_, ")"));
   }
-  Finish(final_status_);
+  writer_.Finish(final_status_, &finish_tag_);
 }
 
 }  // namespace tariffalert

@@ -79,13 +79,14 @@ absl::StatusOr<std::unique_ptr<TariffAlertServer>> TariffAlertServer::Start(
       kMinClientPingIntervalMs);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   builder.RegisterService(s->event_service_.get());
-  builder.RegisterService(s->alert_service_.get());
+  s->alert_service_->AddTo(&builder);
   builder.RegisterService(s->book_service_.get());
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->port_ == 0) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", o.listen_address));
   }
+  s->alert_service_->Start();
   grpc::HealthCheckServiceInterface* health =
       s->server_->GetHealthCheckService();
   health->SetServingStatus(kEventServiceName, true);
@@ -137,6 +138,8 @@ void TariffAlertServer::Shutdown(absl::Duration grace) {
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
     server_->Wait();
   }
+  // Then SubscribeAlerts' completion queues, once every stream is gone.
+  if (alert_service_ != nullptr) alert_service_->Stop();
 }
 
 }  // namespace tariffalert

@@ -40,7 +40,8 @@ struct ServerOptions {
   absl::Duration exposure_poll_interval = absl::Milliseconds(200);
   HubOptions hub;
   QueueLimits queue;
-  // Threads that start stream writes; 0: one per core.
+  // Threads that run the SubscribeAlerts streams, a completion queue each;
+  // 0: one per core.
   size_t write_threads = 0;
   PublisherOptions publisher;
   // The shared alert log in Redis: retention, dedupe window.

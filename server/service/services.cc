@@ -2,27 +2,18 @@
 
 #include <grpcpp/support/proto_buffer_reader.h>
 
+#include <algorithm>
 #include <memory>
-#include <optional>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "server/common/log.h"
 #include "server/fanout/alert_history.h"
-#include "server/scoring/portfolio.h"
 #include "server/service/alert_stream.h"
 #include "server/service/grpc_status.h"
 
 namespace tariffalert {
-namespace {
-
-// A reactor that only finishes: for requests rejected before streaming.
-class RejectedStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
- public:
-  explicit RejectedStream(grpc::Status status) { Finish(std::move(status)); }
-  void OnDone() override { delete this; }
-};
-
-}  // namespace
 
 grpc::ServerUnaryReactor* TariffEventServiceImpl::PublishEvent(
     grpc::CallbackServerContext* context,
@@ -74,33 +65,91 @@ grpc::ServerUnaryReactor* TariffEventServiceImpl::GetEvent(
   return reactor;
 }
 
-grpc::ServerWriteReactor<grpc::ByteBuffer>* AlertServiceImpl::SubscribeAlerts(
-    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
-  v1::SubscribeAlertsRequest parsed;
-  grpc::ByteBuffer copy(*request);
-  grpc::ProtoBufferReader reader(&copy);
-  if (!parsed.ParseFromZeroCopyStream(&reader)) {
-    return new RejectedStream(
-        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                     "request: not a SubscribeAlertsRequest"));
+AlertServiceImpl::AlertServiceImpl(AlertHub* hub, QueueLimits limits,
+                                   PortfolioContext portfolio,
+                                   size_t stream_threads)
+    : hub_(hub),
+      limits_(limits),
+      portfolio_(std::move(portfolio)),
+      thread_count_(
+          stream_threads > 0
+              ? stream_threads
+              : std::max<size_t>(std::thread::hardware_concurrency(), 1)) {}
+
+AlertServiceImpl::~AlertServiceImpl() {
+  // A queue destroyed with a stream still on it would abort in gRPC.
+  Stop();
+}
+
+void AlertServiceImpl::AddTo(grpc::ServerBuilder* builder) {
+  builder->RegisterService(this);
+  for (size_t i = 0; i < thread_count_; ++i) {
+    cqs_.push_back(builder->AddCompletionQueue());
   }
-  auto filter = AlertFilter::FromProto(parsed.filter());
-  if (!filter.ok()) return new RejectedStream(ToGrpcStatus(filter.status()));
-  std::unique_ptr<PortfolioWatch> portfolio;
-  if (parsed.holdings_size() > 0) {
-    auto holdings = ValidateHoldings(parsed.holdings(), "holdings");
-    if (!holdings.ok()) {
-      return new RejectedStream(ToGrpcStatus(holdings.status()));
+}
+
+void AlertServiceImpl::Start() {
+  for (auto& cq : cqs_) {
+    for (size_t i = 0; i < kRequestsPerQueue; ++i) Request(cq.get());
+  }
+  for (auto& cq : cqs_) {
+    grpc::ServerCompletionQueue* q = cq.get();
+    threads_.emplace_back([this, q] { Run(q); });
+  }
+}
+
+void AlertServiceImpl::Request(grpc::ServerCompletionQueue* cq) {
+  absl::MutexLock lock(&mu_);
+  if (stopping_) return;
+  ++streams_;
+  (new AlertStream(this, cq))->Request();
+}
+
+void AlertServiceImpl::StreamGone() {
+  absl::MutexLock lock(&mu_);
+  --streams_;
+}
+
+void AlertServiceImpl::Run(grpc::ServerCompletionQueue* cq) {
+  void* tag = nullptr;
+  bool ok = false;
+  while (cq->Next(&tag, &ok)) {
+    auto* t = static_cast<AlertStream::Tag*>(tag);
+    t->stream->Proceed(t->op, ok);
+  }
+}
+
+void AlertServiceImpl::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopped_) return;
+    stopping_ = true;
+    // After the server's Shutdown every call is over or cancelled and every
+    // outstanding request fails, so each stream's last tags are on their way.
+    auto none_left = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return streams_ == 0;
+    };
+    while (
+        !mu_.AwaitWithTimeout(absl::Condition(&none_left), absl::Seconds(10))) {
+      // Shutting the queues down under a live stream would abort in gRPC.
+      TA_LOG(ERROR) << streams_
+                    << " alert streams not gone 10 s after the server shut "
+                       "down; still waiting";
     }
-    portfolio =
-        std::make_unique<PortfolioWatch>(*std::move(holdings), portfolio_);
+    stopped_ = true;
   }
-  std::optional<uint64_t> resume_after;
-  if (parsed.has_resume_after_sequence()) {
-    resume_after = parsed.resume_after_sequence();
+  for (auto& cq : cqs_) cq->Shutdown();
+  if (threads_.empty()) {
+    // Never started: nothing was requested, so the queues hold nothing.
+    void* tag = nullptr;
+    bool ok = false;
+    for (auto& cq : cqs_) {
+      while (cq->Next(&tag, &ok)) {
+      }
+    }
   }
-  return AlertStream::Start(context, hub_, &writes_, *std::move(filter),
-                            resume_after, limits_, std::move(portfolio));
+  for (std::thread& t : threads_) t.join();
+  threads_.clear();
 }
 
 grpc::ServerUnaryReactor* AlertServiceImpl::ListAlerts(

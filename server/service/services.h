@@ -3,13 +3,20 @@
 
 // The gRPC services: thin adapters from the wire to the publisher and the hub.
 
-#include <utility>
+#include <grpcpp/grpcpp.h>
 
+#include <cstddef>
+#include <memory>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "server/fanout/alert_hub.h"
 #include "server/fanout/portfolio_alert.h"
 #include "server/fanout/subscriber_queue.h"
 #include "server/ingest/publisher.h"
-#include "server/service/write_scheduler.h"
 #include "tariffalert/v1/alert_service.grpc.pb.h"
 #include "tariffalert/v1/tariff_event_service.grpc.pb.h"
 
@@ -39,34 +46,69 @@ class TariffEventServiceImpl final
 
 // Both methods are registered raw: responses are made of pre-serialized
 // alert bytes shared by every stream and page (server/fanout/encoded_alert.h).
+// SubscribeAlerts is served on the completion-queue (async) API, one
+// ServerCompletionQueue per stream thread, each thread running its queue's
+// Next loop with kRequestsPerQueue calls requested ahead; a stream
+// (server/service/alert_stream.h) lives on the queue its call was accepted on.
+// ListAlerts stays on the callback API.
+//
+// Lifetime: AddTo before the server's BuildAndStart, Start after it; Stop
+// after the server's Shutdown and Wait returned, before the service is
+// destroyed.
 class AlertServiceImpl final
-    : public v1::AlertService::WithRawCallbackMethod_SubscribeAlerts<
+    : public v1::AlertService::WithRawMethod_SubscribeAlerts<
           v1::AlertService::WithRawCallbackMethod_ListAlerts<
               v1::AlertService::Service>> {
  public:
-  // `portfolio`: parameters and exposure table for subscribers that send
-  // holdings. `write_threads`: threads that start the streams' writes (0:
-  // one per core); the service must outlive the gRPC server it is
-  // registered with.
-  AlertServiceImpl(AlertHub* hub, QueueLimits limits,
-                   PortfolioContext portfolio = {}, size_t write_threads = 0)
-      : hub_(hub),
-        limits_(limits),
-        portfolio_(std::move(portfolio)),
-        writes_(write_threads) {}
+  static constexpr size_t kRequestsPerQueue = 16;
 
-  grpc::ServerWriteReactor<grpc::ByteBuffer>* SubscribeAlerts(
-      grpc::CallbackServerContext* context,
-      const grpc::ByteBuffer* request) override;
+  // `portfolio`: parameters and exposure table for subscribers that send
+  // holdings. `stream_threads`: threads (a completion queue each) that run
+  // the streams; 0: one per core.
+  AlertServiceImpl(AlertHub* hub, QueueLimits limits,
+                   PortfolioContext portfolio = {}, size_t stream_threads = 0);
+  ~AlertServiceImpl() override;
+  AlertServiceImpl(const AlertServiceImpl&) = delete;
+  AlertServiceImpl& operator=(const AlertServiceImpl&) = delete;
+
+  // Registers the service with `builder` and adds the completion queues.
+  void AddTo(grpc::ServerBuilder* builder);
+  // After BuildAndStart: requests the first calls and starts the threads.
+  void Start() ABSL_LOCKS_EXCLUDED(mu_);
+  // After the server's Shutdown and Wait (every call is then over or
+  // cancelled): stops requesting calls, waits for the streams to go, then
+  // shuts the queues down, drains them and joins the threads. Idempotent.
+  void Stop() ABSL_LOCKS_EXCLUDED(mu_);
+
   grpc::ServerUnaryReactor* ListAlerts(grpc::CallbackServerContext* context,
                                        const grpc::ByteBuffer* request,
                                        grpc::ByteBuffer* response) override;
 
+  // For the streams.
+  AlertHub* hub() const { return hub_; }
+  const QueueLimits& limits() const { return limits_; }
+  const PortfolioContext& portfolio_context() const { return portfolio_; }
+  // Requests another SubscribeAlerts call on `cq`, unless stopping.
+  void Request(grpc::ServerCompletionQueue* cq) ABSL_LOCKS_EXCLUDED(mu_);
+  // A stream (possibly one that never got a call) was deleted.
+  void StreamGone() ABSL_LOCKS_EXCLUDED(mu_);
+
  private:
+  void Run(grpc::ServerCompletionQueue* cq);
+
   AlertHub* const hub_;
   const QueueLimits limits_;
   const PortfolioContext portfolio_;
-  WriteScheduler writes_;
+  const size_t thread_count_;
+  std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> cqs_;
+  std::vector<std::thread> threads_;
+
+  absl::Mutex mu_;
+  // Set by Stop(): no new requests, so nothing new starts on a queue.
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  // Streams not yet deleted, including those still waiting for a call.
+  size_t streams_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace tariffalert
