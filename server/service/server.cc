@@ -123,6 +123,10 @@ TariffAlertServer::TariffAlertServer(ServerOptions options)
 
 TariffAlertServer::~TariffAlertServer() { Shutdown(absl::Seconds(1)); }
 
+void TariffAlertServer::StopFollowingLog() {
+  if (tailer_ != nullptr) tailer_->Stop();
+}
+
 void TariffAlertServer::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;

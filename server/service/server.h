@@ -70,6 +70,9 @@ class TariffAlertServer {
 
   ExposureWatcher& exposure() { return *watcher_; }
   AlertHub& hub() { return *hub_; }
+  // Stops reading the shared alert log, as Shutdown does first: the hub then
+  // stays behind the other replicas' alerts. For tests of a lagging replica.
+  void StopFollowingLog();
 
  private:
   explicit TariffAlertServer(ServerOptions options);
