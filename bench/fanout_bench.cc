@@ -322,9 +322,9 @@ int main(int argc, char** argv) {
   app.add_option("--csv", csv_path, "append results here");
   app.add_option("--bench", bench_name, "name in the CSV (default by mode)");
   app.add_option("--api", api,
-                 "passed to the server as --api (callback | cq); cq is "
+                 "passed to the server as --api (shipped | cq); cq is "
                  "labelled tariff-alert-cq")
-      ->check(CLI::IsMember({"callback", "cq"}));
+      ->check(CLI::IsMember({"shipped", "cq"}));
   CLI11_PARSE(app, argc, argv);
   // Debian's Abseil checks lock order on every Lock, gRPC's own included.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);

@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
   size_t subscribers = 1, alerts = 100000, event_alerts = 1;
   double rate = 1000, time_limit_s = 120;
   size_t queue_alerts = ta::QueueLimits{}.max_alerts;
-  std::string api = "callback";
+  std::string api = "shipped";
   size_t cq_threads = 2;
   app.add_option("--port-file", port_file, "write the listening port here")
       ->required();
@@ -91,11 +91,10 @@ int main(int argc, char** argv) {
   app.add_option("--queue-alerts", queue_alerts, "per-stream queue bound");
   app.add_option("--time-limit-s", time_limit_s, "exit after this long");
   app.add_option("--api", api,
-                 "SubscribeAlerts as the server serves it (callback: "
-                 "AlertServiceImpl, on the completion-queue API since issue "
-                 "5) or the bench-only completion-queue variant "
-                 "(bench/cq_alert_service.h)")
-      ->check(CLI::IsMember({"callback", "cq"}));
+                 "SubscribeAlerts as tariff-alertd serves it (shipped: "
+                 "AlertServiceImpl) or the bench-only completion-queue "
+                 "variant (cq: bench/cq_alert_service.h)")
+      ->check(CLI::IsMember({"shipped", "cq"}));
   app.add_option("--cq-threads", cq_threads,
                  "cq: completion queues, a thread each")
       ->check(CLI::Range(1, 64));
