@@ -24,7 +24,8 @@ namespace tariffalert::bench {
 inline double Percentile(std::vector<double> v, double q) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
-  size_t rank = static_cast<size_t>(q * static_cast<double>(v.size()) + 0.999999);
+  size_t rank =
+      static_cast<size_t>(q * static_cast<double>(v.size()) + 0.999999);
   rank = std::max<size_t>(1, std::min(rank, v.size()));
   return v[rank - 1];
 }
@@ -73,16 +74,16 @@ class CsvOut {
  public:
   explicit CsvOut(std::string path) : path_(std::move(path)) {}
   void Row(const std::string& bench, const std::string& system,
-           const std::string& scenario, const std::string& metric,
-           double value, const std::string& unit) const {
+           const std::string& scenario, const std::string& metric, double value,
+           const std::string& unit) const {
     if (path_.empty()) return;
     const bool fresh = !std::ifstream(path_).good();
     std::ofstream out(path_, std::ios::app);
     if (fresh) out << "bench,system,case,metric,value,unit\n";
     char number[64];
     std::snprintf(number, sizeof number, "%.6g", value);
-    out << bench << ',' << system << ",\"" << scenario << "\"," << metric
-        << ',' << number << ',' << unit << '\n';
+    out << bench << ',' << system << ",\"" << scenario << "\"," << metric << ','
+        << number << ',' << unit << '\n';
   }
 
  private:

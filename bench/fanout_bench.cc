@@ -112,7 +112,8 @@ class Stream {
         totals_(totals),
         alerts_(alerts),
         stall_(stall) {
-    for (int op = 0; op < kOps; ++op) tags_[op] = Tag{this, static_cast<Op>(op)};
+    for (int op = 0; op < kOps; ++op)
+      tags_[op] = Tag{this, static_cast<Op>(op)};
   }
 
   void Start(grpc::CompletionQueue* cq) {
@@ -268,7 +269,8 @@ void PollLoop(grpc::CompletionQueue* cq) {
 
 pid_t Spawn(const std::vector<std::string>& args) {
   std::vector<char*> argv;
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  for (const std::string& a : args)
+    argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   pid_t pid = 0;
   if (posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ) != 0) {
@@ -373,12 +375,13 @@ int main(int argc, char** argv) {
       api == "cq" ? "tariff-alert-cq" : "tariff-alert";
   const pid_t server = Spawn(server_args);
   if (server < 0) {
-    std::fprintf(stderr, "fanout_bench: cannot start %s\n", server_binary.c_str());
+    std::fprintf(stderr, "fanout_bench: cannot start %s\n",
+                 server_binary.c_str());
     return 1;
   }
   const auto deadline =
-      SteadyClock::now() + std::chrono::milliseconds(
-                               static_cast<int>(time_limit_s * 1000));
+      SteadyClock::now() +
+      std::chrono::milliseconds(static_cast<int>(time_limit_s * 1000));
   int port = 0;
   while (port == 0 && SteadyClock::now() < deadline) {
     std::ifstream in(port_file);
@@ -501,10 +504,11 @@ int main(int argc, char** argv) {
       const double p999 = bench::Percentile(us, 0.999);
       std::string stalled_end;
       if (stall_one) {
-        stalled_end = totals.done.load() > 0
-                          ? "stalled stream ended: " +
-                                std::to_string(streams[0]->status().error_code())
-                          : "stalled stream still open";
+        stalled_end =
+            totals.done.load() > 0
+                ? "stalled stream ended: " +
+                      std::to_string(streams[0]->status().error_code())
+                : "stalled stream still open";
       }
       std::printf(
           "%s %s %-28s publish->last subscriber p50 %8.1f us  "

@@ -39,11 +39,17 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr const char* kSectors[] = {
-    "Communication Services", "Consumer Discretionary", "Consumer Staples",
-    "Energy",                 "Financials",             "Health Care",
-    "Industrials",            "Information Technology", "Materials",
-    "Real Estate",            "Utilities"};
+constexpr const char* kSectors[] = {"Communication Services",
+                                    "Consumer Discretionary",
+                                    "Consumer Staples",
+                                    "Energy",
+                                    "Financials",
+                                    "Health Care",
+                                    "Industrials",
+                                    "Information Technology",
+                                    "Materials",
+                                    "Real Estate",
+                                    "Utilities"};
 
 double Micros(Clock::duration d) {
   return std::chrono::duration<double, std::micro>(d).count();
@@ -53,8 +59,8 @@ double Micros(Clock::duration d) {
 struct Arrivals {
   std::mutex mu;
   // event_id -> subscriber -> (first, last)
-  std::map<std::string, std::map<int, std::pair<Clock::time_point,
-                                                Clock::time_point>>>
+  std::map<std::string,
+           std::map<int, std::pair<Clock::time_point, Clock::time_point>>>
       by_event;
   std::string sample;  // one alert's bytes, for the peer
   std::atomic<int> live{0};
@@ -77,8 +83,8 @@ void ReadStream(v1::AlertService::Stub* stub, int index,
     if (r.alerts_size() == 0) continue;
     std::lock_guard<std::mutex> lock(arrivals->mu);
     for (const v1::Alert& a : r.alerts()) {
-      auto [it, fresh] = arrivals->by_event[a.event_id()].try_emplace(
-          index, now, now);
+      auto [it, fresh] =
+          arrivals->by_event[a.event_id()].try_emplace(index, now, now);
       it->second.second = now;
       if (arrivals->sample.empty()) arrivals->sample = a.SerializeAsString();
     }
@@ -144,9 +150,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   const auto deadline =
-      Clock::now() + std::chrono::milliseconds(static_cast<int>(time_limit_s * 1000));
+      Clock::now() +
+      std::chrono::milliseconds(static_cast<int>(time_limit_s * 1000));
 
-  auto channel = grpc::CreateChannel(server, grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel(server, grpc::InsecureChannelCredentials());
   auto alerts = v1::AlertService::NewStub(channel);
   Arrivals arrivals;
   std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
@@ -184,8 +192,8 @@ int main(int argc, char** argv) {
     pubs.emplace_back([&, p] {
       for (int i = p; i < events && Clock::now() < deadline; i += partners) {
         std::this_thread::sleep_until(
-            start + std::chrono::microseconds(
-                        static_cast<int64_t>(i * 1e6 / rate)));
+            start +
+            std::chrono::microseconds(static_cast<int64_t>(i * 1e6 / rate)));
         const size_t partner = static_cast<size_t>(p);
         // Rounds on one partner alternate 30% and 35%: each moves the book.
         const int round = i / partners;
@@ -212,12 +220,14 @@ int main(int argc, char** argv) {
         }
         sent[static_cast<size_t>(i)] = t0;
         ack_us[static_cast<size_t>(i)] = Micros(t1 - t0);
-        alert_counts[static_cast<size_t>(i)] = static_cast<int>(response.alert_count());
+        alert_counts[static_cast<size_t>(i)] =
+            static_cast<int>(response.alert_count());
       }
     });
   }
   for (std::thread& t : pubs) t.join();
-  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(Clock::now() - start).count();
   // Let the last alerts arrive.
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   for (auto& c : contexts) c->TryCancel();
@@ -233,7 +243,8 @@ int main(int argc, char** argv) {
       ++published;
       acks.push_back(ack_us[static_cast<size_t>(i)]);
       alerts_total += static_cast<size_t>(alert_counts[static_cast<size_t>(i)]);
-      auto it = arrivals.by_event.find("bench-" + run + "-" + std::to_string(i));
+      auto it =
+          arrivals.by_event.find("bench-" + run + "-" + std::to_string(i));
       if (it == arrivals.by_event.end()) continue;
       for (const auto& [sub, times] : it->second) {
         first_us.push_back(Micros(times.first - sent[static_cast<size_t>(i)]));
@@ -243,12 +254,13 @@ int main(int argc, char** argv) {
   }
   const double achieved = published / seconds;
   if (label.empty()) label = "subs=" + std::to_string(subscribers);
-  std::printf("B4 tariff-alert %s: %d events offered at %.0f/s, %d published "
-              "(%.0f/s achieved), %.1f alerts per event, %zu (event, "
-              "subscriber) deliveries\n",
-              label.c_str(), events, rate, published, achieved,
-              published ? static_cast<double>(alerts_total) / published : 0.0,
-              first_us.size());
+  std::printf(
+      "B4 tariff-alert %s: %d events offered at %.0f/s, %d published "
+      "(%.0f/s achieved), %.1f alerts per event, %zu (event, "
+      "subscriber) deliveries\n",
+      label.c_str(), events, rate, published, achieved,
+      published ? static_cast<double>(alerts_total) / published : 0.0,
+      first_us.size());
   auto report = [](const char* what, const std::vector<double>& us) {
     std::printf("  %-42s p50 %9.1f us  p99 %9.1f us  (n=%zu)\n", what,
                 bench::Percentile(us, 0.5), bench::Percentile(us, 0.99),
@@ -263,9 +275,11 @@ int main(int argc, char** argv) {
 
   const bench::CsvOut csv(csv_path);
   csv.Row("B4", "tariff-alert", label, "events_per_s_offered", rate, "1/s");
-  csv.Row("B4", "tariff-alert", label, "events_per_s_achieved", achieved, "1/s");
+  csv.Row("B4", "tariff-alert", label, "events_per_s_achieved", achieved,
+          "1/s");
   csv.Row("B4", "tariff-alert", label, "alerts_per_event",
-          published ? static_cast<double>(alerts_total) / published : 0, "alerts");
+          published ? static_cast<double>(alerts_total) / published : 0,
+          "alerts");
   csv.Row("B4", "tariff-alert", label, "publish_rtt_p50_us",
           bench::Percentile(acks, 0.5), "us");
   csv.Row("B4", "tariff-alert", label, "first_alert_p50_us",

@@ -141,8 +141,8 @@ double PeerScore(absl::string_view record, const PeerEvent& e,
     const double sourced = share_in(rows[1], x);
     bps -= delta / 100 * sourced * (1 - share_in(rows[2], x)) * rev * cogs *
            (1 - sp.pass_through) * 10000;
-    bps -= delta / 100 * share_in(rows[2], x) * imported * sp.export_kappa *
-           10000;
+    bps -=
+        delta / 100 * share_in(rows[2], x) * imported * sp.export_kappa * 10000;
   }
   bps += e.competing_delta / 100 * made * local * sp.protection_gamma *
          e.competing_weight * 10000;
@@ -187,10 +187,11 @@ int main(int argc, char** argv) {
   const ta::ExposureTable& t = **table;
   const auto companies = t.companies();
   if (label.empty()) label = absl::StrCat(companies.size(), " tickers");
-  std::printf("B1 table %s: %zu tickers, %zu rows, %zu on the row-by-row path, "
-              "parsed in %.1f s\n",
-              dir.c_str(), companies.size(), t.exposure_row_count(),
-              t.general_companies().size(), MicrosSince(t_load) / 1e6);
+  std::printf(
+      "B1 table %s: %zu tickers, %zu rows, %zu on the row-by-row path, "
+      "parsed in %.1f s\n",
+      dir.c_str(), companies.size(), t.exposure_row_count(),
+      t.general_companies().size(), MicrosSince(t_load) / 1e6);
 
   // US on CN goods 30% -> 145%: the 2025 escalation.
   const ta::ScoringParams& params = ta::ScoringParams::Default();
@@ -223,7 +224,8 @@ int main(int argc, char** argv) {
   // The peer: one key per ticker.
   redisContext* redis = redisConnect("127.0.0.1", redis_port);
   if (redis == nullptr || redis->err) {
-    std::fprintf(stderr, "scoring_bench: cannot connect to redis on 127.0.0.1:%d\n",
+    std::fprintf(stderr,
+                 "scoring_bench: cannot connect to redis on 127.0.0.1:%d\n",
                  redis_port);
     return 1;
   }
@@ -231,8 +233,8 @@ int main(int argc, char** argv) {
   for (const ta::Company& c : companies) {
     keys.push_back("bench:exposure:" + c.ticker);
     const std::string record = PeerRecord(c);
-    redisAppendCommand(redis, "SET %b %b", keys.back().data(), keys.back().size(),
-                       record.data(), record.size());
+    redisAppendCommand(redis, "SET %b %b", keys.back().data(),
+                       keys.back().size(), record.data(), record.size());
   }
   for (size_t i = 0; i < keys.size(); ++i) {
     void* reply = nullptr;
@@ -269,7 +271,8 @@ int main(int argc, char** argv) {
         void* reply = nullptr;
         if (redisGetReply(redis, &reply) != REDIS_OK) return 1;
         auto* r = static_cast<redisReply*>(reply);
-        peer[i] = PeerScore(absl::string_view(r->str, r->len), peer_event, params);
+        peer[i] =
+            PeerScore(absl::string_view(r->str, r->len), peer_event, params);
         freeReplyObject(reply);
       }
     }
@@ -296,9 +299,10 @@ int main(int argc, char** argv) {
   }
   const Figures a = Summarize(ours), f = Summarize(ours_full),
                 n = Summarize(naive), p = Summarize(pipelined);
-  std::printf("B1 %s, US on CN 30%% -> 145%%: %zu tickers moved, %zu alerts; "
-              "peer agrees to %.2g bps\n",
-              label.c_str(), moved, alerts, max_diff);
+  std::printf(
+      "B1 %s, US on CN 30%% -> 145%%: %zu tickers moved, %zu alerts; "
+      "peer agrees to %.2g bps\n",
+      label.c_str(), moved, alerts, max_diff);
   std::printf("  %-44s p50 %10.1f us  p99 %10.1f us  (n=%zu)\n",
               "tariff-alert ScoreTickers (every ticker)", a.p50, a.p99,
               ours.size());
@@ -306,7 +310,8 @@ int main(int argc, char** argv) {
               "tariff-alert ScoreAction (with alerts)", f.p50, f.p99,
               ours_full.size());
   std::printf("  %-44s p50 %10.1f us  p99 %10.1f us  (n=%zu)  ratio %.0fx\n",
-              "peer: GET per ticker", n.p50, n.p99, naive.size(), n.p50 / a.p50);
+              "peer: GET per ticker", n.p50, n.p99, naive.size(),
+              n.p50 / a.p50);
   std::printf("  %-44s p50 %10.1f us  p99 %10.1f us  (n=%zu)  ratio %.0fx\n",
               "peer: pipelined GETs", p.p50, p.p99, pipelined.size(),
               p.p50 / a.p50);
