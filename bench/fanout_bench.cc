@@ -303,7 +303,7 @@ void RaiseFileLimit() {
 
 int main(int argc, char** argv) {
   CLI::App app{"tariff-alert fan-out benchmark (B2, B3, B5, B6)"};
-  std::string server_binary, mode = "throughput", csv_path, bench_name, api;
+  std::string server_binary, mode = "throughput", csv_path, bench_name;
   size_t subscribers = 100, alerts = 0, event_alerts = 1;
   double rate = 1000, time_limit_s = 60;
   bool stall_one = false;
@@ -323,10 +323,6 @@ int main(int argc, char** argv) {
   app.add_option("--time-limit-s", time_limit_s, "the run stops by itself");
   app.add_option("--csv", csv_path, "append results here");
   app.add_option("--bench", bench_name, "name in the CSV (default by mode)");
-  app.add_option("--api", api,
-                 "passed to the server as --api (shipped | cq); cq is "
-                 "labelled tariff-alert-cq")
-      ->check(CLI::IsMember({"shipped", "cq"}));
   CLI11_PARSE(app, argc, argv);
   // Debian's Abseil checks lock order on every Lock, gRPC's own included.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
@@ -366,13 +362,8 @@ int main(int argc, char** argv) {
                                           num(rate),
                                           "--time-limit-s",
                                           num(time_limit_s + 10)};
-  if (!api.empty()) {
-    server_args.push_back("--api");
-    server_args.push_back(api);
-  }
   // The name in the printed line and the CSV's system column.
-  const std::string system_name =
-      api == "cq" ? "tariff-alert-cq" : "tariff-alert";
+  const std::string system_name = "tariff-alert";
   const pid_t server = Spawn(server_args);
   if (server < 0) {
     std::fprintf(stderr, "fanout_bench: cannot start %s\n",

@@ -26,7 +26,6 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "bench/bench_util.h"
-#include "bench/cq_alert_service.h"
 #include "server/common/clock.h"
 #include "server/fanout/alert_hub.h"
 #include "server/fanout/encoded_alert.h"
@@ -74,8 +73,6 @@ int main(int argc, char** argv) {
   size_t subscribers = 1, alerts = 100000, event_alerts = 1;
   double rate = 1000, time_limit_s = 120;
   size_t queue_alerts = ta::QueueLimits{}.max_alerts;
-  std::string api = "shipped";
-  size_t cq_threads = 2;
   app.add_option("--port-file", port_file, "write the listening port here")
       ->required();
   app.add_option("--mode", mode, "saturate | paced | idle")
@@ -90,14 +87,6 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--queue-alerts", queue_alerts, "per-stream queue bound");
   app.add_option("--time-limit-s", time_limit_s, "exit after this long");
-  app.add_option("--api", api,
-                 "SubscribeAlerts as tariff-alertd serves it (shipped: "
-                 "AlertServiceImpl) or the bench-only completion-queue "
-                 "variant (cq: bench/cq_alert_service.h)")
-      ->check(CLI::IsMember({"shipped", "cq"}));
-  app.add_option("--cq-threads", cq_threads,
-                 "cq: completion queues, a thread each")
-      ->check(CLI::Range(1, 64));
   CLI11_PARSE(app, argc, argv);
   // As tariff-alertd does in a release build.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
@@ -109,29 +98,18 @@ int main(int argc, char** argv) {
   ta::AlertHub hub(hub_options, ta::RealClock());
   ta::QueueLimits limits;
   limits.max_alerts = queue_alerts;
-  std::unique_ptr<ta::AlertServiceImpl> service;
-  std::unique_ptr<ta::bench::CqAlertService> cq_service;
+  ta::AlertServiceImpl service(&hub, limits);
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
                            &port);
-  if (api == "cq") {
-    ta::bench::CqServiceOptions cq_options;
-    cq_options.threads = cq_threads;
-    cq_options.limits = limits;
-    cq_service = std::make_unique<ta::bench::CqAlertService>(&hub, cq_options);
-    cq_service->AddTo(&builder);
-  } else {
-    service = std::make_unique<ta::AlertServiceImpl>(&hub, limits);
-    service->AddTo(&builder);
-  }
+  service.AddTo(&builder);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     std::fprintf(stderr, "fanout_server: cannot listen on 127.0.0.1\n");
     return 1;
   }
-  if (cq_service != nullptr) cq_service->Start();
-  if (service != nullptr) service->Start();
+  service.Start();
   std::ofstream(port_file) << port << "\n";
 
   // Wait for the subscribers, bounded by the time limit.
@@ -174,12 +152,9 @@ int main(int argc, char** argv) {
   }
   hub.EndAll(absl::UnavailableError("benchmark over"));
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
-  // Then the CQs: shut down and drained once every stream is gone.
-  if (cq_service != nullptr) cq_service->Stop();
-  if (service != nullptr) {
-    server->Wait();
-    service->Stop();
-  }
+  server->Wait();
+  // Then the streams' completion queues, once every stream is gone.
+  service.Stop();
   std::fprintf(stderr, "fanout_server: published %llu alerts\n",
                static_cast<unsigned long long>(sequence));
   return 0;

@@ -1,7 +1,7 @@
 // publish_latency (B4): PublishEvent -> score -> deliver, end to end through
 // a running tariff-alertd (with its Redis), to --subscribers filtered
 // streams, at a paced rate of events. Each subscriber filters on one sector
-// (subscriber k on the k-th of the table's sectors, round robin), as a desk
+// (subscriber k on the k-th of the 11 GICS sectors, round robin), as a desk
 // following its coverage would. Events rotate over --targets, each US tariff
 // on one partner alternating between two rates, so every event moves the
 // book and yields alerts.
@@ -30,6 +30,7 @@
 
 #include "absl/strings/str_split.h"
 #include "bench/bench_util.h"
+#include "server/common/sectors.h"
 #include "tariffalert/v1/alert_service.grpc.pb.h"
 #include "tariffalert/v1/tariff_event_service.grpc.pb.h"
 
@@ -38,18 +39,6 @@ namespace bench = tariffalert::bench;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-constexpr const char* kSectors[] = {"Communication Services",
-                                    "Consumer Discretionary",
-                                    "Consumer Staples",
-                                    "Energy",
-                                    "Financials",
-                                    "Health Care",
-                                    "Industrials",
-                                    "Information Technology",
-                                    "Materials",
-                                    "Real Estate",
-                                    "Utilities"};
 
 double Micros(Clock::duration d) {
   return std::chrono::duration<double, std::micro>(d).count();
@@ -69,8 +58,9 @@ struct Arrivals {
 void ReadStream(v1::AlertService::Stub* stub, int index,
                 grpc::ClientContext* context, Arrivals* arrivals) {
   v1::SubscribeAlertsRequest request;
+  const auto sectors = tariffalert::GicsSectors();
   request.mutable_filter()->add_sectors(
-      kSectors[index % (sizeof kSectors / sizeof kSectors[0])]);
+      std::string(sectors[static_cast<size_t>(index) % sectors.size()]));
   auto reader = stub->SubscribeAlerts(context, request);
   v1::SubscribeAlertsResponse r;
   bool live = false;

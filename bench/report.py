@@ -84,21 +84,17 @@ def main():
 
     w("## B2 fan-out throughput: saturating publisher, 128-byte alerts")
     w("")
-    w("Ours is the server's stream as shipped (AlertServiceImpl, on the "
-      "completion-queue API since issue 5); *CQ* is the same hub behind the "
-      "bench-only, match-all completion-queue implementation (bench/"
-      "cq_alert_service.h) that issue 5 measured first. The publisher hands "
-      "the hub 64 alerts per call, as the peer pipelines 64 PUBLISHes.")
+    w("Ours is the server's stream as shipped (AlertServiceImpl). The "
+      "publisher hands the hub 64 alerts per call, as the peer pipelines 64 "
+      "PUBLISHes.")
     w("")
-    w("| subscribers | ours deliveries/s | ours per server CPU-s | CQ "
-      "deliveries/s | CQ per server CPU-s | Redis pub/sub (pipelined PUBLISH) "
-      "deliveries/s | Redis per server CPU-s | ratio ours / Redis | target |")
-    w("|---|---|---|---|---|---|---|---|---|")
+    w("| subscribers | ours deliveries/s | ours per server CPU-s | Redis "
+      "pub/sub (pipelined PUBLISH) deliveries/s | Redis per server CPU-s | "
+      "ratio ours / Redis | target |")
+    w("|---|---|---|---|---|---|---|")
     for c in cases(values, "B2", "tariff-alert"):
         ours = get("B2", "tariff-alert", c, "deliveries_per_s")
         ours_cpu = get("B2", "tariff-alert", c, "deliveries_per_server_cpu_s")
-        cq = get("B2", "tariff-alert-cq", c, "deliveries_per_s")
-        cq_cpu = get("B2", "tariff-alert-cq", c, "deliveries_per_server_cpu_s")
         peer = get("B2", "redis-pubsub", c, "deliveries_per_s")
         peer_cpu = get("B2", "redis-pubsub", c, "deliveries_per_server_cpu_s")
         ratio = ours / peer if ours and peer else None
@@ -106,18 +102,16 @@ def main():
         if c == "subs=100":
             target = ">= 1x: " + ("met" if ratio and ratio >= 1 else "missed")
         w(f"| {c.replace('subs=', '')} | {fmt(ours)} | {fmt(ours_cpu)} | "
-          f"{fmt(cq)} | {fmt(cq_cpu)} | "
           f"{fmt(peer)} | {fmt(peer_cpu)} | {fmt(ratio)}x | {target} |")
     w("")
 
     w("## B3 latency: paced publishing, publish -> last subscriber")
     w("")
-    w("| subscribers, rate | ours p50 / p99 / p99.9 | CQ p50 / p99 / p99.9 | "
-      "Redis pub/sub p50 / p99 / p99.9 | ratio of p99 ours / Redis | target |")
-    w("|---|---|---|---|---|---|")
+    w("| subscribers, rate | ours p50 / p99 / p99.9 | Redis pub/sub p50 / p99 "
+      "/ p99.9 | ratio of p99 ours / Redis | target |")
+    w("|---|---|---|---|---|")
     for c in cases(values, "B3", "tariff-alert"):
         o = [get("B3", "tariff-alert", c, m) for m in ("p50_us", "p99_us", "p999_us")]
-        q = [get("B3", "tariff-alert-cq", c, m) for m in ("p50_us", "p99_us", "p999_us")]
         p = [get("B3", "redis-pubsub", c, m) for m in ("p50_us", "p99_us", "p999_us")]
         lost = get("B3", "tariff-alert", c, "lost")
         ratio = o[1] / p[1] if o[1] and p[1] else None
@@ -131,7 +125,6 @@ def main():
         lost_note = f" ({fmt(lost)} lost)" if lost else ""
         w(f"| {c.replace('subs=', '').replace(',rate=', ', ')}/s | "
           f"{' / '.join(fmt(v) for v in o)} us{lost_note} | "
-          f"{' / '.join(fmt(v) for v in q)} us | "
           f"{' / '.join(fmt(v) for v in p)} us | {fmt(ratio)}x | {target} |")
     w("")
 

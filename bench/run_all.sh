@@ -38,9 +38,7 @@ python3 "$TA_ROOT/bench/gen_exposure.py" --tickers 50000 --countries 50 --seed 1
 step "B2 fan-out throughput"
 for subs in 10 100 1000; do
   case $subs in 10) n=200000 ;; 100) n=50000 ;; 1000) n=5000 ;; esac
-  for api in shipped cq; do
-    $FANOUT --api $api --mode throughput --subscribers $subs --alerts $n --event-alerts 64 --time-limit-s 60 || true
-  done
+  $FANOUT --mode throughput --subscribers $subs --alerts $n --event-alerts 64 --time-limit-s 60 || true
   $PEER --mode throughput --subscribers $subs --messages $n --pipeline 64 --time-limit-s 60 || true
 done
 
@@ -48,9 +46,7 @@ step "B3 latency"
 for rate in 100 1000; do
   n=$(( rate * 3 ))
   for subs in 1 100 1000; do
-    for api in shipped cq; do
-      $FANOUT --api $api --mode latency --subscribers $subs --rate $rate --alerts $n --time-limit-s 30 || true
-    done
+    $FANOUT --mode latency --subscribers $subs --rate $rate --alerts $n --time-limit-s 30 || true
     $PEER --mode latency --subscribers $subs --rate $rate --messages $n --time-limit-s 30 || true
   done
 done
