@@ -50,8 +50,8 @@ struct Replica {
     hub = std::make_unique<AlertHub>(hub_options, clock);
     EXPECT_TRUE(hub->Subscribe(&collector, std::nullopt).ok());
     publisher = std::make_unique<Publisher>(
-        PublisherOptions{}, [table] { return table; },
-        ScoringParams::Default(), hub.get(), clock, &store);
+        PublisherOptions{}, [table] { return table; }, ScoringParams::Default(),
+        hub.get(), clock, &store);
     EXPECT_TRUE(publisher->Init().ok());
   }
   ~Replica() { hub->Unsubscribe(&collector); }
@@ -227,8 +227,8 @@ TEST_F(RedisBookStoreTest, TheLogIsTrimmedByAgeAndKeepsWhatIsNewer) {
   for (int i = 0; i < 3; ++i) {
     TariffBook next = TariffBook::FromParts(i + 1, absl::InfinitePast(), {});
     // Event i's alerts are created at minutes 10i, 10i+1, 10i+2.
-    auto done = store.Commit(
-        CommitAt(absl::StrCat("e", i), next, i, {10 * i, 10 * i + 1, 10 * i + 2}));
+    auto done = store.Commit(CommitAt(absl::StrCat("e", i), next, i,
+                                      {10 * i, 10 * i + 1, 10 * i + 2}));
     ASSERT_TRUE(done.ok()) << done.status();
     ASSERT_EQ(done->kind, CommitOutcome::kCommitted);
     EXPECT_EQ(done->first_sequence, 3u * i + 1);
