@@ -152,13 +152,8 @@ class AlertSubscriberE2eTest : public ::testing::Test {
   }
 
   void Load() {
-    const std::string dir = ::testing::TempDir();
-    const std::string c = absl::StrCat(dir, "/sub_", ::getpid(), "_c.csv");
-    const std::string e = absl::StrCat(dir, "/sub_", ::getpid(), "_e.csv");
-    std::ofstream(c) << kCompanies;
-    std::ofstream(e) << kExposures;
-    RedisExposureStore store(std::make_unique<RedisConnection>(options_.redis));
-    auto loaded = LoadExposure(store, c, e);
+    auto loaded =
+        testing::LoadTestExposure(options_.redis, kCompanies, kExposures);
     ASSERT_TRUE(loaded.ok()) << loaded.status();
   }
 

@@ -50,13 +50,8 @@ class BookServiceE2eTest : public ::testing::Test {
 
   void SetUp() override {
     options_.redis = testing::TestRedisOptions();
-    const std::string dir = ::testing::TempDir();
-    const std::string c = absl::StrCat(dir, "/book_", ::getpid(), "_c.csv");
-    const std::string e = absl::StrCat(dir, "/book_", ::getpid(), "_e.csv");
-    std::ofstream(c) << kCompanies;
-    std::ofstream(e) << kExposures;
-    RedisExposureStore store(std::make_unique<RedisConnection>(options_.redis));
-    auto loaded = LoadExposure(store, c, e);
+    auto loaded =
+        testing::LoadTestExposure(options_.redis, kCompanies, kExposures);
     ASSERT_TRUE(loaded.ok()) << loaded.status();
     options_.listen_address = "127.0.0.1:0";
     options_.exposure_poll_interval = absl::Milliseconds(20);
@@ -71,8 +66,8 @@ class BookServiceE2eTest : public ::testing::Test {
     book_ = v1::TariffBookService::NewStub(channel_);
   }
 
-  static v1::TariffEvent Event(const std::string& id, const std::string& measure,
-                               double rate,
+  static v1::TariffEvent Event(const std::string& id,
+                               const std::string& measure, double rate,
                                v1::Stage stage = v1::STAGE_EFFECTIVE) {
     v1::TariffEvent e;
     e.set_event_id(id);
@@ -84,8 +79,9 @@ class BookServiceE2eTest : public ::testing::Test {
     return e;
   }
 
-  static v1::TariffEvent Pause(const std::string& id, const std::string& measure,
-                               double rate, int64_t expires) {
+  static v1::TariffEvent Pause(const std::string& id,
+                               const std::string& measure, double rate,
+                               int64_t expires) {
     v1::TariffEvent e = Event(id, measure, rate, v1::STAGE_PAUSED);
     e.mutable_expires_time()->set_seconds(expires);
     return e;
@@ -184,7 +180,8 @@ TEST_F(BookServiceE2eTest, ScoreScenarioAnswersWhatIfAndChangesNothing) {
   EXPECT_EQ(s.steps(1).event().measure_id(), "us-cn-recip");
   EXPECT_DOUBLE_EQ(s.steps(1).rate_changes(0).new_rate_pct(), 145);
   ASSERT_GT(s.steps(0).alerts_size(), 0);
-  EXPECT_EQ(s.steps(0).alerts(0).sequence(), 0u) << "what-if alerts are not logged";
+  EXPECT_EQ(s.steps(0).alerts(0).sequence(), 0u)
+      << "what-if alerts are not logged";
   // The pause helps the importers and the snap-back takes it back: the
   // scenario nets out to zero for every name.
   ASSERT_GT(s.tickers_size(), 0);

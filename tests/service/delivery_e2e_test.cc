@@ -17,6 +17,7 @@
 #include "server/redis/redis_exposure_store.h"
 #include "server/service/server.h"
 #include "tariffalert/v1/tariff_event_service.grpc.pb.h"
+#include "tests/service/delivery_harness.h"
 #include "tests/service/stream_client.h"
 #include "tests/testing/redis_env.h"
 
@@ -45,40 +46,20 @@ std::chrono::system_clock::time_point Deadline() {
 }
 
 // One replica and a client channel to it.
-struct Replica {
-  std::unique_ptr<TariffAlertServer> server;
-  std::shared_ptr<grpc::Channel> channel;
-  std::unique_ptr<v1::TariffEventService::Stub> events;
-};
+using testing::Replica;
 
 class DeliveryE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
     options_.redis = testing::TestRedisOptions();
-    const std::string dir = ::testing::TempDir();
-    const std::string c = absl::StrCat(dir, "/dl_", ::getpid(), "_c.csv");
-    const std::string e = absl::StrCat(dir, "/dl_", ::getpid(), "_e.csv");
-    std::ofstream(c) << kCompanies;
-    std::ofstream(e) << kExposures;
-    RedisExposureStore store(std::make_unique<RedisConnection>(options_.redis));
-    ASSERT_TRUE(LoadExposure(store, c, e).ok());
+    ASSERT_TRUE(
+        testing::LoadTestExposure(options_.redis, kCompanies, kExposures).ok());
     options_.listen_address = "127.0.0.1:0";
     options_.exposure_poll_interval = absl::Milliseconds(20);
     options_.hub.heartbeat_interval = absl::Milliseconds(200);
   }
 
-  Replica Start() {
-    Replica r;
-    auto server = TariffAlertServer::Start(options_);
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) return r;
-    r.server = *std::move(server);
-    r.channel =
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", r.server->port()),
-                            grpc::InsecureChannelCredentials());
-    r.events = v1::TariffEventService::NewStub(r.channel);
-    return r;
-  }
+  Replica Start() { return testing::StartReplica(options_); }
 
   static v1::TariffEvent Event(const std::string& id, const std::string& target,
                                double rate) {

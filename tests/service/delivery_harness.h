@@ -42,8 +42,11 @@ inline constexpr int kTargetCount = 4;
 // 24 US-listed companies in 6 sectors, company i sourcing from kTargets[i % 4]
 // (and, for every third, producing there too): an event on one target scores
 // 6 companies and their sectors.
-inline void WriteExposureCsv(const std::string& companies,
-                             const std::string& exposures) {
+struct ExposureCsv {
+  std::string companies;
+  std::string exposures;
+};
+inline ExposureCsv TestExposureCsv() {
   static constexpr const char* kSectors[] = {"Information Technology",
                                              "Consumer Discretionary",
                                              "Industrials",
@@ -66,8 +69,7 @@ inline void WriteExposureCsv(const std::string& companies,
       e << ticker << ",production," << kTargets[i % kTargetCount] << ",*,0.4\n";
     }
   }
-  std::ofstream(companies) << c.str();
-  std::ofstream(exposures) << e.str();
+  return ExposureCsv{c.str(), e.str()};
 }
 
 // The n-th event of a run: the US on kTargets[n % 4], each target's rate
@@ -110,6 +112,20 @@ struct Replica {
   std::unique_ptr<v1::TariffEventService::Stub> events;
 };
 
+// A server with `options` and a channel to it; fails the test (and returns
+// an empty Replica) if it does not start.
+inline Replica StartReplica(const ServerOptions& options) {
+  Replica r;
+  auto server = TariffAlertServer::Start(options);
+  EXPECT_TRUE(server.ok()) << server.status();
+  if (!server.ok()) return r;
+  r.server = *std::move(server);
+  r.channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", r.server->port()),
+                                  grpc::InsecureChannelCredentials());
+  r.events = v1::TariffEventService::NewStub(r.channel);
+  return r;
+}
+
 // What a run of publishes produced.
 struct Published {
   int events = 0;
@@ -122,33 +138,18 @@ class DeliveryTestBase : public ::testing::Test {
  protected:
   void SetUp() override {
     options_.redis = TestRedisOptions();
-    const std::string dir = ::testing::TempDir();
-    static std::atomic<int> files{0};
-    const std::string tag =
-        absl::StrCat(dir, "/delivery_", ::getpid(), "_", files++);
-    const std::string c = tag + "_c.csv";
-    const std::string e = tag + "_e.csv";
-    WriteExposureCsv(c, e);
-    RedisExposureStore store(std::make_unique<RedisConnection>(options_.redis));
-    auto loaded = LoadExposure(store, c, e);
+    const ExposureCsv csv = TestExposureCsv();
+    auto loaded =
+        LoadTestExposure(options_.redis, csv.companies, csv.exposures);
     ASSERT_TRUE(loaded.ok()) << loaded.status();
     options_.listen_address = "127.0.0.1:0";
     options_.exposure_poll_interval = absl::Milliseconds(50);
     options_.hub.heartbeat_interval = absl::Milliseconds(200);
   }
 
-  Replica Start() { return Start(options_); }
+  Replica Start() { return StartReplica(options_); }
   static Replica Start(const ServerOptions& options) {
-    Replica r;
-    auto server = TariffAlertServer::Start(options);
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) return r;
-    r.server = *std::move(server);
-    r.channel =
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", r.server->port()),
-                            grpc::InsecureChannelCredentials());
-    r.events = v1::TariffEventService::NewStub(r.channel);
-    return r;
+    return StartReplica(options);
   }
 
   // Publishes the next event of the run on `r` (thread-safe).

@@ -66,15 +66,8 @@ class ServerE2eTest : public ::testing::Test {
   }
 
   LoadResult Load(const std::string& companies) {
-    const std::string dir = ::testing::TempDir();
-    const std::string c =
-        absl::StrCat(dir, "/e2e_", ::getpid(), "_companies.csv");
-    const std::string e =
-        absl::StrCat(dir, "/e2e_", ::getpid(), "_exposures.csv");
-    std::ofstream(c) << companies;
-    std::ofstream(e) << kExposures;
-    RedisExposureStore store(std::make_unique<RedisConnection>(options_.redis));
-    auto loaded = LoadExposure(store, c, e);
+    auto loaded =
+        testing::LoadTestExposure(options_.redis, companies, kExposures);
     EXPECT_TRUE(loaded.ok()) << loaded.status();
     return loaded.ok() ? *loaded : LoadResult{};
   }
@@ -313,8 +306,8 @@ TEST_F(ServerE2eTest, ShutdownEndsStreamsWithUnavailable) {
   EXPECT_EQ(client->status().error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
-v1::Holding* AddHolding(v1::SubscribeAlertsRequest& r, const std::string& ticker,
-                        double value) {
+v1::Holding* AddHolding(v1::SubscribeAlertsRequest& r,
+                        const std::string& ticker, double value) {
   v1::Holding* h = r.add_holdings();
   h->set_ticker(ticker);
   h->set_position_value(value);
@@ -402,8 +395,7 @@ TEST_F(ServerE2eTest, BadHoldingsAreRejectedNamingTheField) {
     c.add(request);
     StreamClient client(channel_, request);
     ASSERT_TRUE(client.WaitForEnd());
-    EXPECT_EQ(client.status().error_code(),
-              grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(client.status().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
     EXPECT_THAT(client.status().error_message(),
                 ::testing::StartsWith(c.field));
   }

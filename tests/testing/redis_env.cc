@@ -4,9 +4,12 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <fstream>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "server/redis/redis_exposure_store.h"
 
 namespace tariffalert::testing {
 
@@ -24,6 +27,20 @@ RedisOptions TestRedisOptions() {
   EXPECT_TRUE(parsed.ok()) << parsed;
   options.key_prefix = absl::StrCat("test:", ::getpid(), ":", counter++, ":");
   return options;
+}
+
+absl::StatusOr<LoadResult> LoadTestExposure(const RedisOptions& redis,
+                                            absl::string_view companies_csv,
+                                            absl::string_view exposures_csv) {
+  static std::atomic<int> files{0};
+  const std::string tag = absl::StrCat(::testing::TempDir(), "/exposure_",
+                                       ::getpid(), "_", files++);
+  const std::string companies = tag + "_companies.csv";
+  const std::string exposures = tag + "_exposures.csv";
+  std::ofstream(companies) << companies_csv;
+  std::ofstream(exposures) << exposures_csv;
+  RedisExposureStore store(std::make_unique<RedisConnection>(redis));
+  return LoadExposure(store, companies, exposures);
 }
 
 }  // namespace tariffalert::testing
