@@ -69,14 +69,15 @@ inline long ProcessMemoryKib(pid_t pid, const std::string& key) {
 }
 
 // Appends rows to a CSV file in the shared long format, writing the header
-// when the file is new. An empty path writes nothing.
+// when the file is new. An empty path writes nothing. Row is false if the
+// file could not be written.
 class CsvOut {
  public:
   explicit CsvOut(std::string path) : path_(std::move(path)) {}
-  void Row(const std::string& bench, const std::string& system,
+  bool Row(const std::string& bench, const std::string& system,
            const std::string& scenario, const std::string& metric, double value,
            const std::string& unit) const {
-    if (path_.empty()) return;
+    if (path_.empty()) return true;
     const bool fresh = !std::ifstream(path_).good();
     std::ofstream out(path_, std::ios::app);
     if (fresh) out << "bench,system,case,metric,value,unit\n";
@@ -84,6 +85,7 @@ class CsvOut {
     std::snprintf(number, sizeof number, "%.6g", value);
     out << bench << ',' << system << ",\"" << scenario << "\"," << metric << ','
         << number << ',' << unit << '\n';
+    return out.good();
   }
 
  private:

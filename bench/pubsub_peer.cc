@@ -50,6 +50,8 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_util.h"
+
 namespace {
 
 constexpr const char* kHost = "127.0.0.1";
@@ -57,15 +59,13 @@ constexpr const char* kChannel = "ta-bench";
 constexpr size_t kHeader = 31;   // index, space, time, space; then padding
 constexpr ssize_t kFeed = 1024;  // bytes per redisReaderFeed (see ReadLoop)
 
-int64_t NowNs(clockid_t clock) {
+// CLOCK_MONOTONIC for windows and pacing (stamps use CLOCK_REALTIME,
+// bench::RealtimeNanos, which another process can compare).
+int64_t SteadyNs() {
   timespec ts;
-  clock_gettime(clock, &ts);
+  clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
-// CLOCK_REALTIME for stamps another process could compare; CLOCK_MONOTONIC
-// for windows and pacing.
-int64_t RealNs() { return NowNs(CLOCK_REALTIME); }
-int64_t SteadyNs() { return NowNs(CLOCK_MONOTONIC); }
 
 // Writes v as exactly `width` decimal digits (zero padded) at p.
 void PutDigits(char* p, int width, uint64_t v) {
@@ -92,7 +92,8 @@ bool GetDigits(const char* p, int width, uint64_t* v) {
 void Stamp(char* buf, uint64_t index) {
   PutDigits(buf, 10, index);
   buf[10] = ' ';
-  PutDigits(buf + 11, 19, static_cast<uint64_t>(RealNs()));
+  PutDigits(buf + 11, 19,
+            static_cast<uint64_t>(tariffalert::bench::RealtimeNanos()));
   buf[30] = ' ';
 }
 
@@ -140,35 +141,6 @@ long ServerPid(redisContext* c) {
   }
   freeReplyObject(r);
   return pid;
-}
-
-// utime+stime of a process in seconds, -1 if /proc/<pid>/stat is unreadable.
-double ProcessCpuSeconds(long pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (pid <= 0 || !std::getline(in, line)) return -1;
-  const size_t paren = line.rfind(')');  // the command name may hold spaces
-  if (paren == std::string::npos) return -1;
-  std::istringstream fields(line.substr(paren + 2));
-  std::string f;
-  unsigned long long utime = 0, stime = 0;
-  // After ")": field 3 (state) is token 0, so utime (14) is token 11.
-  for (int i = 0; i <= 12 && fields >> f; ++i) {
-    if (i == 11) utime = std::strtoull(f.c_str(), nullptr, 10);
-    if (i == 12) stime = std::strtoull(f.c_str(), nullptr, 10);
-  }
-  return static_cast<double>(utime + stime) /
-         static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-// VmRSS of a process in KiB, -1 if /proc/<pid>/status is unreadable.
-long ProcessRssKib(long pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.compare(0, 6, "VmRSS:") == 0) return std::stol(line.substr(6));
-  }
-  return -1;
 }
 
 // Nearest-rank percentile of sorted values.
@@ -265,7 +237,9 @@ void ReadLoop(Shared& sh, Reader& rd) {
         Drop(sh, rd, s);
         continue;
       }
-      const int64_t now_ns = RealNs();  // receipt time of everything read
+      const int64_t now_ns =
+          tariffalert::bench::RealtimeNanos();  // receipt time of everything
+                                                // read
       // hiredis 0.14 moves the unparsed rest of its buffer to the front each
       // time it has consumed 1 KiB, so one big feed costs quadratic copying:
       // feed it kFeed bytes at a time and take the replies after each.
@@ -317,25 +291,6 @@ struct Row {
   std::string unit;
   int precision;
 };
-
-bool AppendCsv(const std::string& path, const std::string& bench,
-               const std::string& case_name, const std::vector<Row>& rows) {
-  std::FILE* f = std::fopen(path.c_str(), "a");
-  if (f == nullptr) {
-    std::fprintf(stderr, "cannot open %s: %s\n", path.c_str(),
-                 std::strerror(errno));
-    return false;
-  }
-  std::fseek(f, 0, SEEK_END);
-  if (std::ftell(f) == 0)
-    std::fprintf(f, "bench,system,case,metric,value,unit\n");
-  for (const Row& r : rows) {
-    std::fprintf(f, "%s,redis-pubsub,\"%s\",%s,%.*f,%s\n", bench.c_str(),
-                 case_name.c_str(), r.metric.c_str(), r.precision, r.value,
-                 r.unit.c_str());
-  }
-  return std::fclose(f) == 0;
-}
 
 }  // namespace
 
@@ -416,7 +371,8 @@ int main(int argc, char** argv) {
   redisContext* control = Connect(port);
   if (control == nullptr) return 1;
   const long server_pid = ServerPid(control);
-  if (ProcessCpuSeconds(server_pid) < 0) {
+  if (tariffalert::bench::ProcessCpuSeconds(static_cast<pid_t>(server_pid)) <
+      0) {
     std::fprintf(stderr,
                  "warning: cannot read /proc/%ld/stat; no server CPU figures\n",
                  server_pid);
@@ -524,16 +480,20 @@ int main(int argc, char** argv) {
   // Peak RSS of redis-server over the run, sampled every 50 ms (the slow
   // consumer's backlog sits in its output buffer; bytes queued in the
   // kernel's socket buffers are not in RSS).
-  long rss_peak_kib = ProcessRssKib(server_pid);
+  long rss_peak_kib = tariffalert::bench::ProcessMemoryKib(
+      static_cast<pid_t>(server_pid), "VmRSS");
   int64_t next_rss_ns = 0;
   auto sample_rss = [&] {
     const int64_t now = SteadyNs();
     if (now < next_rss_ns) return;
     next_rss_ns = now + 50000000;
-    rss_peak_kib = std::max(rss_peak_kib, ProcessRssKib(server_pid));
+    rss_peak_kib =
+        std::max(rss_peak_kib, tariffalert::bench::ProcessMemoryKib(
+                                   static_cast<pid_t>(server_pid), "VmRSS"));
   };
 
-  const double cpu0 = ProcessCpuSeconds(server_pid);
+  const double cpu0 =
+      tariffalert::bench::ProcessCpuSeconds(static_cast<pid_t>(server_pid));
   const int64_t start_ns = SteadyNs();
   if (!latency) {
     // Saturating publisher: append `pipeline` PUBLISH, then read their replies.
@@ -625,7 +585,8 @@ int main(int argc, char** argv) {
   }
   const bool all_in = sh.pending.load() == 0;
   const int64_t end_ns = all_in ? sh.finish_ns.load() : SteadyNs();
-  const double cpu1 = ProcessCpuSeconds(server_pid);
+  const double cpu1 =
+      tariffalert::bench::ProcessCpuSeconds(static_cast<pid_t>(server_pid));
   next_rss_ns = 0;
   sample_rss();
   sh.stop.store(true);
@@ -791,7 +752,12 @@ int main(int argc, char** argv) {
   }
 
   bool csv_ok = true;
-  if (!csv.empty()) csv_ok = AppendCsv(csv, bench, case_name, rows);
+  const tariffalert::bench::CsvOut csv_out(csv);
+  for (const Row& r : rows) {
+    csv_ok &= csv_out.Row(bench, "redis-pubsub", case_name, r.metric, r.value,
+                          r.unit);
+  }
+  if (!csv_ok) std::fprintf(stderr, "cannot append to %s\n", csv.c_str());
 
   redisFree(pub);
   for (Sub& s : subs) redisFree(s.c);
