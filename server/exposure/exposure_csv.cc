@@ -23,6 +23,8 @@ namespace {
 // Shares of one kind may exceed 1 by this much (rounding in vendor files).
 constexpr double kShareSumTolerance = 0.005;
 constexpr size_t kMaxTickerLength = 24;
+// Longer than any listed company's name; the name goes into every alert.
+constexpr size_t kMaxNameBytes = 200;
 
 class ErrorList {
  public:
@@ -57,6 +59,39 @@ bool ValidTicker(absl::string_view t) {
     }
   }
   return true;
+}
+
+// A company name is the one free text of the files that reaches alerts, the
+// terminals `tariff-alert watch` prints to, and the CSVs the project writes:
+// no control characters (C0, DEL, C1: terminal escapes), and nothing a
+// spreadsheet would run as a formula. On failure returns a message naming the
+// field.
+std::optional<std::string> NameError(absl::string_view name) {
+  if (name.empty()) return "name: empty";
+  if (name.size() > kMaxNameBytes) {
+    return absl::StrCat("name: ", name.size(), " bytes, at most ",
+                        kMaxNameBytes);
+  }
+  for (size_t i = 0; i < name.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(name[i]);
+    // The cell is UTF-8 (CsvTable checked), so C1 is 0xC2 0x80..0x9F.
+    const bool c1 = c == 0xC2 && i + 1 < name.size() &&
+                    static_cast<unsigned char>(name[i + 1]) <= 0x9F;
+    if (c < 0x20 || c == 0x7F || c1) {
+      const unsigned code_point =
+          c1 ? static_cast<unsigned char>(name[i + 1]) : c;
+      return absl::StrFormat(
+          "name: control character U+%04X at offset %d; a name is one line "
+          "of printable text",
+          code_point, i);
+    }
+  }
+  if (LooksLikeFormula(name)) {
+    return absl::StrCat("name: '", name, "' begins with '", name.substr(0, 1),
+                        "', which a spreadsheet runs as a formula; a name "
+                        "must not begin with = + - or @");
+  }
+  return std::nullopt;
 }
 
 // Parses a finite number in [lo, hi]; on failure returns a message naming the
@@ -131,7 +166,7 @@ absl::StatusOr<std::shared_ptr<const ExposureTable>> ParseExposureFiles(
                           "' must be 1-24 of A-Z, 0-9, '.', '-'"));
       }
       c.name = t.Field(row, c_name);
-      if (c.name.empty()) fail("name: empty");
+      if (auto e = NameError(c.name)) fail(*e);
       c.sector = t.Field(row, c_sector);
       if (!IsGicsSector(c.sector)) {
         fail(absl::StrCat("sector: '", c.sector, "' is not a GICS sector (",

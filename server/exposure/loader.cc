@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "server/common/csv.h"
 #include "server/common/status_macros.h"
 
 namespace tariffalert {
@@ -53,11 +54,12 @@ absl::StatusOr<LoadResult> LoadExposure(ExposureStore& store,
                                         const std::string& companies_path,
                                         const std::string& exposures_path,
                                         const std::string& links_path) {
+  // Bounded reads: a hostile line stops the read where it starts.
   ExposureFiles files;
-  TA_ASSIGN_OR_RETURN(files.companies_csv, ReadFileToString(companies_path));
-  TA_ASSIGN_OR_RETURN(files.exposures_csv, ReadFileToString(exposures_path));
+  TA_ASSIGN_OR_RETURN(files.companies_csv, ReadCsvFile(companies_path));
+  TA_ASSIGN_OR_RETURN(files.exposures_csv, ReadCsvFile(exposures_path));
   if (!links_path.empty()) {
-    TA_ASSIGN_OR_RETURN(files.links_csv, ReadFileToString(links_path));
+    TA_ASSIGN_OR_RETURN(files.links_csv, ReadCsvFile(links_path));
   }
   TA_ASSIGN_OR_RETURN(auto table,
                       ParseExposureFiles(files, companies_path, exposures_path,

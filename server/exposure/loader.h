@@ -24,7 +24,8 @@ struct LoadResult {
 // Reads a whole file; errors name the path.
 absl::StatusOr<std::string> ReadFileToString(const std::string& path);
 
-// `links_path` empty: the version has no links.csv (no spillover).
+// `links_path` empty: the version has no links.csv (no spillover). The files
+// are read with ReadCsvFile (server/common/csv.h) and its limits.
 absl::StatusOr<LoadResult> LoadExposure(ExposureStore& store,
                                         const std::string& companies_path,
                                         const std::string& exposures_path,

@@ -220,7 +220,42 @@ INSTANTIATE_TEST_SUITE_P(
                    "exposures.csv:2: product: kind product needs"},
         BadRowCase{"CountryForKindProduct", "GM,product,US,87,0.5",
                    "exposures.csv:2: country: must be empty for kind "
-                   "product"}),
+                   "product"},
+        BadRowCase{"MinusInfShare", "GM,revenue,US,*,-inf",
+                   "exposures.csv:2: share: '-inf' is not a number"},
+        BadRowCase{"HugeShare", "GM,revenue,US,*,1e308",
+                   "exposures.csv:2: share: 1e308 is outside 0..1"},
+        BadRowCase{"OverflowingShare", "GM,revenue,US,*,1e999",
+                   "exposures.csv:2: share: '1e999' is not a number"},
+        BadRowCase{"FormulaShare", "GM,revenue,US,*,=0.5",
+                   "exposures.csv:2: share: '=0.5' is not a number"},
+        BadRowCase{"PercentShare", "GM,revenue,US,*,50%",
+                   "exposures.csv:2: share: '50%' is not a number"},
+        BadRowCase{"AlphaThreeCountry", "GM,revenue,USA,*,0.5",
+                   "exposures.csv:2: country: 'USA' is not an ISO 3166-1 "
+                   "alpha-2 code or EU"},
+        BadRowCase{"NumericCountry", "GM,revenue,840,*,0.5",
+                   "exposures.csv:2: country: '840'"},
+        BadRowCase{"OneDigitProduct", "GM,revenue,US,8,0.5",
+                   "exposures.csv:2: product: '8' is not '*', an HS chapter "
+                   "(01-97) or heading"},
+        BadRowCase{"ChapterZero", "GM,revenue,US,00,0.5",
+                   "exposures.csv:2: product: '00'"},
+        BadRowCase{"ChapterPast97", "GM,revenue,US,98,0.5",
+                   "exposures.csv:2: product: '98'"},
+        BadRowCase{"HeadingZero", "GM,revenue,US,8700,0.5",
+                   "exposures.csv:2: product: '8700'"},
+        BadRowCase{"SixDigitSubheading", "GM,revenue,US,870323,0.5",
+                   "exposures.csv:2: product: '870323'"},
+        BadRowCase{"DottedHeading", "GM,revenue,US,87.03,0.5",
+                   "exposures.csv:2: product: '87.03'"},
+        BadRowCase{"LetterInProduct", "GM,revenue,US,8a,0.5",
+                   "exposures.csv:2: product: '8a'"},
+        BadRowCase{"StarAndChapter", "GM,revenue,US,*85,0.5",
+                   "exposures.csv:2: product: '*85'"},
+        BadRowCase{"InvalidUtf8Country", "GM,revenue,U\xD0,*,0.5",
+                   "exposures.csv:2: country: not valid UTF-8 (byte 0xD0 at "
+                   "offset 1 of the cell)"}),
     [](const ::testing::TestParamInfo<BadRowCase>& info) {
       return std::string(info.param.name);
     });
@@ -267,10 +302,192 @@ INSTANTIATE_TEST_SUITE_P(
         BadCompanyCase{"MarginNotANumber",
                        "SAP,SAP,Information Technology,DE,300e9,0.3,n/a",
                        "companies.csv:2: operating_margin: 'n/a' is not a "
-                       "number"}),
+                       "number"},
+        BadCompanyCase{"InvalidUtf8Name",
+                       "BBY,Best Buy\xFF Co. Inc.,Consumer Discretionary,US,"
+                       "14e9,0.77,0.035",
+                       "companies.csv:2: name: not valid UTF-8 (byte 0xFF at "
+                       "offset 8 of the cell); save the file as UTF-8"},
+        BadCompanyCase{"Latin1Name",
+                       "NESN,Nestl\xE9,Consumer Staples,CH,250e9,0.53,0.17",
+                       "companies.csv:2: name: not valid UTF-8 (byte 0xE9 at "
+                       "offset 5 of the cell)"},
+        BadCompanyCase{
+            "FormulaName",
+            "SAP,\"=HYPERLINK(\"\"http://x\"\",\"\"SAP\"\")\",Information "
+            "Technology,DE,300e9,0.3,0.2",
+            "companies.csv:2: name: '=HYPERLINK(\"http://x\",\"SAP\")' "
+            "begins with '=', which a spreadsheet runs as a "
+            "formula; a name must not begin with = + - or @"},
+        BadCompanyCase{"PlusName",
+                       "SAP,+SAP,Information Technology,DE,300e9,0.3,0.2",
+                       "companies.csv:2: name: '+SAP' begins with '+'"},
+        BadCompanyCase{"MinusName",
+                       "SAP,-2+3,Information Technology,DE,300e9,0.3,0.2",
+                       "companies.csv:2: name: '-2+3' begins with '-'"},
+        BadCompanyCase{"AtName",
+                       "SAP,@SUM(A1),Information Technology,DE,300e9,0.3,0.2",
+                       "companies.csv:2: name: '@SUM(A1)' begins with '@'"},
+        BadCompanyCase{"TabFirstName",
+                       "SAP,\"\t=1+1\",Information Technology,DE,300e9,0.3,"
+                       "0.2",
+                       "companies.csv:2: name: control character U+0009 at "
+                       "offset 0; a name is one line of printable text"},
+        BadCompanyCase{"CarriageReturnFirstName",
+                       "SAP,\"\r=1+1\",Information Technology,DE,300e9,0.3,"
+                       "0.2",
+                       "companies.csv:2: name: control character U+000D at "
+                       "offset 0"},
+        BadCompanyCase{"TerminalEscapeInName",
+                       "SAP,SAP\x1B[2J,Information Technology,DE,300e9,0.3,"
+                       "0.2",
+                       "companies.csv:2: name: control character U+001B at "
+                       "offset 3"},
+        BadCompanyCase{"C1ControlInName",
+                       "SAP,SAP\xC2\x9B,Information Technology,DE,300e9,0.3,"
+                       "0.2",
+                       "companies.csv:2: name: control character U+009B at "
+                       "offset 3"},
+        BadCompanyCase{"LineBreakInName",
+                       "SAP,\"SAP\nSE\",Information Technology,DE,300e9,0.3,"
+                       "0.2",
+                       "companies.csv:2: name: control character U+000A at "
+                       "offset 3"},
+        BadCompanyCase{"FormulaTicker",
+                       "=A1,SAP,Information Technology,DE,300e9,0.3,0.2",
+                       "companies.csv:2: ticker: '=A1' must be 1-24 of"},
+        BadCompanyCase{"FormulaMarketCap",
+                       "SAP,SAP,Information Technology,DE,=1+2,0.3,0.2",
+                       "companies.csv:2: market_cap_usd: '=1+2' is not a "
+                       "number"},
+        BadCompanyCase{"NanMarketCap",
+                       "SAP,SAP,Information Technology,DE,nan,0.3,0.2",
+                       "companies.csv:2: market_cap_usd: 'nan' is not a "
+                       "number"},
+        BadCompanyCase{"InfMarketCap",
+                       "SAP,SAP,Information Technology,DE,inf,0.3,0.2",
+                       "companies.csv:2: market_cap_usd: 'inf' is not a "
+                       "number"},
+        BadCompanyCase{"NegativeMarketCap",
+                       "SAP,SAP,Information Technology,DE,-3e11,0.3,0.2",
+                       "companies.csv:2: market_cap_usd: -3e11 is outside "
+                       "0..1e+15"},
+        BadCompanyCase{"AbsurdMarketCap",
+                       "SAP,SAP,Information Technology,DE,1e300,0.3,0.2",
+                       "companies.csv:2: market_cap_usd: 1e300 is outside "
+                       "0..1e+15"},
+        BadCompanyCase{"NegativeCogsRatio",
+                       "SAP,SAP,Information Technology,DE,300e9,-0.3,0.2",
+                       "companies.csv:2: cogs_ratio: -0.3 is outside 0..1"},
+        BadCompanyCase{"NanCogsRatio",
+                       "SAP,SAP,Information Technology,DE,300e9,NaN,0.2",
+                       "companies.csv:2: cogs_ratio: 'NaN' is not a number"},
+        BadCompanyCase{"MinusInfMargin",
+                       "SAP,SAP,Information Technology,DE,300e9,0.3,-inf",
+                       "companies.csv:2: operating_margin: '-inf' is not a "
+                       "number"},
+        BadCompanyCase{"MarginBelowMinusOne",
+                       "SAP,SAP,Information Technology,DE,300e9,0.3,-1.5",
+                       "companies.csv:2: operating_margin: -1.5 is outside "
+                       "-1..1"},
+        BadCompanyCase{"AlphaThreeCountry",
+                       "SAP,SAP,Information Technology,DEU,300e9,0.3,0.2",
+                       "companies.csv:2: country: 'DEU' is not an ISO 3166-1 "
+                       "alpha-2 code"},
+        BadCompanyCase{"EmptyCountry",
+                       "SAP,SAP,Information Technology,,300e9,0.3,0.2",
+                       "companies.csv:2: country: ''"}),
     [](const ::testing::TestParamInfo<BadCompanyCase>& info) {
       return std::string(info.param.name);
     });
+
+TEST(ParseExposureFilesTest, NamesThatMerelyContainFormulaCharactersAreFine) {
+  auto t = ParseRows(
+      "FLWS,1-800-Flowers.com,Consumer Discretionary,US,0.5e9,0.6,0.01\n"
+      "AAPL,\"Apple = Inc. + @home - x\",Information Technology,US,3e12,0.5,"
+      "0.3\n"
+      "NESN,Nestl\xC3\xA9 S.A.,Consumer Staples,CH,250e9,0.53,0.17\n"
+      "7203.T,\xE3\x83\x88\xE3\x83\xA8\xE3\x82\xBF,Consumer Discretionary,JP,"
+      "2.5e11,0.8,0.1\n",
+      "");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ((*t)->Find("NESN")->name, "Nestl\xC3\xA9 S.A.");
+}
+
+TEST(ParseExposureFilesTest, ANameOfTwoHundredBytesIsTheLongest) {
+  const std::string row_end = ",Information Technology,DE,300e9,0.3,0.2\n";
+  EXPECT_TRUE(
+      ParseRows(absl::StrCat("SAP,", std::string(200, 'n'), row_end), "").ok());
+  EXPECT_EQ(ErrorOf(absl::StrCat("SAP,", std::string(201, 'n'), row_end), ""),
+            "companies.csv:2: name: 201 bytes, at most 200");
+}
+
+TEST(ParseExposureFilesTest, InvalidUtf8InAnIgnoredColumnNamesIt) {
+  ExposureFiles files{absl::StrCat(kCompaniesHeader, kCompanies),
+                      "ticker,kind,country,product,share,source\n"
+                      "GM,revenue,US,*,0.85,10-K\n"
+                      "GM,production,MX,87,0.2,\"estimate \xA0 2023\"\n"};
+  auto t = ParseExposureFiles(files, "companies.csv", "exposures.csv", "v1");
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(std::string(t.status().message()),
+            "exposures.csv:3: source: not valid UTF-8 (byte 0xA0 at offset 9 "
+            "of the cell); save the file as UTF-8");
+}
+
+TEST(ParseExposureFilesTest, AHugeCellInTheIgnoredSourceColumnIsRefused) {
+  // 50 MB in a column nobody reads: refused at its line, never stored.
+  ExposureFiles files{absl::StrCat(kCompaniesHeader, kCompanies),
+                      absl::StrCat("ticker,kind,country,product,share,source\n"
+                                   "GM,revenue,US,*,0.85,10-K\n"
+                                   "GM,production,MX,87,0.2,",
+                                   std::string(50 << 20, 'x'), "\n")};
+  auto t = ParseExposureFiles(files, "companies.csv", "exposures.csv", "v1");
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(std::string(t.status().message()),
+            "exposures.csv:3: line longer than the limit of 65536 bytes");
+}
+
+TEST(ParseExposureFilesTest, ExcelExportWithBomCrLfAndQuotedCommasLoads) {
+  ExposureFiles files{
+      absl::StrCat("\xEF\xBB\xBF",
+                   "ticker,name,sector,country,market_cap_usd,cogs_ratio,"
+                   "operating_margin\r\n"
+                   "AAPL,\"Apple, Inc. (\"\"the\"\" Apple)\",Information "
+                   "Technology,US,3000e9,0.55,0.3\r\n"),
+      "\xEF\xBB\xBFticker,kind,country,product,share\r\n"
+      "AAPL,revenue,US,*,0.4\r\n"
+      "\r\n"
+      "AAPL,revenue,\"CN\",\"*\",0.2\r\n",
+      "\xEF\xBB\xBFsupplier,customer,share\r\n"};
+  auto t = ParseExposureFiles(files, "companies.csv", "exposures.csv", "v1");
+  ASSERT_TRUE(t.ok()) << t.status();
+  const Company* aapl = (*t)->Find("AAPL");
+  ASSERT_NE(aapl, nullptr);
+  EXPECT_EQ(aapl->name, "Apple, Inc. (\"the\" Apple)");
+  ASSERT_EQ(aapl->revenue.size(), 2u);
+  EXPECT_EQ(aapl->revenue[1].country.ToString(), "CN");
+}
+
+TEST(ParseExposureFilesTest, AnUnterminatedQuoteNamesFileAndLine) {
+  ExposureFiles files{absl::StrCat(kCompaniesHeader, kCompanies),
+                      "ticker,kind,country,product,share\r\n"
+                      "GM,revenue,US,*,0.85\r\n"
+                      "GM,revenue,\"CA,*,0.1\r\n"
+                      "GM,revenue,MX,*,0.05\r\n"};
+  auto t = ParseExposureFiles(files, "companies.csv", "exposures.csv", "v1");
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(std::string(t.status().message()),
+            "exposures.csv:3: unterminated quoted field");
+}
+
+TEST(ParseExposureFilesTest, ADuplicateCountryRowIsRefusedNamingTheFirst) {
+  EXPECT_EQ(ErrorOf(kCompanies,
+                    "GM,revenue,US,*,0.5\n"
+                    "GM,revenue,CA,*,0.1\n"
+                    "GM,revenue,US,*,0.2\n"),
+            "exposures.csv:4: product: * overlaps * on line 2 (GM revenue "
+            "US); list disjoint products");
+}
 
 TEST(ParseExposureFilesTest, DuplicateTickerNamesTheEarlierLine) {
   const std::string message = ErrorOf(

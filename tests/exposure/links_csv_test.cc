@@ -143,7 +143,18 @@ INSTANTIATE_TEST_SUITE_P(
         BadLinkCase{"NanShare", "HON,AAPL,nan",
                     "links.csv:2: share: 'nan' is not a number"},
         BadLinkCase{"EmptyShare", "HON,AAPL,",
-                    "links.csv:2: share: '' is not a number"}),
+                    "links.csv:2: share: '' is not a number"},
+        BadLinkCase{"InfShare", "HON,AAPL,inf",
+                    "links.csv:2: share: 'inf' is not a number"},
+        BadLinkCase{"MinusInfShare", "HON,AAPL,-inf",
+                    "links.csv:2: share: '-inf' is not a number"},
+        BadLinkCase{"AbsurdShare", "HON,AAPL,1e300",
+                    "links.csv:2: share: 1e300 is outside 0..1"},
+        BadLinkCase{"FormulaCustomer", "HON,=AAPL,0.1",
+                    "links.csv:2: customer: '=AAPL' is not in companies.csv"},
+        BadLinkCase{"InvalidUtf8Supplier", "HO\xC3\x28,AAPL,0.1",
+                    "links.csv:2: supplier: not valid UTF-8 (byte 0xC3 at "
+                    "offset 2 of the cell); save the file as UTF-8"}),
     [](const ::testing::TestParamInfo<BadLinkCase>& info) {
       return std::string(info.param.name);
     });

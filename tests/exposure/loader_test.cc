@@ -204,6 +204,60 @@ TEST_F(LoaderTest, AMissingLinksFileIsAnErrorNamingThePath) {
   EXPECT_EQ(store_.version_count(), 0u);
 }
 
+TEST_F(LoaderTest, InvalidUtf8IsRefusedAndThePreviousVersionStaysCurrent) {
+  const std::string exposures = Write("exposures.csv", kExposures);
+  auto good =
+      LoadExposure(store_, Write("companies.csv", kCompanies), exposures);
+  ASSERT_TRUE(good.ok()) << good.status();
+  const std::string bad = Write(
+      "bad_companies.csv",
+      "ticker,name,sector,country,market_cap_usd,cogs_ratio,operating_margin\n"
+      "GM,General Motors,Consumer Discretionary,US,50e9,0.85,0.07\n"
+      "F,Ford\xFF,Consumer Discretionary,US,40e9,0.9,0.05\n");
+  auto result = LoadExposure(store_, bad, exposures);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(result.status().message()),
+            absl::StrCat(bad,
+                         ":3: name: not valid UTF-8 (byte 0xFF at offset 4 of "
+                         "the cell); save the file as UTF-8"));
+  EXPECT_EQ(store_.version_count(), 1u);
+  EXPECT_EQ(*store_.CurrentVersion(), good->version);
+}
+
+TEST_F(LoaderTest, ALongLineIsRefusedAtItsLineAndNothingIsWritten) {
+  const std::string companies = Write("companies.csv", kCompanies);
+  const std::string exposures =
+      Write("exposures.csv", absl::StrCat("ticker,kind,country,product,share,"
+                                          "source\n"
+                                          "GM,revenue,US,*,0.85,10-K\n"
+                                          "F,revenue,US,*,0.6,",
+                                          std::string(1 << 20, 's'), "\n"));
+  auto result = LoadExposure(store_, companies, exposures);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      std::string(result.status().message()),
+      absl::StrCat(exposures, ":3: line longer than the limit of 65536 bytes"));
+  EXPECT_EQ(store_.version_count(), 0u);
+  EXPECT_EQ(store_.activations(), 0);
+}
+
+TEST_F(LoaderTest, AFormulaNameIsRefused) {
+  const std::string companies = Write(
+      "companies.csv",
+      "ticker,name,sector,country,market_cap_usd,cogs_ratio,operating_margin\n"
+      "GM,=cmd|' /C calc'!A0,Consumer Discretionary,US,50e9,0.85,0.07\n");
+  auto result =
+      LoadExposure(store_, companies, Write("exposures.csv", kExposures));
+  ASSERT_FALSE(result.ok());
+  EXPECT_THAT(std::string(result.status().message()),
+              StartsWith(absl::StrCat(companies,
+                                      ":2: name: '=cmd|' /C calc'!A0' begins "
+                                      "with '='")));
+  EXPECT_EQ(store_.version_count(), 0u);
+}
+
 TEST(ReadFileToStringTest, ReadsBytesExactly) {
   std::string templ = absl::StrCat(::testing::TempDir(), "read_test.XXXXXX");
   const int fd = ::mkstemp(templ.data());
