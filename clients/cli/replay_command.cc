@@ -26,6 +26,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "clients/cli/commands.h"
+#include "server/common/csv.h"
 #include "server/exposure/exposure_csv.h"
 #include "server/exposure/loader.h"
 #include "server/ingest/alert_builder.h"
@@ -122,21 +123,6 @@ bool ParseUntil(const std::string& text, absl::Time* t, std::string* error) {
 
 std::string TimeText(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
-}
-
-// RFC 4180: a field with a comma, a quote or a line break is quoted, its
-// quotes doubled.
-std::string Csv(absl::string_view field, bool always_quote = false) {
-  if (!always_quote && field.find_first_of(",\"\r\n") == field.npos) {
-    return std::string(field);
-  }
-  std::string out = "\"";
-  for (char c : field) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-  return out;
 }
 
 // "CN *: 145->30; EU *: 10->15".
@@ -315,10 +301,10 @@ class ReplayCommand : public Command {
       // The event's own time, never the wall clock: replays are repeatable.
       context.created = when.value_or(absl::UnixEpoch());
       const std::string step_fields = absl::StrCat(
-          i + 1, ",", Csv(action.event_id), ",", when ? TimeText(*when) : "",
-          ",", StageName(action.stage), ",", Csv(action.measure_id), ",",
-          action.snap_back ? 1 : 0, ",", Csv(RateChanges(step.book.changes)),
-          ",", context.book_revision);
+          i + 1, ",", CsvCell(action.event_id), ",",
+          when ? TimeText(*when) : "", ",", StageName(action.stage), ",",
+          CsvCell(action.measure_id), ",", action.snap_back ? 1 : 0, ",",
+          CsvCell(RateChanges(step.book.changes)), ",", context.book_revision);
       for (const SubjectScore& s : step.scores.subjects) {
         const bool ticker = s.kind == ScoreSubjectKind::kTicker;
         if (ticker ? !want_tickers : !want_sectors) continue;
@@ -332,13 +318,13 @@ class ReplayCommand : public Command {
                               : ChannelText(s.contributions[0].channel);
         absl::StrAppend(
             &csv, step_fields, ",", ticker ? "TICKER" : "SECTOR", ",",
-            Csv(alert.subject()), ",", Csv(alert.name()), ",",
-            Csv(alert.sector()), ",",
+            CsvCell(alert.subject()), ",", CsvCell(alert.name()), ",",
+            CsvCell(alert.sector()), ",",
             absl::StrFormat("%.3f", alert.score_bps()), ",",
             SeverityText(alert.severity()), ",",
             absl::StrFormat("%.4f", alert.operating_profit_change_pct()), ",",
             absl::StrFormat("%.4g", context.probability), ",", top, ",",
-            Csv(alert.explanation(), /*always_quote=*/true), "\n");
+            CsvCell(alert.explanation(), /*always_quote=*/true), "\n");
         ++rows;
       }
     }
