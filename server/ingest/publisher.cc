@@ -70,6 +70,28 @@ void FillRateChanges(const ScoredStep& step, v1::PublishEventResponse& r) {
   }
 }
 
+// protobuf serializes a string field that is not UTF-8 as it is, with only a
+// log line naming the field, and every reader then refuses the bytes: a
+// stream's whole batch, every replica's log tailer, ListAlerts, GetEvent. The
+// exposure loader refuses such text (docs/exposure-format.md); this is the
+// last check, before anything is stored: the event fails whole rather than
+// going out without one company's alert (and with a portfolio total that
+// leaves it out).
+absl::Status CheckParsesBack(const v1::Alert& alert, const std::string& bytes,
+                             const std::string& exposure_version) {
+  v1::Alert parsed;
+  if (parsed.ParseFromString(bytes)) return absl::OkStatus();
+  const std::string message = absl::StrCat(
+      "alert ", alert.alert_id(), " of event ", alert.event_id(), " for ",
+      alert.subject(),
+      " cannot be encoded: a text field is not valid UTF-8 (exposure version ",
+      exposure_version,
+      "); nothing was published: load a corrected exposure table and retry "
+      "with the same event_id");
+  TA_LOG(ERROR) << message;
+  return absl::InternalError(message);
+}
+
 }  // namespace
 
 Publisher::Publisher(PublisherOptions options, ExposureSource exposure,
@@ -146,9 +168,11 @@ absl::StatusOr<Publisher::Committed> Publisher::Commit(
   for (size_t i = 0; i < alerts.size(); ++i) {
     BuildAlert(step.scores.subjects[i], step.book.action, step.event, context,
                params_, alerts[i]);
-    if (store_->KeepsLog()) {
-      commit.alerts.push_back(alerts[i].SerializeAsString());
-    }
+    // Serialized for the check even without a log: EncodeAlert makes the
+    // same bytes after the commit, too late to refuse them.
+    std::string bytes = alerts[i].SerializeAsString();
+    TA_RETURN_IF_ERROR(CheckParsesBack(alerts[i], bytes, table.version()));
+    if (store_->KeepsLog()) commit.alerts.push_back(std::move(bytes));
   }
   response.set_book_revision(next.revision());
   if (!alerts.empty()) {

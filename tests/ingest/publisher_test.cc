@@ -888,5 +888,36 @@ TEST_F(PublisherTest, ReplicasSharingAStoreSeeEachOthersMeasures) {
   EXPECT_EQ(BookRate("CN"), 30);
 }
 
+TEST_F(PublisherTest, AnAlertThatCannotBeEncodedFailsTheWholeEventLoudly) {
+  // The loader refuses such a name; a table that has one anyway (an older
+  // loader, another tool) must not lose the company's alert silently.
+  const std::shared_ptr<const ExposureTable> good = table_;
+  std::vector<Company> companies(good->companies().begin(),
+                                 good->companies().end());
+  for (Company& c : companies) {
+    if (c.ticker == "AAPL") c.name = "Apple\xFF Inc.";
+  }
+  table_ = std::make_shared<const ExposureTable>("8", std::move(companies));
+  auto r = publisher().Publish(Event("e1", "CN", 30));
+  ASSERT_EQ(r.status().code(), absl::StatusCode::kInternal) << r.status();
+  EXPECT_EQ(r.status().message(),
+            "alert e1/T/AAPL of event e1 for AAPL cannot be encoded: a text "
+            "field is not valid UTF-8 (exposure version 8); nothing was "
+            "published: load a corrected exposure table and retry with the "
+            "same event_id");
+  EXPECT_THAT(received(), IsEmpty());
+  EXPECT_EQ(main_->hub->newest_sequence(), 0u);
+  EXPECT_EQ(publisher().book_revision(), 0u);
+  EXPECT_FALSE(publisher().FindEvent("e1").has_value());
+
+  // Corrected: the same event_id goes out whole.
+  table_ = good;
+  r = publisher().Publish(Event("e1", "CN", 30));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->book_revision(), 1u);
+  EXPECT_EQ(received().size(), r->alert_count());
+  EXPECT_EQ(received().front().subject(), "AAPL");
+}
+
 }  // namespace
 }  // namespace tariffalert
