@@ -7,7 +7,9 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/exposure/exposure_watcher.h"
@@ -119,6 +121,92 @@ TEST_F(RedisExposureStoreTest, LoaderWritesNothingForABadFile) {
   auto keys = raw_->Command({"KEYS", options_.key_prefix + "*"});
   ASSERT_TRUE(keys.ok());
   EXPECT_EQ((*keys)->elements, 0u) << "a rejected file wrote keys";
+}
+
+// Hostile input in a second load: each is refused with file:line, writes no
+// key, and version 1 stays current and served.
+TEST_F(RedisExposureStoreTest, ARejectedLoadLeavesTheOldVersionServing) {
+  const std::string exposures = WriteFile("e.csv", kExposures);
+  auto first =
+      LoadExposure(store_, WriteFile("c1.csv", kCompanies), exposures);
+  ASSERT_TRUE(first.ok()) << first.status();
+  RedisExposureStore watcher_store(std::make_unique<RedisConnection>(options_));
+  ExposureWatcher watcher(&watcher_store, absl::Milliseconds(20));
+  ASSERT_TRUE(watcher.Refresh().ok());
+
+  const std::string header =
+      "ticker,name,sector,country,market_cap_usd,cogs_ratio,operating_margin,"
+      "source\n"
+      "AAPL,Apple Inc.,Information Technology,US,3000000000000,0.5,0.3,10-K\n";
+  const struct {
+    const char* file;
+    std::string text;
+    std::string error;  // after the path
+  } cases[] = {
+      {"utf8.csv",
+       header + "BBY,Best Buy\xFF,Consumer Discretionary,US,2e10,0.77,0.04,x\n",
+       ":3: name: not valid UTF-8 (byte 0xFF at offset 8 of the cell); save "
+       "the file as UTF-8"},
+      {"long.csv",
+       header + "BBY,Best Buy,Consumer Discretionary,US,2e10,0.77,0.04," +
+           std::string(1 << 20, 'x') + "\n",
+       ":3: line longer than the limit of 65536 bytes"},
+      {"formula.csv",
+       header +
+           "BBY,=HYPERLINK(\"\"),Consumer Discretionary,US,2e10,0.77,0.04,x\n",
+       ":3: a quote inside an unquoted field (quote the whole field)"},
+      {"formula2.csv",
+       header + "BBY,@SUM(A1),Consumer Discretionary,US,2e10,0.77,0.04,x\n",
+       ":3: name: '@SUM(A1)' begins with '@', which a spreadsheet runs as a "
+       "formula; a name must not begin with = + - or @"},
+      {"quote.csv",
+       header + "BBY,\"Best Buy,Consumer Discretionary,US,2e10,0.77,0.04,x\n",
+       ":3: unterminated quoted field"},
+      {"nan.csv",
+       header + "BBY,Best Buy,Consumer Discretionary,US,nan,0.77,0.04,x\n",
+       ":3: market_cap_usd: 'nan' is not a number"},
+  };
+  for (const auto& c : cases) {
+    const std::string path = WriteFile(c.file, c.text);
+    auto second = LoadExposure(store_, path, exposures);
+    ASSERT_FALSE(second.ok()) << c.file;
+    EXPECT_EQ(second.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(std::string(second.status().message()), path + c.error);
+    std::remove(path.c_str());
+  }
+
+  EXPECT_EQ(store_.CurrentVersion()->value(), first->version);
+  ASSERT_TRUE(watcher.Refresh().ok());
+  EXPECT_EQ(watcher.Current()->version(), first->version);
+  EXPECT_EQ(watcher.Current()->companies().size(), 1u);
+  // No rejected load took a version id (each write takes the next one).
+  auto fixed = LoadExposure(store_, WriteFile("c2.csv", kCompaniesV2), exposures);
+  ASSERT_TRUE(fixed.ok()) << fixed.status();
+  EXPECT_EQ(fixed->previous_version, first->version);
+  EXPECT_EQ(fixed->version, std::to_string(std::stoll(first->version) + 1));
+}
+
+// A writer that skipped the loader's checks: the server refuses the version
+// by the same rules and keeps serving the old one.
+TEST_F(RedisExposureStoreTest, InvalidUtf8WrittenPastTheLoaderIsNotServed) {
+  auto good = store_.WriteVersion({kCompanies, kExposures}, {});
+  ASSERT_TRUE(store_.Activate(*good).ok());
+  ExposureWatcher watcher(&store_, absl::Milliseconds(20));
+  ASSERT_TRUE(watcher.Refresh().ok());
+  auto bad = store_.WriteVersion(
+      {absl::StrCat(kCompanies,
+                    "BBY,Best Buy\xC3\x28,Consumer Discretionary,US,2e10,0.77,"
+                    "0.04\n"),
+       kExposures},
+      {});
+  ASSERT_TRUE(store_.Activate(*bad).ok());
+  absl::Status refreshed = watcher.Refresh();
+  EXPECT_EQ(refreshed.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(refreshed.message()),
+            absl::StrCat("exposure version ", *bad,
+                         " companies.csv:3: name: not valid UTF-8 (byte 0xC3 "
+                         "at offset 8 of the cell); save the file as UTF-8"));
+  EXPECT_EQ(watcher.Current()->version(), *good);
 }
 
 TEST_F(RedisExposureStoreTest, WatcherFollowsLoadsAndIgnoresHalfWrittenOnes) {
