@@ -1,5 +1,5 @@
 // tariff-alert: the command-line client. Subcommands: load, publish, watch,
-// replay.
+// replay, token.
 
 #include <cstdio>
 #include <memory>
@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
   commands.emplace_back(sub, std::move(watch));
   auto replay = AddReplayCommand(app, &sub);
   commands.emplace_back(sub, std::move(replay));
+  auto token = AddTokenCommand(app, &sub);
+  commands.emplace_back(sub, std::move(token));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -20,6 +20,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "clients/cli/commands.h"
+#include "clients/cli/connection_flags.h"
+#include "clients/lib/connection.h"
 #include "tariffalert/v1/tariff_event_service.grpc.pb.h"
 
 namespace tariffalert::cli {
@@ -44,8 +46,7 @@ class PublishCommand : public Command {
         "publish",
         "Publish tariff events: one from flags, or one per line from --file "
         "(JSON, the protobuf JSON mapping of tariffalert.v1.TariffEvent).");
-    c->add_option("--server", server_, "server host:port")
-        ->capture_default_str();
+    connection_flags_.Add(c);
     c->add_option("--file", file_, "JSON-lines file of events; '-' for stdin");
     c->add_option("--delay-ms", delay_ms_, "pause between events from --file")
         ->capture_default_str()
@@ -83,9 +84,20 @@ class PublishCommand : public Command {
   }
 
   int Run() override {
-    auto channel =
-        grpc::CreateChannel(server_, grpc::InsecureChannelCredentials());
-    stub_ = v1::TariffEventService::NewStub(channel);
+    auto connection = connection_flags_.Resolve();
+    if (!connection.ok()) {
+      std::fprintf(stderr, "publish: %s\n",
+                   std::string(connection.status().message()).c_str());
+      return kExitUsage;
+    }
+    connection_ = *std::move(connection);
+    auto channel = CreateClientChannel(connection_);
+    if (!channel.ok()) {
+      std::fprintf(stderr, "publish: %s\n",
+                   std::string(channel.status().message()).c_str());
+      return kExitUsage;
+    }
+    stub_ = v1::TariffEventService::NewStub(*channel);
     if (file_.empty()) {
       v1::TariffEvent event;
       std::string error;
@@ -199,6 +211,7 @@ class PublishCommand : public Command {
     *request.mutable_event() = event;
     v1::PublishEventResponse response;
     grpc::ClientContext context;
+    AddTokenMetadata(connection_, &context);
     context.set_deadline(std::chrono::system_clock::now() +
                          std::chrono::milliseconds(
                              static_cast<int64_t>(timeout_seconds_ * 1000)));
@@ -250,7 +263,8 @@ class PublishCommand : public Command {
     return true;
   }
 
-  std::string server_ = "127.0.0.1:50051";
+  ConnectionFlags connection_flags_;
+  ConnectionOptions connection_;
   std::string file_;
   int delay_ms_ = 0;
   bool json_ = false;

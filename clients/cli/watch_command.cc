@@ -23,7 +23,9 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "clients/cli/commands.h"
+#include "clients/cli/connection_flags.h"
 #include "clients/lib/alert_subscriber.h"
+#include "clients/lib/connection.h"
 #include "server/common/csv.h"
 #include "server/exposure/loader.h"
 #include "tariffalert/v1/alert_service.grpc.pb.h"
@@ -62,8 +64,7 @@ class WatchCommand : public Command, public AlertHandler {
   void Add(CLI::App& app, CLI::App** sub) {
     CLI::App* c = app.add_subcommand(
         "watch", "Subscribe to alerts and print them as they stream.");
-    c->add_option("--server", server_, "server host:port")
-        ->capture_default_str();
+    connection_flags_.Add(c);
     c->add_option("--tickers", tickers_, "only these tickers")->delimiter(',');
     c->add_option("--sectors", sectors_, "only these GICS sectors")
         ->delimiter(',');
@@ -144,8 +145,23 @@ class WatchCommand : public Command, public AlertHandler {
     }
     if (!AddHoldings(request)) return kExitUsage;
 
+    auto connection = connection_flags_.Resolve();
+    if (!connection.ok()) {
+      std::fprintf(stderr, "watch: %s\n",
+                   std::string(connection.status().message()).c_str());
+      return kExitUsage;
+    }
+    auto credentials = MakeChannelCredentials(*connection);
+    if (!credentials.ok()) {
+      std::fprintf(stderr, "watch: %s\n",
+                   std::string(credentials.status().message()).c_str());
+      return kExitUsage;
+    }
     SubscriberOptions options;
-    options.server_address = server_;
+    options.server_address = connection->server_address;
+    options.credentials = *std::move(credentials);
+    options.tls_server_name = connection->tls_server_name;
+    options.metadata = TokenMetadata(*connection);
     options.filter = request.filter();
     options.holdings.assign(request.holdings().begin(),
                             request.holdings().end());
@@ -373,7 +389,7 @@ class WatchCommand : public Command, public AlertHandler {
     subscriber_->Stop();  // on the subscriber's thread: only asks
   }
 
-  std::string server_ = "127.0.0.1:50051";
+  ConnectionFlags connection_flags_;
   std::vector<std::string> tickers_, sectors_, countries_, kinds_, holdings_;
   std::string holdings_file_;
   std::optional<double> min_score_bps_;

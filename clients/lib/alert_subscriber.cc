@@ -159,6 +159,9 @@ std::shared_ptr<grpc::Channel> AlertSubscriber::NewChannel() const {
     args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES,
                 options_.receive_window_bytes);
   }
+  if (!options_.tls_server_name.empty()) {
+    args.SetSslTargetNameOverride(options_.tls_server_name);
+  }
   auto credentials = options_.credentials != nullptr
                          ? options_.credentials
                          : grpc::InsecureChannelCredentials();

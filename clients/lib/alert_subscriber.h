@@ -40,8 +40,12 @@ namespace tariffalert {
 struct SubscriberOptions {
   // host:port of a tariff-alert server.
   std::string server_address = "127.0.0.1:50051";
-  // Null: plaintext (grpc::InsecureChannelCredentials()).
+  // Null: plaintext (grpc::InsecureChannelCredentials()). For TLS and a
+  // token: MakeChannelCredentials and TokenMetadata (connection.h).
   std::shared_ptr<grpc::ChannelCredentials> credentials;
+  // With TLS, the name the server's certificate must carry when it is not
+  // the host of server_address.
+  std::string tls_server_name;
   // Sent with every SubscribeAlerts call, e.g. {"authorization", "Bearer t"}.
   std::vector<std::pair<std::string, std::string>> metadata;
 

@@ -19,7 +19,12 @@ The stubs are generated at start-up with protoc and /usr/bin/grpc_python_plugin
 from the project's protos (--proto-dir) into a temporary directory.
 
   /usr/bin/python3 clients/python/watch_alerts.py --server 127.0.0.1:50051 \
+      --tls-ca ca.pem --token-file subscriber.token \
       --tickers AAPL,BBY --max-alerts 100 --duration-seconds 60
+
+TLS and the token take the same settings as the CLI (--tls-ca, --tls-cert and
+--tls-key for mutual TLS, --token-file or TARIFF_ALERT_TOKEN); plaintext only
+to a loopback address unless --insecure.
 """
 
 import argparse
@@ -74,14 +79,53 @@ class Backoff:
         return min(max(d, 0.0), self.maximum)
 
 
-def new_channel(server, receive_window_bytes=None):
+def read_file(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def is_loopback(server):
+    host = server.rsplit(":", 1)[0].strip("[]").lower()
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+def channel_credentials(args):
+    """TLS credentials from --tls-ca/--tls-cert/--tls-key (or --tls for the
+    system's roots), or None for plaintext, which only a loopback server gets
+    unless --insecure."""
+    if not (args.tls or args.tls_ca or args.tls_cert or args.tls_key):
+        if not args.insecure and not is_loopback(args.server):
+            raise SystemExit("plaintext to %s is not a loopback address: use "
+                             "--tls-ca (or --tls), or --insecure" % args.server)
+        return None
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise SystemExit("a client certificate needs both --tls-cert and --tls-key")
+    return grpc.ssl_channel_credentials(
+        root_certificates=read_file(args.tls_ca) if args.tls_ca else None,
+        private_key=read_file(args.tls_key) if args.tls_key else None,
+        certificate_chain=read_file(args.tls_cert) if args.tls_cert else None)
+
+
+def load_token(args):
+    """The bearer token from --token-file or TARIFF_ALERT_TOKEN; never
+    printed."""
+    if args.token_file:
+        with open(args.token_file) as f:
+            return f.readline().strip()
+    return os.environ.get("TARIFF_ALERT_TOKEN", "").strip()
+
+
+def new_channel(server, receive_window_bytes=None, credentials=None,
+                server_name=None):
     window = []
     if receive_window_bytes:
         # A fixed HTTP/2 window instead of one that grows to megabytes: a
         # stalled reader is cut off by the server (and resumes) sooner.
         window = [("grpc.http2.bdp_probe", 0),
                   ("grpc.http2.lookahead_bytes", receive_window_bytes)]
-    return grpc.insecure_channel(server, options=window + [
+    if server_name:
+        window.append(("grpc.ssl_target_name_override", server_name))
+    options = window + [
         ("grpc.keepalive_time_ms", 20000),        # the server allows 10 s
         ("grpc.keepalive_timeout_ms", 10000),
         ("grpc.http2.max_pings_without_data", 0),  # keep pinging a quiet stream
@@ -89,7 +133,10 @@ def new_channel(server, receive_window_bytes=None):
         ("grpc.min_reconnect_backoff_ms", 100),
         ("grpc.max_reconnect_backoff_ms", 2000),
         ("grpc.use_local_subchannel_pool", 1),     # a new channel, a new connection
-    ])
+    ]
+    if credentials is not None:
+        return grpc.secure_channel(server, credentials, options=options)
+    return grpc.insecure_channel(server, options=options)
 
 
 def log(text):
@@ -104,7 +151,11 @@ def watch(args, alert_pb, pb, pb_grpc):
     last_portfolio = None             # the sequence of the last portfolio alert
     delivered = 0
     backoff = Backoff()
-    channel = new_channel(args.server, args.receive_window_bytes)
+    credentials = channel_credentials(args)
+    token = load_token(args)
+    metadata = [("authorization", "Bearer " + token)] if token else None
+    channel = new_channel(args.server, args.receive_window_bytes, credentials,
+                          args.tls_server_name)
     stub = pb_grpc.AlertServiceStub(channel)
     request = pb.SubscribeAlertsRequest()
     if args.tickers:
@@ -118,7 +169,7 @@ def watch(args, alert_pb, pb, pb_grpc):
             return 0
         if last is not None:
             request.resume_after_sequence = last
-        call = stub.SubscribeAlerts(request, timeout=remaining)
+        call = stub.SubscribeAlerts(request, timeout=remaining, metadata=metadata)
 
         # Heartbeat silence: a watchdog cancels the call when nothing came for
         # --heartbeat-timeout (measured while waiting, not while printing).
@@ -171,7 +222,8 @@ def watch(args, alert_pb, pb, pb_grpc):
             code = grpc.StatusCode.UNAVAILABLE
             details = "heartbeat silence: nothing for %.1f s" % args.heartbeat_timeout
             channel.close()                           # the connection may be dead
-            channel = new_channel(args.server, args.receive_window_bytes)
+            channel = new_channel(args.server, args.receive_window_bytes,
+                                  credentials, args.tls_server_name)
             stub = pb_grpc.AlertServiceStub(channel)
         if deadline is not None and time.monotonic() >= deadline:
             return 0
@@ -219,6 +271,18 @@ def main():
                              "server's 5 s heartbeat)")
     parser.add_argument("--receive-window-bytes", type=int,
                         help="fixed HTTP/2 receive window (default: gRPC's, growing)")
+    parser.add_argument("--tls-ca", help="PEM CA bundle the server's certificate "
+                        "must chain to (TLS)")
+    parser.add_argument("--tls", action="store_true",
+                        help="TLS verified against the system's roots")
+    parser.add_argument("--tls-cert", help="PEM client certificate (mutual TLS)")
+    parser.add_argument("--tls-key", help="PEM key of --tls-cert")
+    parser.add_argument("--tls-server-name",
+                        help="name the server's certificate must carry")
+    parser.add_argument("--insecure", action="store_true",
+                        help="allow plaintext to a non-loopback server")
+    parser.add_argument("--token-file", help="file whose first line is the bearer "
+                        "token; default: TARIFF_ALERT_TOKEN")
     parser.add_argument("--proto-dir", default=os.path.join(here, "..", "..", "proto"))
     args = parser.parse_args()
     stubs = tempfile.mkdtemp(prefix="tariff-alert-stubs-")
