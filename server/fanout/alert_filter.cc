@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "server/common/quote.h"
 #include "server/common/sectors.h"
 #include "tariffalert/v1/alert_service.pb.h"
 
@@ -27,24 +29,25 @@ absl::StatusOr<AlertFilter> AlertFilter::FromProto(
     const std::string& t = proto.tickers(i);
     if (t.empty() || t.size() > 24) {
       return absl::InvalidArgumentError(
-          absl::StrCat("filter.tickers[", i, "]: '", t, "' is not a ticker"));
+          absl::StrCat("filter.tickers[", i, "]: ", QuoteForError(t),
+                       " is not a ticker (1 to 24 characters)"));
     }
     f.tickers_.insert(t);
   }
   for (int i = 0; i < proto.sectors_size(); ++i) {
     if (!IsGicsSector(proto.sectors(i))) {
-      return absl::InvalidArgumentError(absl::StrCat("filter.sectors[", i,
-                                                     "]: '", proto.sectors(i),
-                                                     "' is not a GICS sector"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "filter.sectors[", i, "]: ", QuoteForError(proto.sectors(i)),
+          " is not a GICS sector"));
     }
     f.sectors_.insert(proto.sectors(i));
   }
   for (int i = 0; i < proto.countries_size(); ++i) {
     auto c = Country::Parse(proto.countries(i));
     if (!c) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("filter.countries[", i, "]: '", proto.countries(i),
-                       "' is not an ISO 3166-1 alpha-2 code or EU"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "filter.countries[", i, "]: ", QuoteForError(proto.countries(i)),
+          " is not an ISO 3166-1 alpha-2 code or EU"));
     }
     f.countries_.push_back(*c);
   }
@@ -71,6 +74,22 @@ absl::StatusOr<AlertFilter> AlertFilter::FromProto(
   }
   f.min_severity_ = proto.min_severity();
   return f;
+}
+
+absl::Status AlertFilter::CheckLimits(const v1::AlertFilter& proto,
+                                      int max_entries) {
+  const std::pair<const char*, int> lists[] = {
+      {"tickers", proto.tickers_size()},
+      {"sectors", proto.sectors_size()},
+      {"countries", proto.countries_size()}};
+  for (const auto& [name, size] : lists) {
+    if (size > max_entries) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("filter.", name, ": ", size, " entries, the limit is ",
+                       max_entries, " (--max-filter-entries)"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 bool AlertFilter::WantsPortfolio() const {

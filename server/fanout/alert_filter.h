@@ -25,6 +25,12 @@ class AlertFilter {
   // INVALID_ARGUMENT naming the field ("filter.countries[1]: ...") on bad
   // input.
   static absl::StatusOr<AlertFilter> FromProto(const v1::AlertFilter& proto);
+  // INVALID_ARGUMENT naming the list when tickers, sectors or countries hold
+  // more than `max_entries` entries each ("filter.tickers: 100000 entries,
+  // the limit is 5000 (--max-filter-entries)"). The service checks this
+  // before compiling the filter, so an oversized one costs nothing.
+  static absl::Status CheckLimits(const v1::AlertFilter& proto,
+                                  int max_entries);
 
   bool Matches(const AlertKeys& keys) const;
   // Portfolio alerts pass no other criterion: a subscriber that watches one

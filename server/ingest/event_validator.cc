@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "server/common/quote.h"
 #include "server/tariff_book/book_codec.h"
 #include "tariffalert/v1/tariff_event.pb.h"
 
@@ -43,10 +44,21 @@ absl::Status CheckTime(absl::string_view field,
       t.nanos() < 0 || t.nanos() > 999999999) {
     return Invalid(field, "is not a valid timestamp");
   }
+  const absl::Time time = TimeFromProto(t);
+  if (time < kEarliestEventTime || time >= kLatestEventTime) {
+    return Invalid(
+        field, absl::StrCat(FormatEventTime(time),
+                            " is outside the years 1930-2099 a tariff event "
+                            "can have (a typo, or an unset year?)"));
+  }
   return absl::OkStatus();
 }
 
 }  // namespace
+
+std::string FormatEventTime(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
+}
 
 absl::StatusOr<TariffAction> ValidateEvent(const v1::TariffEvent& e,
                                            const ScoringParams& params) {
@@ -54,7 +66,8 @@ absl::StatusOr<TariffAction> ValidateEvent(const v1::TariffEvent& e,
   if (e.event_id().empty()) return Invalid("event_id", "must not be empty");
   if (e.event_id().size() > kMaxEventIdBytes) {
     return Invalid("event_id",
-                   absl::StrCat("longer than ", kMaxEventIdBytes, " bytes"));
+                   absl::StrCat(e.event_id().size(), " bytes, longer than ",
+                                kMaxEventIdBytes));
   }
   if (!PrintableNoSpace(e.event_id())) {
     return Invalid("event_id", "must be printable ASCII without spaces");
@@ -64,8 +77,8 @@ absl::StatusOr<TariffAction> ValidateEvent(const v1::TariffEvent& e,
   auto importer = Country::Parse(e.imposing_country());
   if (!importer) {
     return Invalid("imposing_country",
-                   absl::StrCat("'", e.imposing_country(),
-                                "' is not an ISO 3166-1 alpha-2 code or EU"));
+                   absl::StrCat(QuoteForError(e.imposing_country()),
+                                " is not an ISO 3166-1 alpha-2 code or EU"));
   }
   a.importer = *importer;
 
@@ -77,8 +90,8 @@ absl::StatusOr<TariffAction> ValidateEvent(const v1::TariffEvent& e,
     auto t = Country::Parse(e.target_countries(i));
     if (!t) {
       return Invalid(field,
-                     absl::StrCat("'", e.target_countries(i),
-                                  "' is not an ISO 3166-1 alpha-2 code or EU"));
+                     absl::StrCat(QuoteForError(e.target_countries(i)),
+                                  " is not an ISO 3166-1 alpha-2 code or EU"));
     }
     if (t->SameBloc(a.importer)) {
       return Invalid(
@@ -111,9 +124,10 @@ absl::StatusOr<TariffAction> ValidateEvent(const v1::TariffEvent& e,
     }
     auto t = Country::Parse(e.excluded_target_countries(i));
     if (!t) {
-      return Invalid(field, absl::StrCat("'", e.excluded_target_countries(i),
-                                         "' is not an ISO 3166-1 alpha-2 code "
-                                         "or EU"));
+      return Invalid(field,
+                     absl::StrCat(QuoteForError(e.excluded_target_countries(i)),
+                                  " is not an ISO 3166-1 alpha-2 code "
+                                  "or EU"));
     }
     for (size_t j = 0; j < a.excluded_targets.size(); ++j) {
       if (a.excluded_targets[j].SameBloc(*t) &&
@@ -137,8 +151,8 @@ absl::StatusOr<TariffAction> ValidateEvent(const v1::TariffEvent& e,
       return Invalid(
           field,
           absl::StrCat(
-              "'", e.product_codes(i),
-              "' is not an HS chapter (2 digits, 01-97) or heading (4 digits); "
+              QuoteForError(e.product_codes(i)),
+              " is not an HS chapter (2 digits, 01-97) or heading (4 digits); "
               "leave product_codes empty for all goods"));
     }
     for (size_t j = 0; j < a.products.size(); ++j) {
@@ -158,9 +172,10 @@ absl::StatusOr<TariffAction> ValidateEvent(const v1::TariffEvent& e,
     const std::string field = absl::StrCat("excluded_product_codes[", i, "]");
     auto p = HsCode::Parse(e.excluded_product_codes(i));
     if (!p || p->is_all()) {
-      return Invalid(field, absl::StrCat("'", e.excluded_product_codes(i),
-                                         "' is not an HS chapter (2 digits, "
-                                         "01-97) or heading (4 digits)"));
+      return Invalid(field,
+                     absl::StrCat(QuoteForError(e.excluded_product_codes(i)),
+                                  " is not an HS chapter (2 digits, "
+                                  "01-97) or heading (4 digits)"));
     }
     for (size_t j = 0; j < a.excluded.size(); ++j) {
       if (a.excluded[j].Overlaps(*p)) {
@@ -226,7 +241,8 @@ absl::StatusOr<TariffAction> ValidateEvent(const v1::TariffEvent& e,
 
   if (e.measure_id().size() > kMaxMeasureIdBytes) {
     return Invalid("measure_id",
-                   absl::StrCat("longer than ", kMaxMeasureIdBytes, " bytes"));
+                   absl::StrCat(e.measure_id().size(), " bytes, longer than ",
+                                kMaxMeasureIdBytes));
   }
   for (char c : e.measure_id()) {
     if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' &&
@@ -259,14 +275,11 @@ absl::StatusOr<TariffAction> ValidateEvent(const v1::TariffEvent& e,
     if (!s.ok()) return s;
     a.expires_time = TimeFromProto(e.expires_time());
     if (a.effective_time && *a.expires_time <= *a.effective_time) {
-      return Invalid(
-          "expires_time",
-          absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", *a.expires_time,
-                                        absl::UTCTimeZone()),
-                       " is not after effective_time ",
-                       absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", *a.effective_time,
-                                        absl::UTCTimeZone()),
-                       ": a pause must end after it starts"));
+      return Invalid("expires_time",
+                     absl::StrCat(FormatEventTime(*a.expires_time),
+                                  " is not after effective_time ",
+                                  FormatEventTime(*a.effective_time),
+                                  ": a pause must end after it starts"));
     }
   } else if (needs_expiry) {
     return Invalid("expires_time",
@@ -286,12 +299,14 @@ absl::StatusOr<TariffAction> ValidateEvent(const v1::TariffEvent& e,
 
   if (e.headline().size() > kMaxHeadlineBytes) {
     return Invalid("headline",
-                   absl::StrCat("longer than ", kMaxHeadlineBytes, " bytes"));
+                   absl::StrCat(e.headline().size(), " bytes, longer than ",
+                                kMaxHeadlineBytes));
   }
   if (!e.source_url().empty()) {
     if (e.source_url().size() > kMaxUrlBytes) {
       return Invalid("source_url",
-                     absl::StrCat("longer than ", kMaxUrlBytes, " bytes"));
+                     absl::StrCat(e.source_url().size(), " bytes, longer than ",
+                                  kMaxUrlBytes));
     }
     if (!(absl::StartsWith(e.source_url(), "https://") ||
           absl::StartsWith(e.source_url(), "http://")) ||

@@ -5,7 +5,10 @@
 // only gate between publishers and the book. Every error is INVALID_ARGUMENT
 // and names the field ("event.target_countries[1]: ...").
 
+#include <string>
+
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "server/scoring/scoring_params.h"
 #include "server/tariff_book/tariff_action.h"
 
@@ -22,6 +25,19 @@ inline constexpr size_t kMaxUrlBytes = 2048;
 inline constexpr int kMaxListEntries = 300;
 // Above any tariff ever levied; a larger value is a typo.
 inline constexpr double kMaxRatePct = 1000;
+
+// Event times (announced, effective, expires) before 1930 (the Smoot-Hawley
+// tariff, the oldest a portfolio could care about) or from 2100 on are
+// absurd: a typo or an unset year. How far ahead of the book's clock an event
+// may be is the publisher's rule (PublisherOptions), as it depends on the
+// clock; these bounds hold for replays and scenarios too.
+inline constexpr absl::Time kEarliestEventTime =
+    absl::FromUnixSeconds(-1262304000);  // 1930-01-01T00:00:00Z
+inline constexpr absl::Time kLatestEventTime =
+    absl::FromUnixSeconds(4102444800);  // 2100-01-01T00:00:00Z
+
+// RFC 3339 in UTC, to the second, as errors show times.
+std::string FormatEventTime(absl::Time t);
 
 absl::StatusOr<TariffAction> ValidateEvent(const v1::TariffEvent& event,
                                            const ScoringParams& params);

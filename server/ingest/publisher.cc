@@ -10,6 +10,7 @@
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "server/common/hash.h"
 #include "server/common/log.h"
+#include "server/common/quote.h"
 #include "server/common/status_macros.h"
 #include "server/ingest/alert_builder.h"
 #include "server/ingest/event_validator.h"
@@ -125,6 +126,10 @@ uint64_t Publisher::book_revision() const {
 }
 
 absl::StatusOr<TariffBook> Publisher::CurrentBook() {
+  if (!store_reachable()) {
+    return absl::UnavailableError(
+        "Redis is unreachable (the tariff book lives there): retry later");
+  }
   absl::MutexLock lock(&mu_);
   TA_RETURN_IF_ERROR(Reload());
   return book_;
@@ -136,6 +141,67 @@ std::optional<PublishedEvent> Publisher::FindEvent(
   auto it = published_.find(event_id);
   if (it == published_.end()) return std::nullopt;
   return it->second.record;
+}
+
+absl::Status Publisher::Unreachable() const {
+  return absl::UnavailableError(
+      "Redis is unreachable (the tariff book and the alert log live there); "
+      "nothing was done: retry later with the same event_id");
+}
+
+absl::StatusOr<std::optional<PublishedEvent>> Publisher::LookUpEvent(
+    const std::string& event_id) {
+  if (auto found = FindEvent(event_id)) return found;
+  if (!store_->KeepsLog()) return std::nullopt;
+  if (!store_reachable()) return Unreachable();
+  // Outside mu_: a read of Redis must not hold up publishes.
+  auto prior = store_->FindEvent(event_id);
+  if (!prior.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("the event record could not be read from Redis (",
+                     prior.status().message(), "); retry later"));
+  }
+  if (!prior->has_value()) return std::nullopt;
+  PublishedEvent found;
+  found.event.set_event_id(event_id);
+  found.response = PriorResponse(**prior);
+  found.response.set_duplicate(false);
+  found.from_record = true;
+  return found;
+}
+
+absl::Status Publisher::CheckEventTimes(const TariffAction& a) const {
+  const absl::Time wall = clock_.Now();
+  const std::pair<const char*, const std::optional<absl::Time>*> times[] = {
+      {"announced_time", &a.announced_time},
+      {"effective_time", &a.effective_time},
+      {"expires_time", &a.expires_time}};
+  for (const auto& [field, t] : times) {
+    if (t->has_value() && **t > wall + options_.max_event_lead) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "event.", field, ": ", FormatEventTime(**t), " is more than ",
+          absl::ToInt64Hours(options_.max_event_lead) / 24,
+          " days ahead of now (", FormatEventTime(wall),
+          "): a typo in the year?"));
+    }
+  }
+  if (options_.book_clock != BookClock::kWall) return absl::OkStatus();
+  // Stages whose effect on the book is immediate; a threat or announcement
+  // is a plan, and may be dated as far ahead as it says.
+  if (a.stage == Stage::kThreatened || a.stage == Stage::kAnnounced) {
+    return absl::OkStatus();
+  }
+  const std::optional<absl::Time> t = a.EventTime();
+  if (!t || *t <= wall + options_.max_clock_skew) return absl::OkStatus();
+  const char* field = a.effective_time ? "effective_time" : "announced_time";
+  return absl::FailedPreconditionError(absl::StrCat(
+      "event.", field, ": ", FormatEventTime(*t),
+      " is ahead of the book's clock (", FormatEventTime(wall),
+      ") by more than ", absl::FormatDuration(options_.max_clock_skew),
+      ", and a STAGE_", StageName(a.stage),
+      " event changes the book when it is published: publish it as "
+      "STAGE_ANNOUNCED now and as STAGE_",
+      StageName(a.stage), " when it takes effect"));
 }
 
 void Publisher::Remember(const std::string& event_id, uint64_t fingerprint,
@@ -182,6 +248,13 @@ absl::StatusOr<Publisher::Committed> Publisher::Commit(
 
   auto outcome = store_->Commit(commit);
   if (!outcome.ok()) {
+    if (absl::IsDeadlineExceeded(outcome.status())) {
+      return absl::UnavailableError(absl::StrCat(
+          "outcome unknown: retry with the same event_id, which is "
+          "idempotent (the event was sent to Redis but not confirmed, so it "
+          "may have been stored: ",
+          outcome.status().message(), ")"));
+    }
     return absl::UnavailableError(
         absl::StrCat("the tariff book and the alert log could not be stored (",
                      outcome.status().message(),
@@ -193,8 +266,8 @@ absl::StatusOr<Publisher::Committed> Publisher::Commit(
     case CommitOutcome::kDuplicate:
       if (outcome->prior.fingerprint != fingerprint) {
         return absl::AlreadyExistsError(
-            absl::StrCat("event.event_id: '", commit.event_id,
-                         "' was already published with different content; "
+            absl::StrCat("event.event_id: ", QuoteForError(commit.event_id),
+                         " was already published with different content; "
                          "use a new event_id"));
       }
       response = PriorResponse(outcome->prior);
@@ -275,11 +348,12 @@ absl::StatusOr<int> Publisher::PublishDue() {
 }
 
 absl::StatusOr<v1::PublishEventResponse> Publisher::Publish(
-    const v1::TariffEvent& event) {
+    const v1::TariffEvent& event, absl::Time deadline) {
   auto action = ValidateEvent(event, params_);
   if (!action.ok()) return action.status();
   const uint64_t fingerprint = Fingerprint(event);
   const std::shared_ptr<const ExposureTable> table = exposure_();
+  if (!store_reachable()) return Unreachable();
 
   absl::MutexLock lock(&mu_);
   auto repeat = [&](uint64_t first_fingerprint,
@@ -287,8 +361,8 @@ absl::StatusOr<v1::PublishEventResponse> Publisher::Publish(
       -> absl::StatusOr<v1::PublishEventResponse> {
     if (first_fingerprint != fingerprint) {
       return absl::AlreadyExistsError(
-          absl::StrCat("event.event_id: '", event.event_id(),
-                       "' was already published with different content; use a "
+          absl::StrCat("event.event_id: ", QuoteForError(event.event_id()),
+                       " was already published with different content; use a "
                        "new event_id"));
     }
     first_response.set_duplicate(true);
@@ -296,6 +370,15 @@ absl::StatusOr<v1::PublishEventResponse> Publisher::Publish(
   };
   if (auto it = published_.find(event.event_id()); it != published_.end()) {
     return repeat(it->second.fingerprint, it->second.record.response);
+  }
+  // A repeat of a published event was answered above, whatever its dates.
+  TA_RETURN_IF_ERROR(CheckEventTimes(*action));
+  // Publishes are serialized: this one may have waited behind others.
+  if (!store_reachable()) return Unreachable();
+  if (absl::Now() >= deadline) {
+    return absl::DeadlineExceededError(
+        "the call's deadline passed while it waited for earlier publishes; "
+        "nothing was published: retry with the same event_id");
   }
   // An event published before by another replica, or before a restart, is
   // found by the commit (which stores nothing then), or, if the book refuses
@@ -312,6 +395,12 @@ absl::StatusOr<v1::PublishEventResponse> Publisher::Publish(
       if (store_->KeepsLog()) {
         auto prior = store_->FindEvent(event.event_id());
         if (prior.ok() && prior->has_value()) {
+          if ((*prior)->fingerprint == fingerprint) {
+            v1::PublishEventResponse first = PriorResponse(**prior);
+            first.set_duplicate(false);
+            Remember(event.event_id(), fingerprint,
+                     PublishedEvent{event, std::move(first)});
+          }
           return repeat((*prior)->fingerprint, PriorResponse(**prior));
         }
       }
@@ -333,7 +422,13 @@ absl::StatusOr<v1::PublishEventResponse> Publisher::Publish(
       continue;
     }
     if (*committed == Committed::kDuplicate) {
-      // The same event_id, committed first by another replica just now.
+      // The same event_id, committed first by another replica, or by an
+      // attempt of this one whose answer was lost (a timeout): the same
+      // content, so GetEvent shows it as sent.
+      v1::PublishEventResponse first = response;
+      first.set_duplicate(false);
+      Remember(event.event_id(), fingerprint,
+               PublishedEvent{event, std::move(first)});
       TA_RETURN_IF_ERROR(Reload());
       return response;
     }

@@ -15,6 +15,7 @@
 // injected Clock; with kEvents it is the newest event time published (for
 // replaying history into a live server).
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -51,12 +52,25 @@ struct PublisherOptions {
   // and restarts is the store's (the event records in Redis).
   size_t dedupe_capacity = 10000;
   BookClock book_clock = BookClock::kWall;
+  // With BookClock::kWall an event that changes the book when published
+  // (EFFECTIVE, PAUSED, EXTENDED, REVOKED) may be dated at most this far
+  // ahead of the clock: the book has no schedule, so a future EFFECTIVE event
+  // would change the live book at once. Publish it as ANNOUNCED, and as
+  // EFFECTIVE when it takes effect (docs/tariff-book.md, "Event times").
+  absl::Duration max_clock_skew = absl::Minutes(15);
+  // Any event time (expires_time included) at most this far ahead of the
+  // wall clock, in either clock mode.
+  absl::Duration max_event_lead = absl::Hours(24 * 3653);
 };
 
 // A published event as GetEvent shows it.
 struct PublishedEvent {
   v1::TariffEvent event;
   v1::PublishEventResponse response;
+  // Read back from the store's event record (published by another replica,
+  // before a restart, or forgotten here): the record holds the first
+  // response, not the event, so `event` holds only its event_id.
+  bool from_record = false;
 };
 
 class Publisher {
@@ -72,10 +86,24 @@ class Publisher {
   // INVALID_ARGUMENT for a bad event; FAILED_PRECONDITION when it does not
   // fit the book (e.g. EXTENDED on a measure that is not paused);
   // ALREADY_EXISTS if the event_id was published with different content;
-  // UNAVAILABLE if the book could not be stored. A repeat of the same event
-  // returns the first response with duplicate = true.
-  absl::StatusOr<v1::PublishEventResponse> Publish(const v1::TariffEvent& event)
-      ABSL_LOCKS_EXCLUDED(mu_);
+  // UNAVAILABLE if the book could not be stored, at once while the store is
+  // known to be unreachable (SetStoreReachable), and "outcome unknown" when a
+  // write was sent but not confirmed; DEADLINE_EXCEEDED, with nothing
+  // stored, if `deadline` passes before the publish could start. A repeat of
+  // the same event returns the first response with duplicate = true.
+  absl::StatusOr<v1::PublishEventResponse> Publish(
+      const v1::TariffEvent& event,
+      absl::Time deadline = absl::InfiniteFuture()) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Told by whoever watches the store (the server's log tailer): while it is
+  // unreachable, publishes and book reads fail fast with UNAVAILABLE instead
+  // of each waiting out the store's timeout.
+  void SetStoreReachable(bool reachable) {
+    store_reachable_.store(reachable, std::memory_order_relaxed);
+  }
+  bool store_reachable() const {
+    return store_reachable_.load(std::memory_order_relaxed);
+  }
 
   // Publishes the snap-backs of pauses that have lapsed by the clock's now
   // (BookClock::kWall; nothing with kEvents), after reloading the book from
@@ -87,6 +115,12 @@ class Publisher {
 
   std::optional<PublishedEvent> FindEvent(const std::string& event_id) const
       ABSL_LOCKS_EXCLUDED(mu_);
+  // FindEvent, else the store's record of the event (from_record = true):
+  // an event published by another replica or before a restart, or whose
+  // publish timed out here but was stored. UNAVAILABLE if the store cannot
+  // be read.
+  absl::StatusOr<std::optional<PublishedEvent>> LookUpEvent(
+      const std::string& event_id) ABSL_LOCKS_EXCLUDED(mu_);
 
   uint64_t book_revision() const ABSL_LOCKS_EXCLUDED(mu_);
   std::shared_ptr<const ExposureTable> exposure() const { return exposure_(); }
@@ -114,6 +148,11 @@ class Publisher {
                        int* published = nullptr)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Reload() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The publisher's rules on event times (options_), on top of the
+  // validator's fixed bounds.
+  absl::Status CheckEventTimes(const TariffAction& action) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Unreachable() const;
   void Remember(const std::string& event_id, uint64_t fingerprint,
                 PublishedEvent record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -123,6 +162,7 @@ class Publisher {
   AlertHub* const hub_;
   const Clock& clock_;
   BookStore* const store_;
+  std::atomic<bool> store_reachable_{true};
 
   mutable absl::Mutex mu_;
   // The last book read from or written to the store.

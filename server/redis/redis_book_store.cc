@@ -3,6 +3,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "server/tariff_book/book_codec.h"
@@ -151,7 +152,16 @@ absl::StatusOr<CommitOutcome> RedisBookStore::Commit(
       absl::StrCat(log_.retention)};
   args.insert(args.end(), commit.alerts.begin(), commit.alerts.end());
   auto reply = connection_->Command(args);
-  if (!reply.ok()) return reply.status();
+  if (!reply.ok()) {
+    // The connection fails with "no reply to <command>" once the script was
+    // sent (a timeout or a connection lost while waiting): Redis may have
+    // run it. Any other failure (connect, AUTH) came before sending.
+    if (absl::IsUnavailable(reply.status()) &&
+        absl::StrContains(reply.status().message(), "no reply to")) {
+      return absl::DeadlineExceededError(reply.status().message());
+    }
+    return reply.status();
+  }
   const redisReply& r = **reply;
   if (r.type != REDIS_REPLY_ARRAY || r.elements == 0 ||
       r.element[0]->type != REDIS_REPLY_INTEGER) {

@@ -79,6 +79,8 @@ class BookStore {
   }
   // Stores a publish. A store that keeps only the book stores it with
   // Store() and leaves the numbering of the alerts to the caller.
+  // UNAVAILABLE: nothing was stored; DEADLINE_EXCEEDED: the commit was sent
+  // but its answer did not come in time, so it may have been stored.
   virtual absl::StatusOr<CommitOutcome> Commit(const EventCommit& commit) {
     auto stored = Store(commit.expected_revision, *commit.next_book);
     if (!stored.ok()) return stored.status();

@@ -365,6 +365,10 @@ const BadCase kTimeCases[] = {
     {"EffectiveNanosTooLarge", [](E& e) { e.mutable_effective_time()->set_nanos(1000000000); }, "event.effective_time"},
     {"ExpiresAfterYear9999", [](E& e) { e = PausedEvent(); e.mutable_expires_time()->set_seconds(253402300800); }, "event.expires_time"},
     {"EffectiveBeforeYear1", [](E& e) { e.mutable_effective_time()->set_seconds(-62135596801); }, "event.effective_time"},
+    {"EffectiveIn1900", [](E& e) { e.mutable_effective_time()->set_seconds(-2208988800); }, "event.effective_time"},
+    {"AnnouncedJustBefore1930", [](E& e) { e.mutable_announced_time()->set_seconds(-1262304001); }, "event.announced_time"},
+    {"EffectiveIn9999", [](E& e) { e.mutable_effective_time()->set_seconds(253402214400); }, "event.effective_time"},
+    {"ExpiresIn2100", [](E& e) { e = PausedEvent(); e.mutable_expires_time()->set_seconds(4102444800); }, "event.expires_time"},
     {"ExpiresBeforeEffective", [](E& e) { e = PausedEvent(); e.mutable_expires_time()->set_seconds(e.effective_time().seconds() - 1); }, "event.expires_time"},
     {"ExpiresAtEffective", [](E& e) { e = PausedEvent(); *e.mutable_expires_time() = e.effective_time(); }, "event.expires_time"},
     {"ExpiresBeforeEffectiveByNanos", [](E& e) { e = PausedEvent(); *e.mutable_expires_time() = e.effective_time(); e.mutable_effective_time()->set_nanos(5); e.mutable_expires_time()->set_nanos(4); }, "event.expires_time"},
@@ -438,6 +442,43 @@ INSTANTIATE_TEST_SUITE_P(SnapBack, BadEventTest,
                          ::testing::ValuesIn(kSnapBackCases), CaseName);
 INSTANTIATE_TEST_SUITE_P(Exclusions, BadEventTest,
                          ::testing::ValuesIn(kExclusionCases), CaseName);
+
+TEST(ValidateEventTest, TimesFrom1930To2099AreTaken) {
+  v1::TariffEvent e = ValidEvent();
+  e.mutable_announced_time()->set_seconds(-1262304000);  // 1930-01-01
+  e.mutable_effective_time()->set_seconds(4102444799);   // 2099-12-31T23:59:59
+  EXPECT_TRUE(ValidateEvent(e, Params()).ok());
+  e.mutable_effective_time()->set_seconds(-2208988800);
+  auto a = ValidateEvent(e, Params());
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(std::string(a.status().message()),
+            "event.effective_time: 1900-01-01T00:00:00Z is outside the years "
+            "1930-2099 a tariff event can have (a typo, or an unset year?)");
+}
+
+TEST(ValidateEventTest, ErrorsQuoteOnlyAShortEscapedPrefixOfTheInput) {
+  v1::TariffEvent e = ValidEvent();
+  e.set_imposing_country(std::string(100000, 'Q'));
+  auto a = ValidateEvent(e, Params());
+  ASSERT_FALSE(a.ok());
+  EXPECT_LT(a.status().message().size(), 200u);
+  EXPECT_THAT(
+      std::string(a.status().message()),
+      StartsWith(absl::StrCat("event.imposing_country: '", std::string(64, 'Q'),
+                              "\xE2\x80\xA6' (100000 bytes) is not")));
+  e = ValidEvent();
+  e.set_target_countries(0, std::string("C\n'\x01", 4));
+  a = ValidateEvent(e, Params());
+  ASSERT_FALSE(a.ok());
+  EXPECT_THAT(std::string(a.status().message()),
+              StartsWith("event.target_countries[0]: 'C\\n\\'\\x01' is"));
+  e = ValidEvent();
+  e.set_event_id(std::string(5000, 'x'));
+  a = ValidateEvent(e, Params());
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(std::string(a.status().message()),
+            "event.event_id: 5000 bytes, longer than 128");
+}
 
 TEST(ValidateEventTest, TargetErrorNamesTheIndexAndTheCode) {
   v1::TariffEvent e = ValidEvent();

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -917,6 +918,157 @@ TEST_F(PublisherTest, AnAlertThatCannotBeEncodedFailsTheWholeEventLoudly) {
   EXPECT_EQ(r->book_revision(), 1u);
   EXPECT_EQ(received().size(), r->alert_count());
   EXPECT_EQ(received().front().subject(), "AAPL");
+}
+
+// ------------------------------------------- event times and a lost answer
+
+// A store that keeps event records, like Redis, and can lose the answer to
+// a commit it did store (a timeout after the script ran).
+class RecordingBookStore : public BookStore {
+ public:
+  absl::StatusOr<TariffBook> Load() override { return inner.Load(); }
+  absl::StatusOr<bool> Store(uint64_t expected_revision,
+                             const TariffBook& book) override {
+    return inner.Store(expected_revision, book);
+  }
+  bool KeepsLog() const override { return true; }
+  absl::StatusOr<std::optional<PriorEvent>> FindEvent(
+      const std::string& event_id) override {
+    auto it = records.find(event_id);
+    if (it == records.end()) return std::nullopt;
+    return it->second;
+  }
+  absl::StatusOr<CommitOutcome> Commit(const EventCommit& commit) override {
+    CommitOutcome outcome;
+    if (auto it = records.find(commit.event_id); it != records.end()) {
+      outcome.kind = CommitOutcome::kDuplicate;
+      outcome.prior = it->second;
+      return outcome;
+    }
+    auto stored = inner.Store(commit.expected_revision, *commit.next_book);
+    if (!stored.ok()) return stored.status();
+    if (!*stored) {
+      outcome.kind = CommitOutcome::kBookConflict;
+      return outcome;
+    }
+    const uint64_t first = commit.alerts.empty() ? 0 : next_sequence;
+    next_sequence += commit.alerts.size();
+    records[commit.event_id] =
+        PriorEvent{commit.fingerprint, commit.response, first};
+    outcome.first_sequence = first;
+    if (lose_answer) {
+      return absl::DeadlineExceededError("fake store: no reply to EVAL");
+    }
+    return outcome;
+  }
+
+  InMemoryBookStore inner;
+  std::map<std::string, PriorEvent> records;
+  uint64_t next_sequence = 1;
+  bool lose_answer = false;
+};
+
+TEST_F(PublisherTest, AnEffectiveEventDatedAheadOfTheClockIsRefused) {
+  v1::TariffEvent e = Event("next-month", "CN", 30);
+  SetTime(clock_.Now() + absl::Hours(24 * 30), e.mutable_effective_time());
+  auto r = publisher().Publish(e);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(r.status().message(),
+              HasSubstr("event.effective_time: 2025-08-07T18:40:00Z is ahead "
+                        "of the book's clock"));
+  EXPECT_THAT(r.status().message(), HasSubstr("publish it as STAGE_ANNOUNCED"));
+  EXPECT_EQ(publisher().book_revision(), 0u);
+  EXPECT_THAT(received(), IsEmpty());
+  EXPECT_FALSE(publisher().FindEvent("next-month").has_value());
+
+  // Within the skew it is taken; so is the announcement of the same date.
+  SetTime(clock_.Now() + absl::Minutes(5), e.mutable_effective_time());
+  EXPECT_TRUE(publisher().Publish(e).ok());
+  v1::TariffEvent announced =
+      Threat("announced", "MX", 25, 0.7, v1::STAGE_ANNOUNCED);
+  SetTime(clock_.Now(), announced.mutable_announced_time());
+  SetTime(clock_.Now() + absl::Hours(24 * 30),
+          announced.mutable_effective_time());
+  EXPECT_TRUE(publisher().Publish(announced).ok());
+  // A late report of what took effect long ago changes the book now.
+  v1::TariffEvent late = Event("late", "MX", 10);
+  SetTime(Day(-3000), late.mutable_effective_time());
+  EXPECT_TRUE(publisher().Publish(late).ok());
+}
+
+TEST_F(PublisherTest, EventTimesMoreThanTenYearsAheadAreRefused) {
+  PublisherOptions options;
+  options.book_clock = BookClock::kEvents;
+  InMemoryBookStore store;
+  Pipeline replay(clock_, &table_, &store, options);
+  // The event clock takes dates ahead of the wall clock (a replay)...
+  v1::TariffEvent e = Event("next-year", "CN", 30);
+  SetTime(clock_.Now() + absl::Hours(24 * 365), e.mutable_effective_time());
+  EXPECT_TRUE(replay.publisher->Publish(e).ok());
+  // ...but not absurd ones.
+  e.set_event_id("in-2040");
+  SetTime(clock_.Now() + absl::Hours(24 * 365 * 15),
+          e.mutable_effective_time());
+  auto r = replay.publisher->Publish(e);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(r.status().message(),
+              HasSubstr("event.effective_time: 2040-07-04T18:40:00Z is more "
+                        "than 3653 days ahead"));
+}
+
+TEST_F(PublisherTest, AnUnreachableStoreFailsFastAndStoresNothing) {
+  publisher().SetStoreReachable(false);
+  auto r = publisher().Publish(Event("e1", "CN", 30));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(r.status().message(), HasSubstr("Redis is unreachable"));
+  EXPECT_EQ(publisher().CurrentBook().status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(publisher().book_revision(), 0u);
+  EXPECT_THAT(received(), IsEmpty());
+  publisher().SetStoreReachable(true);
+  EXPECT_TRUE(publisher().Publish(Event("e1", "CN", 30)).ok());
+}
+
+TEST_F(PublisherTest, APublishWhoseDeadlinePassedStartsNothing) {
+  auto r = publisher().Publish(Event("e1", "CN", 30), absl::Now());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(publisher().book_revision(), 0u);
+  EXPECT_FALSE(publisher().FindEvent("e1").has_value());
+}
+
+TEST_F(PublisherTest, ALostCommitAnswerSaysOutcomeUnknownAndTheRetryFindsIt) {
+  RecordingBookStore store;
+  Pipeline p(clock_, &table_, &store);
+  store.lose_answer = true;
+  const v1::TariffEvent event = Event("e1", "CN", 30);
+  auto r = p.publisher->Publish(event);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(r.status().message(),
+              HasSubstr("outcome unknown: retry with the same event_id, which "
+                        "is idempotent"));
+  // Not remembered here, but found from the store's record.
+  EXPECT_FALSE(p.publisher->FindEvent("e1").has_value());
+  auto looked = p.publisher->LookUpEvent("e1");
+  ASSERT_TRUE(looked.ok()) << looked.status();
+  ASSERT_TRUE(looked->has_value());
+  EXPECT_TRUE((*looked)->from_record);
+  EXPECT_EQ((*looked)->event.event_id(), "e1");
+  EXPECT_FALSE((*looked)->response.duplicate());
+  EXPECT_EQ((*looked)->response.first_sequence(), 1u);
+  auto missing = p.publisher->LookUpEvent("e2");
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE(missing->has_value());
+
+  // The retry is a duplicate, and from then on the event is known as sent.
+  store.lose_answer = false;
+  r = p.publisher->Publish(event);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->duplicate());
+  EXPECT_EQ(r->first_sequence(), 1u);
+  auto found = p.publisher->FindEvent("e1");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->event.SerializeAsString(), event.SerializeAsString());
+  EXPECT_FALSE(found->response.duplicate());
 }
 
 }  // namespace
