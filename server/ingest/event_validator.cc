@@ -48,7 +48,7 @@ absl::Status CheckTime(absl::string_view field,
   if (time < kEarliestEventTime || time >= kLatestEventTime) {
     return Invalid(
         field, absl::StrCat(FormatEventTime(time),
-                            " is outside the years 1930-2099 a tariff event "
+                            " is outside the years 1930-2100 a tariff event "
                             "can have (a typo, or an unset year?)"));
   }
   return absl::OkStatus();

@@ -27,14 +27,14 @@ inline constexpr int kMaxListEntries = 300;
 inline constexpr double kMaxRatePct = 1000;
 
 // Event times (announced, effective, expires) before 1930 (the Smoot-Hawley
-// tariff, the oldest a portfolio could care about) or from 2100 on are
+// tariff, the oldest a portfolio could care about) or from 2101 on are
 // absurd: a typo or an unset year. How far ahead of the book's clock an event
 // may be is the publisher's rule (PublisherOptions), as it depends on the
 // clock; these bounds hold for replays and scenarios too.
 inline constexpr absl::Time kEarliestEventTime =
     absl::FromUnixSeconds(-1262304000);  // 1930-01-01T00:00:00Z
 inline constexpr absl::Time kLatestEventTime =
-    absl::FromUnixSeconds(4102444800);  // 2100-01-01T00:00:00Z
+    absl::FromUnixSeconds(4133980800);  // 2101-01-01T00:00:00Z
 
 // RFC 3339 in UTC, to the second, as errors show times.
 std::string FormatEventTime(absl::Time t);

@@ -368,7 +368,7 @@ const BadCase kTimeCases[] = {
     {"EffectiveIn1900", [](E& e) { e.mutable_effective_time()->set_seconds(-2208988800); }, "event.effective_time"},
     {"AnnouncedJustBefore1930", [](E& e) { e.mutable_announced_time()->set_seconds(-1262304001); }, "event.announced_time"},
     {"EffectiveIn9999", [](E& e) { e.mutable_effective_time()->set_seconds(253402214400); }, "event.effective_time"},
-    {"ExpiresIn2100", [](E& e) { e = PausedEvent(); e.mutable_expires_time()->set_seconds(4102444800); }, "event.expires_time"},
+    {"ExpiresIn2101", [](E& e) { e = PausedEvent(); e.mutable_expires_time()->set_seconds(4133980800); }, "event.expires_time"},
     {"ExpiresBeforeEffective", [](E& e) { e = PausedEvent(); e.mutable_expires_time()->set_seconds(e.effective_time().seconds() - 1); }, "event.expires_time"},
     {"ExpiresAtEffective", [](E& e) { e = PausedEvent(); *e.mutable_expires_time() = e.effective_time(); }, "event.expires_time"},
     {"ExpiresBeforeEffectiveByNanos", [](E& e) { e = PausedEvent(); *e.mutable_expires_time() = e.effective_time(); e.mutable_effective_time()->set_nanos(5); e.mutable_expires_time()->set_nanos(4); }, "event.expires_time"},
@@ -443,17 +443,17 @@ INSTANTIATE_TEST_SUITE_P(SnapBack, BadEventTest,
 INSTANTIATE_TEST_SUITE_P(Exclusions, BadEventTest,
                          ::testing::ValuesIn(kExclusionCases), CaseName);
 
-TEST(ValidateEventTest, TimesFrom1930To2099AreTaken) {
+TEST(ValidateEventTest, TimesFrom1930To2100AreTaken) {
   v1::TariffEvent e = ValidEvent();
   e.mutable_announced_time()->set_seconds(-1262304000);  // 1930-01-01
-  e.mutable_effective_time()->set_seconds(4102444799);   // 2099-12-31T23:59:59
+  e.mutable_effective_time()->set_seconds(4133980799);   // 2100-12-31T23:59:59
   EXPECT_TRUE(ValidateEvent(e, Params()).ok());
   e.mutable_effective_time()->set_seconds(-2208988800);
   auto a = ValidateEvent(e, Params());
   ASSERT_FALSE(a.ok());
   EXPECT_EQ(std::string(a.status().message()),
             "event.effective_time: 1900-01-01T00:00:00Z is outside the years "
-            "1930-2099 a tariff event can have (a typo, or an unset year?)");
+            "1930-2100 a tariff event can have (a typo, or an unset year?)");
 }
 
 TEST(ValidateEventTest, ErrorsQuoteOnlyAShortEscapedPrefixOfTheInput) {
