@@ -10,13 +10,8 @@
 #include "absl/synchronization/mutex.h"
 #include "server/common/log.h"
 #include "server/exposure/loader.h"
+#include "server/redis/redis_credentials.h"
 #include "server/service/server.h"
-
-namespace {
-
-constexpr char kPasswordEnv[] = "TARIFF_ALERT_REDIS_PASSWORD";
-
-}  // namespace
 
 int main(int argc, char** argv) {
   using namespace tariffalert;
@@ -44,7 +39,8 @@ int main(int argc, char** argv) {
   CLI::App app{
       "tariff-alertd: scores tariff events against the exposure table in Redis "
       "and streams alerts over gRPC.\nThe Redis password, if any, is read from "
-      "the environment variable TARIFF_ALERT_REDIS_PASSWORD."};
+      "--redis-password-file or the environment variable "
+      "TARIFF_ALERT_REDIS_PASSWORD; never from a flag."};
   app.add_option("--listen", options.listen_address,
                  "host:port to serve gRPC on; port 0 picks a free port")
       ->capture_default_str();
@@ -55,6 +51,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--redis-db", options.redis.db, "Redis database number")
       ->capture_default_str();
+  std::string redis_password_file;
+  app.add_option("--redis-user", options.redis.user,
+                 "Redis ACL user (AUTH user password); default: "
+                 "TARIFF_ALERT_REDIS_USER, else the default user");
+  app.add_option("--redis-password-file", redis_password_file,
+                 "file whose first line is the Redis password (mode 600); "
+                 "default: TARIFF_ALERT_REDIS_PASSWORD");
   app.add_option("--scoring-config", scoring_config,
                  "text-format ScoringConfig; default: the built-in "
                  "config/scoring.textproto");
@@ -130,8 +133,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "--redis: %s\n", std::string(s.message()).c_str());
     return 2;
   }
-  if (const char* password = std::getenv(kPasswordEnv); password != nullptr) {
-    options.redis.password = password;
+  if (absl::Status s =
+          LoadRedisCredentials(redis_password_file, &options.redis);
+      !s.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
+    return 2;
   }
   if (!scoring_config.empty()) {
     auto text = ReadFileToString(scoring_config);

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "clients/cli/commands.h"
 #include "server/exposure/loader.h"
+#include "server/redis/redis_credentials.h"
 #include "server/redis/redis_exposure_store.h"
 
 namespace tariffalert::cli {
@@ -23,11 +24,18 @@ class LoadCommand : public Command {
         "Validate companies.csv, exposures.csv and the optional links.csv and "
         "make them the current exposure version in Redis (every server picks "
         "it up without restart). The Redis password, if any, is read from "
-        "TARIFF_ALERT_REDIS_PASSWORD.");
+        "--redis-password-file or TARIFF_ALERT_REDIS_PASSWORD, never from a "
+        "flag.");
     c->add_option("--redis", redis_, "Redis host:port")->capture_default_str();
     c->add_option("--redis-prefix", prefix_,
                   "prefix of the project's Redis keys")
         ->capture_default_str();
+    c->add_option("--redis-user", user_,
+                  "Redis ACL user (AUTH user password); default: "
+                  "TARIFF_ALERT_REDIS_USER, else the default user");
+    c->add_option("--redis-password-file", password_file_,
+                  "file whose first line is the Redis password (mode 600); "
+                  "default: TARIFF_ALERT_REDIS_PASSWORD");
     c->add_option("--dir", dir_,
                   "directory holding companies.csv and exposures.csv, and "
                   "links.csv if there is one");
@@ -65,8 +73,11 @@ class LoadCommand : public Command {
                    std::string(s.message()).c_str());
       return kExitUsage;
     }
-    if (const char* password = std::getenv("TARIFF_ALERT_REDIS_PASSWORD")) {
-      options.password = password;
+    options.user = user_;
+    if (absl::Status s = LoadRedisCredentials(password_file_, &options);
+        !s.ok()) {
+      std::fprintf(stderr, "load: %s\n", std::string(s.message()).c_str());
+      return kExitUsage;
     }
     RedisExposureStore store(std::make_unique<RedisConnection>(options));
     auto result = LoadExposure(store, companies_, exposures_, links_);
@@ -95,6 +106,8 @@ class LoadCommand : public Command {
  private:
   std::string redis_ = "127.0.0.1:6379";
   std::string prefix_ = "ta:";
+  std::string user_;
+  std::string password_file_;
   std::string dir_;
   std::string companies_;
   std::string exposures_;

@@ -3,9 +3,12 @@
 #include <sys/time.h>
 
 #include <utility>
+#include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
 
 namespace tariffalert {
@@ -13,6 +16,40 @@ namespace {
 
 std::string Where(const RedisOptions& o) {
   return absl::StrCat("redis ", o.host, ":", o.port);
+}
+
+std::string Who(const RedisOptions& o) {
+  return o.user.empty() ? std::string("the default user")
+                        : absl::StrCat("user '", o.user, "'");
+}
+
+// Redis does not echo a password in its errors; this makes sure of it.
+std::string Redacted(const RedisOptions& o, absl::string_view error) {
+  if (o.password.empty()) return std::string(error);
+  return absl::StrReplaceAll(error, {{o.password, "<password>"}});
+}
+
+// PERMISSION_DENIED for the error replies that retrying cannot fix: no or
+// wrong credentials, or an ACL that refuses the command or a key. OK for any
+// other reply.
+absl::Status AccessError(const RedisOptions& o, absl::string_view command,
+                         const redisReply& reply) {
+  if (reply.type != REDIS_REPLY_ERROR) return absl::OkStatus();
+  const absl::string_view error(reply.str, reply.len);
+  if (absl::StartsWith(error, "NOAUTH")) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        Where(o), ": ", command, ": ", error,
+        o.password.empty()
+            ? " (no password was given: set TARIFF_ALERT_REDIS_PASSWORD or "
+              "--redis-password-file)"
+            : ""));
+  }
+  if (absl::StartsWith(error, "NOPERM") ||
+      absl::StartsWith(error, "WRONGPASS")) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        Where(o), ": ", command, ": ", Redacted(o, error), " (", Who(o), ")"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -66,18 +103,25 @@ absl::Status RedisConnection::EnsureConnected() {
     return Fail("cannot set timeout");
   }
   if (!options_.password.empty()) {
-    const char* argv[] = {"AUTH", options_.password.c_str()};
-    const size_t lens[] = {4, options_.password.size()};
-    RedisReplyPtr reply(
-        static_cast<redisReply*>(redisCommandArgv(ctx_, 2, argv, lens)));
+    // `AUTH user password` (Redis 6 ACL) or `AUTH password` (requirepass).
+    std::vector<const char*> argv = {"AUTH"};
+    std::vector<size_t> lens = {4};
+    if (!options_.user.empty()) {
+      argv.push_back(options_.user.c_str());
+      lens.push_back(options_.user.size());
+    }
+    argv.push_back(options_.password.c_str());
+    lens.push_back(options_.password.size());
+    RedisReplyPtr reply(static_cast<redisReply*>(redisCommandArgv(
+        ctx_, static_cast<int>(argv.size()), argv.data(), lens.data())));
     if (!reply) return Fail("AUTH failed");
     if (reply->type == REDIS_REPLY_ERROR) {
-      // Redis's AUTH errors do not echo the password.
-      std::string error(reply->str, reply->len);
+      const std::string error =
+          Redacted(options_, absl::string_view(reply->str, reply->len));
       redisFree(ctx_);
       ctx_ = nullptr;
-      return absl::PermissionDeniedError(
-          absl::StrCat(Where(options_), ": AUTH rejected: ", error));
+      return absl::PermissionDeniedError(absl::StrCat(
+          Where(options_), ": AUTH rejected for ", Who(options_), ": ", error));
     }
   }
   if (options_.db != 0) {
@@ -86,6 +130,14 @@ absl::Status RedisConnection::EnsureConnected() {
     const size_t lens[] = {6, db.size()};
     RedisReplyPtr reply(
         static_cast<redisReply*>(redisCommandArgv(ctx_, 2, argv, lens)));
+    if (reply) {
+      absl::Status denied = AccessError(options_, "SELECT", *reply);
+      if (!denied.ok()) {
+        redisFree(ctx_);
+        ctx_ = nullptr;
+        return denied;
+      }
+    }
     if (!reply || reply->type == REDIS_REPLY_ERROR)
       return Fail("SELECT failed");
   }
@@ -98,9 +150,9 @@ absl::StatusOr<RedisReplyPtr> RedisConnection::Command(
   if (!replies.ok()) return replies.status();
   RedisReplyPtr reply = std::move(replies->front());
   if (reply->type == REDIS_REPLY_ERROR) {
-    return absl::InternalError(
-        absl::StrCat(Where(options_), ": ", args[0], ": ",
-                     absl::string_view(reply->str, reply->len)));
+    return absl::InternalError(absl::StrCat(
+        Where(options_), ": ", args[0], ": ",
+        Redacted(options_, absl::string_view(reply->str, reply->len))));
   }
   return reply;
 }
@@ -131,6 +183,10 @@ absl::StatusOr<std::vector<RedisReplyPtr>> RedisConnection::Pipeline(
       return Fail(absl::StrCat("no reply to ", commands[i][0]));
     }
     replies.emplace_back(static_cast<redisReply*>(raw));
+  }
+  for (size_t i = 0; i < commands.size(); ++i) {
+    absl::Status denied = AccessError(options_, commands[i][0], *replies[i]);
+    if (!denied.ok()) return denied;
   }
   return replies;
 }

@@ -4,7 +4,9 @@
 // A synchronous hiredis connection with timeouts on connect and on every
 // command, and reconnect on the next call after any failure. Replies are owned
 // by unique_ptr. Errors: UNAVAILABLE for connect, I/O and timeouts (the caller
-// may retry), INTERNAL for an error reply. The password never appears in an
+// may retry), PERMISSION_DENIED when Redis refuses the credentials or the ACL
+// refuses a command or key (WRONGPASS, NOAUTH, NOPERM: retrying will not
+// help), INTERNAL for any other error reply. The password never appears in an
 // error or a log line.
 
 #include <hiredis/hiredis.h>
@@ -24,6 +26,9 @@ namespace tariffalert {
 struct RedisOptions {
   std::string host = "127.0.0.1";
   int port = 6379;
+  // Redis 6 ACL user: `AUTH user password`. Empty: `AUTH password` (the
+  // default user, requirepass) when a password is set.
+  std::string user;
   std::string password;  // AUTH when not empty; never logged
   int db = 0;
   absl::Duration connect_timeout = absl::Seconds(1);

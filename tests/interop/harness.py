@@ -2,7 +2,9 @@
 
 Every process talks to 127.0.0.1 only, every wait is bounded, and everything
 started is stopped at the end. The Redis address comes from TA_TEST_REDIS
-(tests/run.sh starts that redis-server); each harness uses its own key prefix.
+(tests/run.sh starts that redis-server), the ACL user and its password file
+from TA_TEST_REDIS_USER and TA_TEST_REDIS_PASSWORD_FILE; each harness uses its
+own key prefix under TEST_KEY_ROOT, the keys that user may touch.
 """
 
 import os
@@ -11,6 +13,9 @@ import subprocess
 import tempfile
 import time
 import uuid
+
+# The start of every test key prefix (tests/run.sh's ACL: ~test:*).
+TEST_KEY_ROOT = "test:"
 
 
 def generate_stubs(proto_dir, out_dir):
@@ -44,7 +49,9 @@ class Harness:
         if not redis:
             raise RuntimeError("TA_TEST_REDIS is not set: run the suite with tests/run.sh")
         self.redis = redis
-        self.prefix = "pytest:%s:" % uuid.uuid4().hex[:12]
+        self.redis_user = os.environ.get("TA_TEST_REDIS_USER", "")
+        self.redis_password_file = os.environ.get("TA_TEST_REDIS_PASSWORD_FILE", "")
+        self.prefix = "%spy-%s:" % (TEST_KEY_ROOT, uuid.uuid4().hex[:12])
         self.tmp = tempfile.TemporaryDirectory(prefix="tariff-alert-test-")
         self.server = None
         self.port = None
@@ -57,15 +64,29 @@ class Harness:
             f.write(text)
         return self.path(name)
 
-    def cli(self, *args, stdin=None, timeout=30):
+    def redis_env(self):
+        """The environment for a process that talks to the test Redis: the
+        credentials as tariff-alertd and `tariff-alert load` read them, never
+        on a command line."""
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("TARIFF_ALERT_REDIS_USER", "TARIFF_ALERT_REDIS_PASSWORD",
+                            "REDISCLI_AUTH")}
+        if self.redis_password_file:
+            with open(self.redis_password_file) as f:
+                env["TARIFF_ALERT_REDIS_PASSWORD"] = f.readline().rstrip("\r\n")
+        if self.redis_user:
+            env["TARIFF_ALERT_REDIS_USER"] = self.redis_user
+        return env
+
+    def cli(self, *args, stdin=None, timeout=30, env=None):
         """Runs tariff-alert; returns the CompletedProcess."""
         argv = [self.cli_bin] + [str(a) for a in args]
         return subprocess.run(argv, input=stdin, capture_output=True, text=True,
-                              timeout=timeout)
+                              timeout=timeout, env=env)
 
     def load(self, companies, exposures):
         return self.cli("load", "--redis", self.redis, "--redis-prefix", self.prefix,
-                        companies, exposures)
+                        companies, exposures, env=self.redis_env())
 
     def start_server(self, *extra):
         port_file = self.path("port")
@@ -74,7 +95,7 @@ class Harness:
                 [self.server_bin, "--listen", "127.0.0.1:0", "--redis", self.redis,
                  "--redis-prefix", self.prefix, "--port-file", port_file,
                  "--exposure-poll-ms", "50"] + list(extra),
-                stdout=log, stderr=subprocess.STDOUT)
+                stdout=log, stderr=subprocess.STDOUT, env=self.redis_env())
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if os.path.exists(port_file):

@@ -49,8 +49,11 @@ class PrivateRedis:
         self.proc = None
 
     def start(self):
+        # The test Redis's users and passwords (tests/run.sh), from a file.
+        auth = os.environ.get("TA_TEST_REDIS_AUTH_CONF")
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+            ["redis-server"] + ([auth] if auth else []) +
+            ["--port", str(self.port), "--bind", "127.0.0.1",
              "--dir", self.dir, "--appendonly", "yes", "--appendfsync", "always",
              "--save", ""],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -59,7 +62,8 @@ class PrivateRedis:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
                     s.sendall(b"PING\r\n")
-                    if s.recv(64).startswith(b"+PONG"):
+                    # Up: it answers (NOAUTH when it needs a password).
+                    if s.recv(64).startswith((b"+PONG", b"-NOAUTH")):
                         return
             except OSError:
                 pass

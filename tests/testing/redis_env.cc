@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "server/redis/redis_credentials.h"
 #include "server/redis/redis_exposure_store.h"
 
 namespace tariffalert::testing {
@@ -25,7 +26,14 @@ RedisOptions TestRedisOptions() {
   }
   const absl::Status parsed = ParseRedisAddress(address, &options);
   EXPECT_TRUE(parsed.ok()) << parsed;
-  options.key_prefix = absl::StrCat("test:", ::getpid(), ":", counter++, ":");
+  // The same reading of credentials as the server's and the CLI's.
+  if (const char* user = std::getenv("TA_TEST_REDIS_USER")) options.user = user;
+  const char* password_file = std::getenv("TA_TEST_REDIS_PASSWORD_FILE");
+  const absl::Status credentials = LoadRedisCredentials(
+      password_file != nullptr ? password_file : "", &options);
+  EXPECT_TRUE(credentials.ok()) << credentials;
+  options.key_prefix =
+      absl::StrCat(kTestKeyRoot, ::getpid(), ":", counter++, ":");
   return options;
 }
 

@@ -2,8 +2,10 @@
 #define TARIFF_ALERT_TESTS_TESTING_REDIS_ENV_H_
 
 // Access to the redis-server that tests/run.sh starts
-// (TA_TEST_REDIS=host:port). Each test gets its own key prefix, so tests run in
-// parallel on one server.
+// (TA_TEST_REDIS=host:port), as the ACL user TA_TEST_REDIS_USER with the
+// password in TA_TEST_REDIS_PASSWORD_FILE when those are set. Each test gets
+// its own key prefix, so tests run in parallel on one server; every prefix
+// starts with kTestKeyRoot, the only keys the test user may touch.
 
 #include <string>
 
@@ -14,8 +16,12 @@
 
 namespace tariffalert::testing {
 
-// Options for the test Redis with a key prefix unique to this process and
-// call. Fails the test (ADD_FAILURE) if TA_TEST_REDIS is not set.
+// The start of every test key prefix (tests/run.sh's ACL: ~test:*).
+inline constexpr char kTestKeyRoot[] = "test:";
+
+// Options for the test Redis, with its credentials and a key prefix unique to
+// this process and call. Fails the test (ADD_FAILURE) if TA_TEST_REDIS is not
+// set or the credentials cannot be read.
 RedisOptions TestRedisOptions();
 
 // Writes the two CSV texts to files of their own under the test's temporary
