@@ -359,6 +359,20 @@ void AlertHub::EndAll(const absl::Status& status) {
   }
 }
 
+size_t AlertHub::EndIf(const std::function<bool(const Subscriber&)>& which,
+                       const absl::Status& status) {
+  absl::MutexLock lock(&mu_);
+  size_t ended = 0;
+  for (auto& [s, state] : subscribers_) {
+    if (!state.closed && which(*s)) {
+      state.closed = true;
+      s->End(status);
+      ++ended;
+    }
+  }
+  return ended;
+}
+
 QueueRoom AlertHub::LeastRoom() const {
   QueueRoom least{SIZE_MAX, SIZE_MAX};
   absl::MutexLock lock(&mu_);

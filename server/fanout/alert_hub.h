@@ -147,6 +147,11 @@ class AlertHub {
   void SendHeartbeats() ABSL_LOCKS_EXCLUDED(mu_);
   // Ends every subscription with `status` and refuses new ones.
   void EndAll(const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_);
+  // Ends, with `status`, the subscriptions for which `which` is true (it is
+  // called under the hub's lock: it must not call into the hub); new ones
+  // are still taken. Returns how many were ended.
+  size_t EndIf(const std::function<bool(const Subscriber&)>& which,
+               const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_);
 
   // The least room a live subscriber's queue has left: a publisher that must
   // not cut anyone off (a load generator) waits while it is low. Unbounded

@@ -254,6 +254,15 @@ std::optional<TokenEntry> TokenStore::Find(absl::string_view token) const {
   return *found;
 }
 
+bool TokenStore::Contains(const Sha256Digest& digest) const {
+  absl::MutexLock lock(&mu_);
+  if (entries_ == nullptr) return false;
+  for (const TokenEntry& entry : *entries_) {
+    if (entry.sha256 == digest) return true;
+  }
+  return false;
+}
+
 size_t TokenStore::size() const {
   absl::MutexLock lock(&mu_);
   return entries_ == nullptr ? 0 : entries_->size();

@@ -84,6 +84,9 @@ class TokenStore {
   // constant time. nullopt for an unknown token.
   std::optional<TokenEntry> Find(absl::string_view token) const
       ABSL_LOCKS_EXCLUDED(mu_);
+  // True if a token with this hash is in the file now (a stream checks
+  // that its token was not revoked).
+  bool Contains(const Sha256Digest& digest) const ABSL_LOCKS_EXCLUDED(mu_);
   size_t size() const ABSL_LOCKS_EXCLUDED(mu_);
   const std::string& path() const { return path_; }
 

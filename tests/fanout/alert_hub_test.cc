@@ -262,6 +262,27 @@ TEST_F(AlertHubTest, EndAllEndsStreamsAndRefusesNewOnes) {
             absl::StatusCode::kUnavailable);
 }
 
+TEST_F(AlertHubTest, EndIfEndsOnlyTheChosenStreamsAndTakesNewOnes) {
+  AlertHub hub(Options(), clock_);
+  RecordingSubscriber revoked, kept, late;
+  ASSERT_TRUE(hub.Subscribe(&revoked, std::nullopt).ok());
+  ASSERT_TRUE(hub.Subscribe(&kept, std::nullopt).ok());
+  EXPECT_EQ(hub.EndIf([&](const Subscriber& s) { return &s == &revoked; },
+                      absl::UnauthenticatedError("token revoked")),
+            1u);
+  EXPECT_EQ(revoked.ended.code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_TRUE(kept.ended.ok());
+  // An ended stream is not ended twice.
+  EXPECT_EQ(hub.EndIf([](const Subscriber&) { return true; },
+                      absl::UnauthenticatedError("again")),
+            1u);
+  EXPECT_EQ(revoked.ended.message(), "token revoked");
+  EXPECT_TRUE(hub.Subscribe(&late, std::nullopt).ok());
+  hub.Unsubscribe(&late);
+  hub.Unsubscribe(&kept);
+  hub.Unsubscribe(&revoked);
+}
+
 TEST_F(AlertHubTest, TheHeartbeatThreadStopsWithTheHub) {
   HubOptions o = Options();
   o.heartbeat_interval = absl::Milliseconds(5);

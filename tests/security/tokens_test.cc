@@ -115,12 +115,16 @@ TEST_F(TokenStoreTest, FindsKnownTokensOnlyAndKeepsOldTokensOnABadFile) {
   EXPECT_FALSE((*store)->Find("secret-3").has_value());
   EXPECT_FALSE((*store)->Find("").has_value());
 
+  EXPECT_TRUE((*store)->Contains(Sha256("secret-2")));
+
   // Revoke feed.
   Write(TokensFileLine("desk1", kRoleSubscriber, "secret-1") + "\n");
   bool changed = false;
   ASSERT_TRUE((*store)->Reload(/*force=*/true, &changed).ok());
   EXPECT_TRUE(changed);
   EXPECT_FALSE((*store)->Find("secret-2").has_value());
+  EXPECT_FALSE((*store)->Contains(Sha256("secret-2")));
+  EXPECT_TRUE((*store)->Contains(Sha256("secret-1")));
 
   // A broken file is refused naming its line, and desk1 still works.
   Write("desk1 subscriber\n");
