@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "tariffalert/v1/alert_service.pb.h"
 
@@ -44,8 +45,11 @@ EncodedAlertPtr Encode(const v1::Alert& alert, size_t size, Append append) {
   k.name = alert.name();
   k.score_bps = alert.score_bps();
   k.operating_profit_change_pct = alert.operating_profit_change_pct();
-  k.created_unix_micros = alert.created_time().seconds() * 1000000 +
-                          alert.created_time().nanos() / 1000;
+  // Through absl::Time, which saturates: the timestamp comes from the log
+  // in Redis, and seconds * 10^6 overflows int64 for |seconds| > 9.2e12.
+  k.created_unix_micros =
+      absl::ToUnixMicros(absl::FromUnixSeconds(alert.created_time().seconds()) +
+                         absl::Nanoseconds(alert.created_time().nanos()));
 
   auto* bytes = new std::string();
   bytes->reserve(size + 6);

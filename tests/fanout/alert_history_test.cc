@@ -73,6 +73,21 @@ TEST_F(AlertHistoryTest, PagesCoverTheMatchingAlertsOnceInOrder) {
   EXPECT_EQ(pages, 4);
 }
 
+// Found by tests/fuzz/alert_log_fuzz.cc: a logged created_time past the
+// int64 microsecond range (here 2^64 / 10^6 + 300 s) overflowed seconds *
+// 10^6 and wrapped to 300.45 s. It saturates instead: after every range.
+TEST_F(AlertHistoryTest,
+       AnAlertStampedPastTheMicrosecondRangeIsNotTakenForAnEarlyOne) {
+  hub_.Publish(
+      {EventAlert(31, "e31", "AAPL", -100, -1, int64_t{18446744073710} + 300)});
+  v1::ListAlertsRequest request;
+  request.mutable_filter()->add_tickers("AAPL");
+  request.mutable_start_time()->set_seconds(250);
+  request.mutable_end_time()->set_seconds(400);
+  int pages = 0;
+  EXPECT_THAT(AllPages(request, &pages), ElementsAre(27, 30));
+}
+
 TEST_F(AlertHistoryTest, TheResponseCarriesTheAlertsTokenAndOldestSequence) {
   v1::ListAlertsRequest request;
   request.set_page_size(5);
