@@ -1,0 +1,250 @@
+#!/usr/bin/python3
+"""Writes the seed corpora of the fuzz targets (tests/fuzz/corpus/<target>/)
+from the project's own sample data: data/exposure, data/scenarios/*.jsonl and
+config/scoring.textproto, and, for the targets that read protos, requests and
+stored records built here with the real .proto files.
+
+Run with Debian's /usr/bin/python3 (python3-protobuf) from anywhere:
+  /usr/bin/python3 tests/fuzz/make_seeds.py
+The output is committed; rerun it when the protos or the sample data change.
+"""
+
+import csv
+import io
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CORPUS = os.path.join(ROOT, "tests", "fuzz", "corpus")
+SEPARATOR = "\n%%\n"  # exposure_csv_fuzz.cc's kSeparator
+
+
+def load_protos(tmp):
+    protos = ["tariffalert/v1/%s.proto" % p for p in
+              ("tariff_event", "alert", "tariff_event_service", "alert_service",
+               "tariff_book")]
+    subprocess.run(["protoc", "-I", os.path.join(ROOT, "proto"),
+                    "-I", "/usr/include", "--python_out", tmp] + protos,
+                   check=True)
+    sys.path.insert(0, tmp)
+    from tariffalert.v1 import (alert_pb2, alert_service_pb2, tariff_book_pb2,
+                                tariff_event_pb2, tariff_event_service_pb2)
+    return alert_pb2, alert_service_pb2, tariff_book_pb2, tariff_event_pb2, \
+        tariff_event_service_pb2
+
+
+def write(target, name, data):
+    d = os.path.join(CORPUS, target)
+    os.makedirs(d, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode()
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def read(*path):
+    with open(os.path.join(ROOT, *path), newline="") as f:
+        return f.read()
+
+
+def csv_subset(text, keep):
+    """The header and the rows for which keep(row) holds, as written."""
+    lines = text.splitlines(keepends=True)
+    out = [lines[0]]
+    header = next(csv.reader([lines[0]]))
+    for line in lines[1:]:
+        row = dict(zip(header, next(csv.reader([line]))))
+        if keep(row):
+            out.append(line)
+    return "".join(out)
+
+
+def exposure_seeds():
+    companies = read("data", "exposure", "companies.csv")
+    exposures = read("data", "exposure", "exposures.csv")
+    links = read("data", "exposure", "links.csv")
+    # Companies linked to one another, so links.csv checks too.
+    tickers = {"AAPL", "2317.TW", "2330.TW", "NVDA", "QCOM", "005930.KS"}
+    pick = lambda col: (lambda row: row[col] in tickers)
+    write("exposure_csv", "apple_suppliers",
+          csv_subset(companies, pick("ticker")) + SEPARATOR[1:] +
+          csv_subset(exposures, pick("ticker")) + SEPARATOR[1:] +
+          csv_subset(links, lambda r: r["supplier"] in tickers and
+                     r["customer"] in tickers))
+    # Carmakers with product rows (HS headings) and EU rows, no links.
+    cars = {"GM", "F", "STLA", "BMW.DE", "TSLA"}
+    write("exposure_csv", "carmakers_no_links",
+          csv_subset(companies, lambda r: r["ticker"] in cars) + SEPARATOR[1:] +
+          csv_subset(exposures, lambda r: r["ticker"] in cars))
+    # The corner cases of the reader: BOM, CRLF, quoted commas and quotes, a
+    # line break inside a quoted field (of an ignored column: a name is one
+    # line), columns in another order, blank lines.
+    write("exposure_csv", "reader_corners",
+          "\ufeffname,ticker,sector,country,market_cap_usd,cogs_ratio,"
+          "operating_margin,source\r\n"
+          "\"Apple, \"\"Inc.\"\"\",AAPL,Information Technology,US,"
+          "3e12,0.55,0.3,\"10-K,\nFY2024\"\r\n\r\n"
+          " \"Tesla\" , TSLA ,Consumer Discretionary,US,8e11,0.8,-0.08,\r\n"
+          "%%\n"
+          "share,ticker,kind,country,product\n"
+          "0.4,AAPL,revenue,US,*\n0.2,AAPL,revenue,EU,*\n0.7,AAPL,product,,85\n"
+          "0.3,AAPL,product,,8471\n0.6,TSLA,production,US,87\n"
+          "0.4,TSLA,sourcing,CN,8507\n"
+          "%%\n"
+          "supplier,customer,share\nTSLA,AAPL,0.1\n")
+
+
+def event_seeds(tariff_event_pb2, tariff_event_service_pb2):
+    from google.protobuf import json_format
+    lines = [l for l in read("data", "scenarios", "july-2025.jsonl").splitlines()
+             if l.strip() and not l.lstrip().startswith("#")]
+    # One event of each stage and shape: all goods, product scopes,
+    # exclusions, a pause, an extension, a threat with a probability.
+    chosen = []
+    seen = set()
+    for line in lines:
+        e = json.loads(line)
+        shape = (e.get("stage"), "productCodes" in e,
+                 "excludedProductCodes" in e, "excludedTargetCountries" in e,
+                 "probability" in e, "expiresTime" in e)
+        if shape not in seen:
+            seen.add(shape)
+            chosen.append((e["eventId"], line))
+    for event_id, line in chosen:
+        write("event_json", event_id, line + "\n")
+        event = tariff_event_pb2.TariffEvent()
+        json_format.Parse(line, event)
+        request = tariff_event_service_pb2.PublishEventRequest()
+        request.event.CopyFrom(event)
+        write("publish_request", event_id, request.SerializeToString())
+    # A file as publish --file reads it: comments, blank lines, three events.
+    write("event_json", "file_with_comments",
+          "# july 2025\n\n" + "\n".join(l for _, l in chosen[:3]) + "\n")
+    # The flag path's event (EventFromFlags) in JSON, every field set.
+    write("event_json", "every_field", json.dumps({
+        "eventId": "e-1", "imposingCountry": "EU", "targetCountries": [],
+        "excludedTargetCountries": ["US", "CH"], "productCodes": ["72", "7601"],
+        "excludedProductCodes": ["7208"], "stage": "STAGE_PAUSED",
+        "newRatePct": 0, "previousRatePct": 25, "snapBackRatePct": 25,
+        "probability": 0.5, "measureId": "eu-steel.safeguard_2",
+        "announcedTime": "2025-07-01T00:00:00Z",
+        "effectiveTime": "2025-07-02T00:00:00.5+02:00",
+        "expiresTime": "2025-10-01T00:00:00Z", "headline": "h",
+        "sourceUrl": "https://example.com/a"}) + "\n")
+
+
+def book_seeds(tariff_book_pb2, tariff_event_pb2):
+    b = tariff_book_pb2.BookState()
+    b.revision = 12
+    b.clock_time.seconds = 1752000000
+    m = b.measures.add()
+    m.measure_id, m.imposing_country, m.event_id = "US>CN:*", "US", "e1"
+    m.target_countries.append("CN")
+    m.in_force, m.rate_pct = True, 30
+    m = b.measures.add()
+    m.measure_id, m.imposing_country, m.event_id = "us-steel", "US", "e2"
+    m.product_codes.extend(["72", "73", "7601"])
+    m.excluded_product_codes.append("7208")
+    m.excluded_target_countries.extend(["GB"])
+    m.in_force, m.rate_pct = True, 50
+    m = b.measures.add()
+    m.measure_id, m.imposing_country, m.event_id = "cn-us-reciprocal", "CN", "e3"
+    m.target_countries.append("US")
+    m.in_force, m.rate_pct = True, 10
+    m.pause.snap_back_rate_pct = 34
+    m.pause.expires_time.seconds = 1755000000
+    m.pause.event_id = "e3"
+    m = b.measures.add()
+    m.measure_id, m.imposing_country, m.event_id = "eu-us-threat", "EU", "e4"
+    m.target_countries.append("US")
+    m.pending.stage = tariff_event_pb2.STAGE_THREATENED
+    m.pending.rate_pct, m.pending.probability = 30, 0.35
+    m.pending.event_id = "e4"
+    write("book_codec", "four_measures", b.SerializeToString())
+    write("book_codec", "empty_book_revision_1",
+          tariff_book_pb2.BookState(revision=1).SerializeToString())
+
+
+def alert_seeds(alert_pb2, alert_service_pb2):
+    a = alert_pb2.Alert()
+    a.alert_id, a.event_id = "e1/T/AAPL", "e1"
+    a.subject_kind = alert_pb2.SUBJECT_KIND_TICKER
+    a.subject, a.name, a.sector, a.country = "AAPL", "Apple Inc.", \
+        "Information Technology", "US"
+    a.score_bps, a.severity = -182.5, alert_pb2.SEVERITY_MEDIUM
+    a.imposing_country = "US"
+    a.target_countries.append("CN")
+    a.explanation = "sourcing from CN"
+    a.operating_profit_change_pct = -3.1
+    a.exposure_version, a.book_revision, a.model_version = "v7", 3, "m+0"
+    a.created_time.seconds, a.created_time.nanos = 1752000000, 123000
+    # As the log stores it: sequence unset, the entry id carries it.
+    write("alert_log", "ticker_alert_seq_42",
+          struct.pack("<Q", 42) + a.SerializeToString())
+    s = alert_pb2.Alert(subject_kind=alert_pb2.SUBJECT_KIND_SECTOR,
+                        subject="Materials", sector="Materials",
+                        imposing_country="EU", score_bps=35, event_id="e2")
+    write("alert_log", "sector_alert_seq_1",
+          struct.pack("<Q", 1) + s.SerializeToString())
+
+    r = alert_service_pb2.SubscribeAlertsRequest()
+    r.filter.tickers.extend(["AAPL", "SAP"])
+    r.filter.countries.extend(["CN", "EU"])
+    r.filter.min_abs_score_bps = 50
+    r.filter.min_severity = alert_pb2.SEVERITY_LOW
+    r.filter.subject_kinds.extend([alert_pb2.SUBJECT_KIND_TICKER,
+                                   alert_pb2.SUBJECT_KIND_PORTFOLIO])
+    r.resume_after_sequence = 41
+    write("alert_filter", "tickers_countries", r.SerializeToString())
+    r = alert_service_pb2.SubscribeAlertsRequest()
+    r.filter.sectors.append("Materials")
+    r.filter.countries.append("DE")
+    h = r.holdings.add()
+    h.ticker, h.position_value = "AAPL", 1e6
+    h = r.holdings.add()
+    h.ticker, h.position_value = "SAP", -2.5e5
+    write("alert_filter", "sector_with_holdings", r.SerializeToString())
+    write("alert_filter", "empty_request", b"")
+
+
+def scoring_seeds():
+    write("scoring_config", "default", read("config", "scoring.textproto"))
+    write("scoring_config", "minimal",
+          'model_name: "m"\n'
+          'default_sector { pass_through: 0.5 export_kappa: 0.5 '
+          'protection_gamma: 0.1 }\n'
+          'severity_bands { low_bps: 10 medium_bps: 50 high_bps: 200 '
+          'critical_bps: 500 }\n'
+          'stage_probability { threatened: 0.3 announced: 0.7 effective: 1 '
+          'paused: 0.5 extended: 0.5 revoked: 0 }\n'
+          'import_shares { importer: "EU" partners { partner: "US" share: 0.2 }'
+          ' partners { partner: "CN" share: 0.3 } }\n'
+          'import_shares { importer: "US" partners { partner: "EU" share: 0.2 }'
+          ' }\n')
+
+
+def main():
+    if os.path.isdir(CORPUS):
+        shutil.rmtree(CORPUS)
+    with tempfile.TemporaryDirectory() as tmp:
+        alert_pb2, alert_service_pb2, tariff_book_pb2, tariff_event_pb2, \
+            tariff_event_service_pb2 = load_protos(tmp)
+        exposure_seeds()
+        event_seeds(tariff_event_pb2, tariff_event_service_pb2)
+        book_seeds(tariff_book_pb2, tariff_event_pb2)
+        alert_seeds(alert_pb2, alert_service_pb2)
+        scoring_seeds()
+    for target in sorted(os.listdir(CORPUS)):
+        d = os.path.join(CORPUS, target)
+        files = os.listdir(d)
+        size = sum(os.path.getsize(os.path.join(d, f)) for f in files)
+        print("%-16s %2d seeds, %6d bytes" % (target, len(files), size))
+
+
+if __name__ == "__main__":
+    main()
