@@ -20,6 +20,33 @@ constexpr absl::Duration kMaxBackoff = absl::Seconds(2);
 
 }  // namespace
 
+absl::StatusOr<std::vector<EncodedAlertPtr>> DecodeLoggedAlerts(
+    absl::Span<const LoggedAlert> read) {
+  std::vector<EncodedAlertPtr> encoded;
+  encoded.reserve(read.size());
+  v1::Alert alert;
+  for (size_t i = 0; i < read.size(); ++i) {
+    const LoggedAlert& a = read[i];
+    if (i > 0 && a.sequence != read[i - 1].sequence + 1) {
+      return absl::DataLossError(
+          absl::StrCat("alert log: entry ", a.sequence, " follows entry ",
+                       read[i - 1].sequence, "; the entries between are gone"));
+    }
+    if (!alert.ParseFromString(a.alert)) {
+      return absl::DataLossError(
+          absl::StrCat("alert log: entry ", a.sequence, " is not an Alert"));
+    }
+    // The value's own field 1, if it has one, parses after the entry id's.
+    if (alert.sequence() != a.sequence) {
+      return absl::DataLossError(absl::StrCat("alert log: entry ", a.sequence,
+                                              " holds an alert with sequence ",
+                                              alert.sequence()));
+    }
+    encoded.push_back(EncodeAlert(alert, a.alert));
+  }
+  return encoded;
+}
+
 LogTailer::LogTailer(RedisOptions options, AlertLogOptions log, AlertHub* hub,
                      size_t preload, const Clock& clock,
                      absl::Duration trim_interval)
@@ -36,16 +63,9 @@ absl::StatusOr<size_t> LogTailer::Poll(absl::Duration block) {
   auto read = log_.ReadAfter(hub_->newest_sequence(), kBatch, block);
   if (!read.ok()) return read.status();
   if (read->empty()) return 0;
-  std::vector<EncodedAlertPtr> encoded;
-  encoded.reserve(read->size());
-  v1::Alert alert;
-  for (const LoggedAlert& a : *read) {
-    if (!alert.ParseFromString(a.alert)) {
-      return absl::DataLossError(
-          absl::StrCat("alert log: entry ", a.sequence, " is not an Alert"));
-    }
-    encoded.push_back(EncodeAlert(alert, a.alert));
-  }
+  auto decoded = DecodeLoggedAlerts(*read);
+  if (!decoded.ok()) return decoded.status();
+  const std::vector<EncodedAlertPtr>& encoded = *decoded;
   // A full batch may end inside an event: hold its last event back for the
   // next read, so that the hub sees every event whole (portfolio alerts are
   // made per event). An event larger than a batch goes in parts.

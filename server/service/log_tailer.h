@@ -10,15 +10,26 @@
 #include <functional>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "server/common/clock.h"
 #include "server/fanout/alert_hub.h"
 #include "server/redis/redis_book_store.h"
 
 namespace tariffalert {
+
+// The entries of one read of the alert log (RedisBookStore::ReadAfter),
+// decoded for the hub. DATA_LOSS naming the entry if one is not an Alert,
+// holds an alert whose sequence is not its entry id's, or does not follow
+// the entry before it (one deleted from the stream): the hub takes dense
+// sequences only, and aborts on a gap inside what it is given.
+absl::StatusOr<std::vector<EncodedAlertPtr>> DecodeLoggedAlerts(
+    absl::Span<const LoggedAlert> read);
 
 class LogTailer {
  public:

@@ -1,44 +1,53 @@
-// Fuzzes an alert as read back from the shared alert log in Redis
-// (RedisBookStore::ReadAfter, LogTailer::Poll): the stream entry's value is a
-// serialized Alert without its sequence; the sequence, from the entry id, is
-// put back with AlertBytesWithSequence (server/tariff_book/book_store.h), the
-// bytes parsed as a v1::Alert and encoded once for every stream with
-// EncodeAlert (server/fanout/encoded_alert.h). What a stream then sends must
-// decode (DecodeAlert) as that one alert.
+// Fuzzes alerts as read back from the shared alert log in Redis
+// (RedisBookStore::ReadAfter, then LogTailer::Poll): each stream entry's value
+// is a serialized Alert without its sequence; the sequence, from the entry
+// id, is put back with AlertBytesWithSequence
+// (server/tariff_book/book_store.h), and DecodeLoggedAlerts
+// (server/service/log_tailer.h) parses the entries of one read and encodes
+// each once for every stream (EncodeAlert, server/fanout/encoded_alert.h).
+// What it accepts goes into an AlertHub as the tailer hands it over; what a
+// stream then sends must decode (DecodeAlert) as that one alert.
 //
-// Input: 8 bytes, little-endian, the sequence; the rest the entry's value.
+// Input: 8 bytes, little-endian, the id before the first entry; then
+// entries, each 1 byte of id step from the entry before (1 unless an entry
+// was deleted from the stream; 0 counts as 1), 2 bytes little-endian of value
+// length and the value.
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "server/common/clock.h"
+#include "server/fanout/alert_hub.h"
 #include "server/fanout/encoded_alert.h"
+#include "server/redis/redis_book_store.h"
+#include "server/service/log_tailer.h"
 #include "server/tariff_book/book_store.h"
 #include "tariffalert/v1/alert.pb.h"
 #include "tests/fuzz/fuzz_util.h"
 #include "tests/fuzz/quiet_protobuf.h"
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  QuietProtobufLogs();
-  if (size < 8 || size > (1 << 20)) return 0;
-  uint64_t sequence = 0;
-  for (int i = 7; i >= 0; --i) sequence = (sequence << 8) | data[i];
-  const absl::string_view value(reinterpret_cast<const char*>(data) + 8,
-                                size - 8);
-  const std::string bytes =
-      tariffalert::AlertBytesWithSequence(sequence, value);
+namespace {
 
+class FixedClock : public tariffalert::Clock {
+ public:
+  absl::Time Now() const override { return absl::FromUnixSeconds(1752000000); }
+};
+
+// Checks of one decoded alert against the bytes it came from.
+void CheckAlert(const tariffalert::EncodedAlert& encoded,
+                const tariffalert::LoggedAlert& logged) {
   tariffalert::v1::Alert alert;
-  if (!alert.ParseFromString(bytes)) return 0;  // DATA_LOSS in the tailer
-  const tariffalert::EncodedAlertPtr encoded =
-      tariffalert::EncodeAlert(alert, bytes);
-  TA_FUZZ_CHECK(encoded->sequence == alert.sequence(),
+  TA_FUZZ_CHECK(alert.ParseFromString(logged.alert),
+                "an accepted entry parses");
+  TA_FUZZ_CHECK(encoded.sequence == alert.sequence(),
                 "the encoded alert keeps its sequence");
-  auto decoded = tariffalert::DecodeAlert(*encoded);
+  auto decoded = tariffalert::DecodeAlert(encoded);
   TA_FUZZ_CHECK(decoded.ok(), "the bytes a stream sends decode");
   TA_FUZZ_CHECK(decoded->sequence() == alert.sequence(),
                 "the decoded alert has the logged sequence");
@@ -51,14 +60,58 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::Time expected = std::clamp(
       created, absl::FromUnixMicros(std::numeric_limits<int64_t>::min()),
       absl::FromUnixMicros(std::numeric_limits<int64_t>::max()));
-  TA_FUZZ_CHECK(absl::AbsDuration(
-                    absl::FromUnixMicros(encoded->keys.created_unix_micros) -
-                    expected) < absl::Microseconds(1),
-                "created_unix_micros is the created time");
+  TA_FUZZ_CHECK(
+      absl::AbsDuration(absl::FromUnixMicros(encoded.keys.created_unix_micros) -
+                        expected) < absl::Microseconds(1),
+      "created_unix_micros is the created time");
   // The same alert encoded from the message, not from the logged bytes.
   const tariffalert::EncodedAlertPtr fresh = tariffalert::EncodeAlert(alert);
   TA_FUZZ_CHECK(
-      fresh->keys.created_unix_micros == encoded->keys.created_unix_micros,
+      fresh->keys.created_unix_micros == encoded.keys.created_unix_micros,
       "both encodings see the same keys");
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  QuietProtobufLogs();
+  if (size < 8 || size > (1 << 20)) return 0;
+  uint64_t id = 0;
+  for (int i = 7; i >= 0; --i) id = (id << 8) | data[i];
+  const uint64_t before_first = id;
+  std::vector<tariffalert::LoggedAlert> read;
+  size_t at = 8;
+  while (at + 3 <= size) {
+    // XREAD gives ids above the one asked after, in increasing order.
+    const uint64_t step = std::max<uint64_t>(data[at], 1);
+    if (id > std::numeric_limits<uint64_t>::max() - step) break;
+    id += step;
+    const size_t length = data[at + 1] | (size_t{data[at + 2]} << 8);
+    at += 3;
+    const absl::string_view value(reinterpret_cast<const char*>(data) + at,
+                                  std::min(length, size - at));
+    at += value.size();
+    tariffalert::LoggedAlert a;
+    a.sequence = id;
+    a.alert = tariffalert::AlertBytesWithSequence(id, value);
+    read.push_back(std::move(a));
+  }
+  if (read.empty()) return 0;
+
+  auto encoded = tariffalert::DecodeLoggedAlerts(read);
+  if (!encoded.ok()) return 0;  // DATA_LOSS: the tailer retries, serves on
+  TA_FUZZ_CHECK(encoded->size() == read.size(), "every entry is decoded");
+  for (size_t i = 0; i < read.size(); ++i) CheckAlert(*(*encoded)[i], read[i]);
+
+  // As LogTailer::Poll hands a read to a hub that has everything before it.
+  static const FixedClock clock;
+  tariffalert::HubOptions options;
+  options.heartbeat_interval = absl::ZeroDuration();
+  tariffalert::AlertHub hub(options, clock);
+  hub.StartAfter(before_first);
+  if (hub.Append(*encoded)) {
+    TA_FUZZ_CHECK(hub.newest_sequence() == encoded->back()->sequence,
+                  "the hub holds the read");
+  }
   return 0;
 }

@@ -183,14 +183,27 @@ def alert_seeds(alert_pb2, alert_service_pb2):
     a.operating_profit_change_pct = -3.1
     a.exposure_version, a.book_revision, a.model_version = "v7", 3, "m+0"
     a.created_time.seconds, a.created_time.nanos = 1752000000, 123000
-    # As the log stores it: sequence unset, the entry id carries it.
-    write("alert_log", "ticker_alert_seq_42",
-          struct.pack("<Q", 42) + a.SerializeToString())
     s = alert_pb2.Alert(subject_kind=alert_pb2.SUBJECT_KIND_SECTOR,
                         subject="Materials", sector="Materials",
                         imposing_country="EU", score_bps=35, event_id="e2")
+    # As the log stores them: sequence unset, the entry id carries it
+    # (alert_log_fuzz.cc's format: the id before the first entry, then per
+    # entry its id step, its length and its value).
+    def entries(before_first, values):
+        out = struct.pack("<Q", before_first)
+        for step, v in values:
+            out += struct.pack("<BH", step, len(v)) + v
+        return out
+    write("alert_log", "ticker_alert_seq_42",
+          entries(41, [(1, a.SerializeToString())]))
     write("alert_log", "sector_alert_seq_1",
-          struct.pack("<Q", 1) + s.SerializeToString())
+          entries(0, [(1, s.SerializeToString())]))
+    b = alert_pb2.Alert()
+    b.CopyFrom(a)
+    b.alert_id, b.subject, b.name = "e1/T/DELL", "DELL", "Dell Technologies"
+    write("alert_log", "one_read_two_events_seq_7_to_9",
+          entries(6, [(1, a.SerializeToString()), (1, b.SerializeToString()),
+                      (1, s.SerializeToString())]))
 
     r = alert_service_pb2.SubscribeAlertsRequest()
     r.filter.tickers.extend(["AAPL", "SAP"])
