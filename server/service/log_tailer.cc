@@ -1,6 +1,8 @@
 #include "server/service/log_tailer.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,6 +19,7 @@ constexpr size_t kBatch = 1000;
 constexpr absl::Duration kBlock = absl::Milliseconds(500);
 constexpr absl::Duration kFirstBackoff = absl::Milliseconds(100);
 constexpr absl::Duration kMaxBackoff = absl::Seconds(2);
+constexpr uint64_t kMaxLogSequence = std::numeric_limits<int64_t>::max();
 
 }  // namespace
 
@@ -27,6 +30,13 @@ absl::StatusOr<std::vector<EncodedAlertPtr>> DecodeLoggedAlerts(
   v1::Alert alert;
   for (size_t i = 0; i < read.size(); ++i) {
     const LoggedAlert& a = read[i];
+    // INCRBY allocates the sequences: 1 .. 2^63 - 1. The hub counts on
+    // newest + 1 not wrapping.
+    if (a.sequence > kMaxLogSequence) {
+      return absl::DataLossError(
+          absl::StrCat("alert log: entry ", a.sequence,
+                       " is past the log's last sequence ", kMaxLogSequence));
+    }
     if (i > 0 && a.sequence != read[i - 1].sequence + 1) {
       return absl::DataLossError(
           absl::StrCat("alert log: entry ", a.sequence, " follows entry ",
@@ -97,6 +107,11 @@ absl::Status LogTailer::Load(absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   auto last = log_.LastSequence();
   if (!last.ok()) return last.status();
+  if (*last > kMaxLogSequence) {
+    return absl::DataLossError(absl::StrCat("alert log: last entry ", *last,
+                                            " is past the log's last sequence ",
+                                            kMaxLogSequence));
+  }
   if (*last > preload_) hub_->StartAfter(*last - preload_);
   // Catch up with what was logged before this server started.
   while (hub_->newest_sequence() < *last) {

@@ -25,9 +25,10 @@ namespace tariffalert {
 
 // The entries of one read of the alert log (RedisBookStore::ReadAfter),
 // decoded for the hub. DATA_LOSS naming the entry if one is not an Alert,
-// holds an alert whose sequence is not its entry id's, or does not follow
-// the entry before it (one deleted from the stream): the hub takes dense
-// sequences only, and aborts on a gap inside what it is given.
+// holds an alert whose sequence is not its entry id's, does not follow the
+// entry before it (one deleted from the stream) or has an id above 2^63 - 1,
+// which the log never allocates: the hub takes dense sequences only, aborts
+// on a gap inside what it is given, and counts on newest + 1 not wrapping.
 absl::StatusOr<std::vector<EncodedAlertPtr>> DecodeLoggedAlerts(
     absl::Span<const LoggedAlert> read);
 

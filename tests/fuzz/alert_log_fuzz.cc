@@ -5,8 +5,9 @@
 // (server/tariff_book/book_store.h), and DecodeLoggedAlerts
 // (server/service/log_tailer.h) parses the entries of one read and encodes
 // each once for every stream (EncodeAlert, server/fanout/encoded_alert.h).
-// What it accepts goes into an AlertHub as the tailer hands it over; what a
-// stream then sends must decode (DecodeAlert) as that one alert.
+// What it accepts goes into an AlertHub as the tailer hands it over, with a
+// live stream holding a portfolio (so portfolio alerts are made of it) and a
+// history query over it; what a stream sends must decode (DecodeAlert).
 //
 // Input: 8 bytes, little-endian, the id before the first entry; then
 // entries, each 1 byte of id step from the entry before (1 unless an entry
@@ -17,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,14 +27,47 @@
 #include "server/common/clock.h"
 #include "server/fanout/alert_hub.h"
 #include "server/fanout/encoded_alert.h"
+#include "server/fanout/portfolio_alert.h"
 #include "server/redis/redis_book_store.h"
 #include "server/service/log_tailer.h"
 #include "server/tariff_book/book_store.h"
 #include "tariffalert/v1/alert.pb.h"
+#include "tariffalert/v1/alert_service.pb.h"
 #include "tests/fuzz/fuzz_util.h"
 #include "tests/fuzz/quiet_protobuf.h"
 
 namespace {
+
+// A live stream with holdings: gets every alert and a portfolio alert per
+// event, and parses what it is sent as its client would.
+class HoldingSubscriber : public tariffalert::Subscriber {
+ public:
+  HoldingSubscriber()
+      : watch_({{"AAPL", 1e6}, {"DELL", -2.5e5}, {"SAP", 3e5}}, {}) {}
+  const tariffalert::AlertFilter& filter() const override { return filter_; }
+  bool Deliver(absl::Span<const tariffalert::EncodedAlertPtr> alerts,
+               bool) override {
+    for (const auto& a : alerts) {
+      tariffalert::v1::SubscribeAlertsResponse r;
+      TA_FUZZ_CHECK(
+          r.ParseFromArray(a->bytes.begin(), static_cast<int>(a->bytes.size())),
+          "a stream's message parses");
+    }
+    return true;
+  }
+  tariffalert::QueueRoom Room() override {
+    return tariffalert::QueueRoom{1u << 20, 1u << 30};
+  }
+  void DeliverHeartbeat(const grpc::Slice&, uint64_t) override {}
+  void End(const absl::Status&) override {}
+  const tariffalert::PortfolioWatch* portfolio() const override {
+    return &watch_;
+  }
+
+ private:
+  tariffalert::AlertFilter filter_;
+  tariffalert::PortfolioWatch watch_;
+};
 
 class FixedClock : public tariffalert::Clock {
  public:
@@ -109,9 +144,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.heartbeat_interval = absl::ZeroDuration();
   tariffalert::AlertHub hub(options, clock);
   hub.StartAfter(before_first);
+  HoldingSubscriber stream;
+  TA_FUZZ_CHECK(hub.Subscribe(&stream, std::nullopt).ok(), "a stream joins");
   if (hub.Append(*encoded)) {
     TA_FUZZ_CHECK(hub.newest_sequence() == encoded->back()->sequence,
                   "the hub holds the read");
+    // ListAlerts over what was logged, in a range of ordinary dates.
+    (void)hub.Query(tariffalert::AlertFilter(), absl::FromUnixSeconds(0),
+                    absl::FromUnixSeconds(4102444800), before_first, 1000);
   }
+  hub.Unsubscribe(&stream);
   return 0;
 }
