@@ -5,7 +5,9 @@
 // each newly logged alert to every live subscriber whose filter it passes.
 // A resuming subscriber first replays the log after its sequence in chunks it
 // pulls as its queue drains, and is switched to live under the hub's lock, so
-// nothing is missed or repeated at the switch. Heartbeats go out on a timer.
+// nothing is missed or repeated at the switch. Heartbeats go out on a timer;
+// the same thread hands the memory of departed subscribers back to the
+// system, which glibc would otherwise keep.
 //
 // A subscriber with holdings also gets one portfolio alert per event, right
 // after the event's alerts, live and in a replay (server/fanout/
@@ -201,6 +203,10 @@ class AlertHub {
   bool ended_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status end_status_ ABSL_GUARDED_BY(mu_);
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  // Subscribers gone since the heartbeat thread last trimmed, and as many at
+  // its previous tick (HeartbeatLoop).
+  size_t left_since_trim_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t left_at_last_tick_ ABSL_GUARDED_BY(mu_) = 0;
   std::thread heartbeat_thread_;
 };
 

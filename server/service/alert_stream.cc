@@ -4,6 +4,7 @@
 #include <grpcpp/support/proto_buffer_reader.h>
 
 #include <algorithm>
+#include <atomic>
 #include <optional>
 #include <utility>
 
@@ -49,6 +50,9 @@ absl::StatusOr<SubscribeRequest> ParseRequest(
   }
   return out;
 }
+
+// AlertStream::LiveCalls.
+std::atomic<size_t> live_calls{0};
 
 }  // namespace
 
@@ -104,6 +108,7 @@ void AlertStream::Proceed(Op op, bool ok) {
       service->StreamGone();
       return;
     }
+    live_calls.fetch_add(1, std::memory_order_relaxed);
     // Keep the number of outstanding requests on this queue.
     service_->Request(cq_);
     Accept();
@@ -159,6 +164,7 @@ void AlertStream::Destroy() {
   if (subscribed_) hub_->Unsubscribe(this);
   AlertServiceImpl* service = service_;
   delete this;
+  live_calls.fetch_sub(1, std::memory_order_relaxed);
   service->StreamGone();
 }
 
@@ -239,6 +245,10 @@ void AlertStream::WriteOrFinishLocked() {
                                               " (", last_delivered_, ")"));
   }
   writer_.Finish(final_status_, &finish_tag_);
+}
+
+size_t AlertStream::LiveCalls() {
+  return live_calls.load(std::memory_order_relaxed);
 }
 
 }  // namespace tariffalert

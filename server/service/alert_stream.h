@@ -63,6 +63,9 @@ class AlertStream final : public Subscriber {
   void Request();
   // On the queue's thread, for each of the stream's tags.
   void Proceed(Op op, bool ok) ABSL_LOCKS_EXCLUDED(mu_);
+  // Streams that got a call and are not deleted yet, in the whole process:
+  // a cancelled or finished stream is deleted once gRPC is done with it.
+  static size_t LiveCalls();
 
   // Subscriber
   const AlertFilter& filter() const override { return filter_; }
