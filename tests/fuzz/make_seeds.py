@@ -224,6 +224,22 @@ def alert_seeds(alert_pb2, alert_service_pb2):
     write("alert_filter", "sector_with_holdings", r.SerializeToString())
     write("alert_filter", "empty_request", b"")
 
+    q = alert_service_pb2.ListAlertsRequest()
+    q.filter.tickers.append("AAPL")
+    q.filter.min_abs_score_bps = 40
+    q.start_time.seconds, q.end_time.seconds = 60, 250
+    q.page_size = 2
+    write("list_alerts", "aapl_range_pages_of_2", q.SerializeToString())
+    q = alert_service_pb2.ListAlertsRequest()
+    q.filter.sectors.append("Materials")
+    q.filter.countries.append("EU")
+    q.page_size = 5000
+    write("list_alerts", "sector_eu_page_size_5000", q.SerializeToString())
+    q = alert_service_pb2.ListAlertsRequest()
+    q.page_token = "dGExOjEwOmRlYWRiZWVm"  # "ta1:10:deadbeef", another query's
+    write("list_alerts", "foreign_page_token", q.SerializeToString())
+    write("list_alerts", "empty_request", b"")
+
 
 def scoring_seeds():
     write("scoring_config", "default", read("config", "scoring.textproto"))
