@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian machine to alerts on the screen: installs the
 # Debian packages, builds, starts a private redis-server and the server on
-# loopback, loads the sample exposure table, replays the 2025 tariff timeline
+# loopback with mutual TLS and bearer tokens (throw-away credentials made by
+# scripts/dev-credentials.sh), loads the sample exposure table, replays the 2025 tariff timeline
 # and shows the alerts as they stream, each event closed by its impact on a
 # sample $10M portfolio. Cleans up after itself unless --keep-running is given.
 set -euo pipefail
@@ -60,11 +61,16 @@ ta_start_redis "$WORK"
 REDIS=127.0.0.1:$TA_REDIS_PORT
 "$CLI" load --redis "$REDIS" --dir "$TA_ROOT/data/exposure"
 
-echo "== 4/5 tariff-alertd"
+echo "== 4/5 tariff-alertd, mutual TLS and tokens (throw-away credentials in $WORK/creds)"
+CREDS=$WORK/creds
+"$TA_ROOT/scripts/dev-credentials.sh" "$CREDS" "$CLI" >/dev/null
 # --book-clock events: the 2025 pauses lapse by the timeline's own dates, not
 # by today's (which would snap them all back at once).
 "$SERVER" --listen 127.0.0.1:0 --port-file "$WORK/port" --redis "$REDIS" \
-  --heartbeat-seconds 1 --book-clock events 2>"$WORK/server.log" &
+  --heartbeat-seconds 1 --book-clock events \
+  --tls-cert "$CREDS/server.pem" --tls-key "$CREDS/server.key" \
+  --tls-client-ca "$CREDS/ca.pem" --tokens-file "$CREDS/tokens.txt" \
+  2>"$WORK/server.log" &
 SERVER_PID=$!
 for i in $(seq 1 200); do
   [ -s "$WORK/port" ] && break
@@ -74,15 +80,19 @@ done
 [ -s "$WORK/port" ] || { echo "tariff-alertd did not start" >&2; cat "$WORK/server.log" >&2; exit 1; }
 ADDR=127.0.0.1:$(cat "$WORK/port")
 echo "serving on $ADDR (redis $REDIS)"
+# What every client passes: the CA, its certificate, and a token file.
+TLS="--tls-ca $CREDS/ca.pem --tls-cert $CREDS/client.pem --tls-key $CREDS/client.key"
 
 echo "== 5/5 the 2025 tariff timeline, $TOP largest alerts per event as they stream"
 echo "   and, as each event's last line, its impact on the portfolio $HOLDINGS"
-"$CLI" watch --server "$ADDR" --top-per-event "$TOP" --holdings "$HOLDINGS" \
-  2>"$WORK/watch.err" &
+# shellcheck disable=SC2086
+"$CLI" watch --server "$ADDR" $TLS --token-file "$CREDS/subscriber.token" \
+  --top-per-event "$TOP" --holdings "$HOLDINGS" 2>"$WORK/watch.err" &
 WATCH_PID=$!
 for i in $(seq 1 100); do grep -q "# live" "$WORK/watch.err" 2>/dev/null && break; sleep 0.05; done
-"$CLI" publish --server "$ADDR" --file "$TA_ROOT/data/scenarios/july-2025.jsonl" \
-  --delay-ms "$DELAY_MS" >"$WORK/publish.log"
+# shellcheck disable=SC2086
+"$CLI" publish --server "$ADDR" $TLS --token-file "$CREDS/publisher.token" \
+  --file "$TA_ROOT/data/scenarios/july-2025.jsonl" --delay-ms "$DELAY_MS" >"$WORK/publish.log"
 sleep 2  # the last alerts reach the watcher in milliseconds; heartbeats come every second
 ta_stop_pid "$WATCH_PID"
 WATCH_PID=""
@@ -107,10 +117,12 @@ if [ "$KEEP" = 1 ]; then
   trap - EXIT
   cat <<MSG
 
-Still running (stop with: kill $SERVER_PID $TA_REDIS_PID; rm -rf $WORK):
-  $CLI watch --server $ADDR --explain
-  $CLI watch --server $ADDR --kinds portfolio --holdings $HOLDINGS --explain
-  $CLI publish --server $ADDR --event-id my-1 --imposing US --targets VN --rate 46
+Still running (stop with: kill $SERVER_PID $TA_REDIS_PID; rm -rf $WORK).
+Mutual TLS and tokens: the clients' flags are in \$TLS, the tokens in $CREDS:
+  TLS="$TLS"
+  $CLI watch --server $ADDR \$TLS --token-file $CREDS/subscriber.token --explain
+  $CLI watch --server $ADDR \$TLS --token-file $CREDS/subscriber.token --kinds portfolio --holdings $HOLDINGS --explain
+  $CLI publish --server $ADDR \$TLS --token-file $CREDS/publisher.token --event-id my-1 --imposing US --targets VN --rate 46
   $CLI load --redis $REDIS --dir $TA_ROOT/data/exposure
 MSG
 fi

@@ -218,12 +218,13 @@ class PublishCommand : public Command {
     grpc::Status status = stub_->PublishEvent(&context, request, &response);
     const std::string prefix = where.empty() ? "" : where + ": ";
     if (!status.ok()) {
-      std::fprintf(stderr, "%s%s: %s: %s\n", prefix.c_str(),
+      std::fprintf(stderr, "%s%s: %s: %s%s\n", prefix.c_str(),
                    event.event_id().c_str(),
                    absl::StatusCodeToString(
                        static_cast<absl::StatusCode>(status.error_code()))
                        .c_str(),
-                   status.error_message().c_str());
+                   status.error_message().c_str(),
+                   ConnectionHint(connection_, status).c_str());
       return false;
     }
     if (json_) {

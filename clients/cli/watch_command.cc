@@ -151,6 +151,7 @@ class WatchCommand : public Command, public AlertHandler {
                    std::string(connection.status().message()).c_str());
       return kExitUsage;
     }
+    connection_ = *connection;
     auto credentials = MakeChannelCredentials(*connection);
     if (!credentials.ok()) {
       std::fprintf(stderr, "watch: %s\n",
@@ -190,8 +191,12 @@ class WatchCommand : public Command, public AlertHandler {
                   status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED)) {
       return kExitOk;
     }
-    std::fprintf(stderr, "watch: stream ended: %s\n",
-                 status.error_message().c_str());
+    std::fprintf(stderr, "watch: stream ended: %s: %s%s\n",
+                 absl::StatusCodeToString(
+                     static_cast<absl::StatusCode>(status.error_code()))
+                     .c_str(),
+                 status.error_message().c_str(),
+                 ConnectionHint(connection_, status).c_str());
     return kExitFailed;
   }
 
@@ -235,13 +240,14 @@ class WatchCommand : public Command, public AlertHandler {
                            *change.server_last_sequence, ")");
       }
       std::fprintf(
-          stderr, "# reconnecting in %s after %s: %s%s; resuming %s\n",
+          stderr, "# reconnecting in %s after %s: %s%s%s; resuming %s\n",
           absl::FormatDuration(absl::Trunc(change.delay, absl::Milliseconds(1)))
               .c_str(),
           absl::StatusCodeToString(
               static_cast<absl::StatusCode>(change.status.error_code()))
               .c_str(),
           change.status.error_message().c_str(), cut.c_str(),
+          ConnectionHint(connection_, change.status).c_str(),
           change.resume_after
               ? absl::StrCat("after ", *change.resume_after).c_str()
               : "live");
@@ -390,6 +396,7 @@ class WatchCommand : public Command, public AlertHandler {
   }
 
   ConnectionFlags connection_flags_;
+  ConnectionOptions connection_;
   std::vector<std::string> tickers_, sectors_, countries_, kinds_, holdings_;
   std::string holdings_file_;
   std::optional<double> min_score_bps_;

@@ -149,4 +149,28 @@ void AddTokenMetadata(const ConnectionOptions& o,
   }
 }
 
+std::string ConnectionHint(const ConnectionOptions& o,
+                           const grpc::Status& status) {
+  switch (status.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE:
+      if (!UsesTls(o)) {
+        return " (plaintext: if the server serves TLS, pass --tls-ca)";
+      }
+      if (o.tls_cert_file.empty()) {
+        return " (if the server requires client certificates, pass "
+               "--tls-cert and --tls-key)";
+      }
+      return " (check that --tls-ca signed the server's certificate and the "
+             "server's CA signed --tls-cert)";
+    case grpc::StatusCode::UNAUTHENTICATED:
+      if (o.token.empty()) {
+        return absl::StrCat(" (no token given: --token-file or ", kTokenEnv,
+                            ")");
+      }
+      return "";
+    default:
+      return "";
+  }
+}
+
 }  // namespace tariffalert

@@ -69,6 +69,12 @@ std::vector<std::pair<std::string, std::string>> TokenMetadata(
 void AddTokenMetadata(const ConnectionOptions& options,
                       grpc::ClientContext* context);
 
+// A hint for a person reading `status` from a call made with `options`
+// (" (...)", or empty): a plaintext client at a TLS port, a missing client
+// certificate or token.
+std::string ConnectionHint(const ConnectionOptions& options,
+                           const grpc::Status& status);
+
 }  // namespace tariffalert
 
 #endif  // TARIFF_ALERT_CLIENTS_LIB_CONNECTION_H_

@@ -88,13 +88,15 @@ class Harness:
         return self.cli("load", "--redis", self.redis, "--redis-prefix", self.prefix,
                         companies, exposures, env=self.redis_env())
 
-    def start_server(self, *extra):
+    def start_server(self, *extra, security=("--insecure",)):
+        """Starts tariff-alertd; `security`: its TLS and token flags (by
+        default plaintext on loopback without tokens)."""
         port_file = self.path("port")
         with open(self.path("server.log"), "w") as log:
             self.server = subprocess.Popen(
                 [self.server_bin, "--listen", "127.0.0.1:0", "--redis", self.redis,
                  "--redis-prefix", self.prefix, "--port-file", port_file,
-                 "--exposure-poll-ms", "50"] + list(extra),
+                 "--exposure-poll-ms", "50"] + list(security) + list(extra),
                 stdout=log, stderr=subprocess.STDOUT, env=self.redis_env())
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
