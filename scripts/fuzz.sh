@@ -21,7 +21,7 @@
 set -euo pipefail
 TA_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 ALL_TARGETS=(exposure_csv event_json publish_request scoring_config book_codec
-             alert_log alert_filter list_alerts)
+             alert_log alert_filter list_alerts credentials)
 
 SECONDS_EACH=${TA_FUZZ_SECONDS:-60}
 while getopts "t:h" opt; do
