@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "server/common/quote.h"
 
 namespace tariffalert {
 namespace {
@@ -31,14 +32,14 @@ absl::StatusOr<std::vector<Holding>> ValidateHoldings(
     const v1::Holding& h = holdings.Get(i);
     if (h.ticker().empty() || h.ticker().size() > kMaxTickerLength) {
       return absl::InvalidArgumentError(
-          absl::StrCat(field, "[", i, "].ticker: '", h.ticker(),
-                       "' is not a ticker (1 to ", kMaxTickerLength,
+          absl::StrCat(field, "[", i, "].ticker: ", QuoteForError(h.ticker()),
+                       " is not a ticker (1 to ", kMaxTickerLength,
                        " characters)"));
     }
     if (!seen.insert(h.ticker()).second) {
       return absl::InvalidArgumentError(
-          absl::StrCat(field, "[", i, "].ticker: '", h.ticker(),
-                       "' is held twice; give one position per ticker"));
+          absl::StrCat(field, "[", i, "].ticker: ", QuoteForError(h.ticker()),
+                       " is held twice; give one position per ticker"));
     }
     if (!std::isfinite(h.position_value()) || h.position_value() == 0) {
       return absl::InvalidArgumentError(absl::StrCat(

@@ -191,6 +191,15 @@ TEST(PortfolioTest, BadHoldingsAreRejectedNamingTheField) {
               StartsWith("scenario.holdings: 10001 holdings; at most 10000"));
 }
 
+TEST(PortfolioTest, AHugeTickerIsQuotedShortInTheError) {
+  // The message goes back in the call's trailers: it must not echo 10 KB.
+  auto h = ValidateHoldings(Proto({{std::string(10000, 'X'), 1}}));
+  ASSERT_FALSE(h.ok());
+  EXPECT_THAT(std::string(h.status().message()),
+              StartsWith("holdings[0].ticker: 'XXXX"));
+  EXPECT_LT(h.status().message().size(), 200u);
+}
+
 TEST(PortfolioTest, FormatMoneyIsShortAndSigned) {
   EXPECT_EQ(FormatMoney(-1264000), "-1.26M");
   EXPECT_EQ(FormatMoney(950000), "+950.0k");
