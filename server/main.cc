@@ -1,4 +1,5 @@
-// tariff-alertd: parses flags, starts the server, waits for SIGTERM/SIGINT.
+// tariff-alertd: parses flags, starts the server, waits for SIGTERM/SIGINT
+// (and re-reads the tokens file on SIGHUP).
 
 #include <CLI/CLI.hpp>
 #include <csignal>
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   ServerOptions options;
@@ -109,11 +111,61 @@ int main(int argc, char** argv) {
                  "each (0: one per core)")
       ->capture_default_str()
       ->check(CLI::Range(0, 64));
+  app.add_option("--max-filter-entries", options.limits.max_filter_entries,
+                 "entries a stream's or ListAlerts' filter may list in "
+                 "tickers, sectors and countries each")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
+  app.add_option("--max-holdings", options.limits.max_holdings,
+                 "holdings a stream or ScoreScenario may carry (at most "
+                 "10000)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
+  // Transport security and credentials (docs/security.md).
+  SecurityOptions& security = options.security;
+  app.add_option("--tls-cert", security.tls_cert_file,
+                 "PEM certificate chain of the gRPC port");
+  app.add_option("--tls-key", security.tls_key_file,
+                 "PEM private key of --tls-cert");
+  app.add_option("--tls-client-ca", security.tls_client_ca_file,
+                 "PEM CA bundle: clients must present a certificate it "
+                 "signed (mutual TLS)");
+  app.add_option("--tls-reload-seconds", security.tls_reload_seconds,
+                 "how often the three PEM files are re-read")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
+  app.add_flag("--insecure", security.insecure,
+               "serve plaintext (only on a loopback address)");
+  app.add_flag("--insecure-any-address", security.insecure_any_address,
+               "with --insecure: allow plaintext on a non-loopback address");
+  app.add_option("--tokens-file", security.tokens_file,
+                 "bearer tokens with roles: 'name roles sha256' per line "
+                 "(tariff-alert token new); re-read on change and on SIGHUP");
+  std::string reflection = "admin";
+  app.add_option("--reflection", reflection,
+                 "'admin': reflection needs an admin token; 'open': anyone")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"admin", "open"}));
+  app.add_option("--max-message-bytes",
+                 options.limits.max_receive_message_bytes,
+                 "largest request accepted (RESOURCE_EXHAUSTED above)")
+      ->capture_default_str()
+      ->check(CLI::Range(4096, 64 << 20));
+  app.add_option("--max-streams", options.limits.max_streams,
+                 "open SubscribeAlerts streams in all")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
+  app.add_option("--max-streams-per-token", options.limits.max_streams_per_token,
+                 "open SubscribeAlerts streams per token (per client host "
+                 "without tokens)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
   app.add_option("--port-file", port_file,
                  "write the bound port to this file once serving");
   app.add_option("--log-level", log_level, "debug, info, warning or error")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  security.reflection_open = reflection == "open";
 #ifdef NDEBUG
   // Abseil's lock-order graph costs every Lock on the fan-out path; debug
   // builds and the tests keep it.
@@ -178,7 +230,15 @@ int main(int argc, char** argv) {
     }
   }
   int signal = 0;
-  sigwait(&stop_signals, &signal);
+  while (sigwait(&stop_signals, &signal) == 0 && signal == SIGHUP) {
+    // SIGHUP: re-read the tokens file now (certificates are re-read by
+    // gRPC every --tls-reload-seconds).
+    if (absl::Status s = (*server)->ReloadCredentials(); !s.ok()) {
+      TA_LOG(ERROR) << "SIGHUP: tokens file not taken, the previous tokens "
+                       "stay: "
+                    << s.message();
+    }
+  }
   TA_LOG(INFO) << "signal " << signal << ": shutting down";
   (*server)->Shutdown(absl::Seconds(5));
   return 0;

@@ -1,7 +1,6 @@
 #include "server/service/alert_stream.h"
 
 #include <grpc/support/time.h>
-#include <grpcpp/support/proto_buffer_reader.h>
 
 #include <algorithm>
 #include <atomic>
@@ -12,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/scoring/portfolio.h"
 #include "server/service/grpc_status.h"
+#include "server/service/request_parser.h"
 #include "server/service/services.h"
 #include "tariffalert/v1/alert_service.pb.h"
 
@@ -26,14 +26,20 @@ struct SubscribeRequest {
 
 // INVALID_ARGUMENT naming the field on bad input.
 absl::StatusOr<SubscribeRequest> ParseRequest(
-    grpc::ByteBuffer* request, const PortfolioContext& portfolio_context) {
+    grpc::ByteBuffer* request, const PortfolioContext& portfolio_context,
+    const ServerLimits& limits) {
   v1::SubscribeAlertsRequest parsed;
-  {
-    grpc::ProtoBufferReader reader(request);
-    if (!parsed.ParseFromZeroCopyStream(&reader)) {
-      return absl::InvalidArgumentError(
-          "request: not a SubscribeAlertsRequest");
-    }
+  if (absl::Status s = ParseMessage(*request, &parsed); !s.ok()) return s;
+  if (absl::Status s =
+          AlertFilter::CheckLimits(parsed.filter(), limits.max_filter_entries);
+      !s.ok()) {
+    return s;
+  }
+  if (parsed.holdings_size() > limits.max_holdings) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("holdings: ", parsed.holdings_size(),
+                     " entries, the limit is ", limits.max_holdings,
+                     " (--max-holdings)"));
   }
   SubscribeRequest out;
   auto filter = AlertFilter::FromProto(parsed.filter());
@@ -71,7 +77,21 @@ void AlertStream::Request() {
 }
 
 void AlertStream::Accept() {
-  auto request = ParseRequest(&request_, service_->portfolio_context());
+  // Stream limits first, before any work for the request.
+  StreamClient client = StreamClientOf(context_, service_->token_store());
+  if (absl::Status admitted = service_->AdmitStream(client.key);
+      !admitted.ok()) {
+    request_.Clear();
+    absl::MutexLock lock(&mu_);
+    CloseLocked(ToGrpcStatus(admitted));
+    WriteOrFinishLocked();
+    return;
+  }
+  admitted_client_ = std::move(client.key);
+  token_digest_ = client.token_digest;
+  admitted_ = true;
+  auto request = ParseRequest(&request_, service_->portfolio_context(),
+                              service_->request_limits());
   request_.Clear();
   if (!request.ok()) {
     absl::MutexLock lock(&mu_);
@@ -163,8 +183,11 @@ void AlertStream::Destroy() {
   // here on; once Unsubscribe returns the hub never calls us again.
   if (subscribed_) hub_->Unsubscribe(this);
   AlertServiceImpl* service = service_;
+  const bool admitted = admitted_;
+  const std::string client = std::move(admitted_client_);
   delete this;
   live_calls.fetch_sub(1, std::memory_order_relaxed);
+  if (admitted) service->ReleaseStream(client);
   service->StreamGone();
 }
 
@@ -239,7 +262,8 @@ void AlertStream::WriteOrFinishLocked() {
     context_.AddTrailingMetadata(kLastSequenceTrailer,
                                  absl::StrCat(last_delivered_));
   }
-  if (final_status_.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+  if (subscribed_ &&
+      final_status_.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
     final_status_ = grpc::Status(final_status_.error_code(),
                                  absl::StrCat(final_status_.error_message(),
                                               " (", last_delivered_, ")"));

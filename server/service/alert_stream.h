@@ -28,6 +28,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -35,6 +37,7 @@
 #include "server/fanout/alert_hub.h"
 #include "server/fanout/portfolio_alert.h"
 #include "server/fanout/subscriber_queue.h"
+#include "server/security/tokens.h"
 
 namespace tariffalert {
 
@@ -77,6 +80,12 @@ class AlertStream final : public Subscriber {
       ABSL_LOCKS_EXCLUDED(mu_);
   void End(const absl::Status& status) override ABSL_LOCKS_EXCLUDED(mu_);
   const PortfolioWatch* portfolio() const override { return portfolio_.get(); }
+  // The hash of the token the stream was admitted with; unset without
+  // tokens. Set before the stream subscribes, then constant, so the hub may
+  // read it under its lock.
+  const std::optional<Sha256Digest>& token_digest() const {
+    return token_digest_;
+  }
 
  private:
   ~AlertStream() override = default;
@@ -107,6 +116,12 @@ class AlertStream final : public Subscriber {
   Tag finish_tag_{this, Op::kFinish};
   Tag done_tag_{this, Op::kDone};
   Tag wake_tag_{this, Op::kWake};
+
+  // The stream counts against AdmitStream's limits for this client (its
+  // token's name, or its host without tokens) until destroyed.
+  bool admitted_ = false;
+  std::string admitted_client_;
+  std::optional<Sha256Digest> token_digest_;
 
   grpc::ServerContext context_;
   grpc::ByteBuffer request_;

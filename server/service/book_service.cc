@@ -9,10 +9,13 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "server/common/quote.h"
 #include "server/ingest/alert_builder.h"
 #include "server/ingest/book_engine.h"
+#include "server/ingest/event_validator.h"
 #include "server/scoring/portfolio.h"
 #include "server/service/grpc_status.h"
+#include "server/service/request_parser.h"
 #include "server/tariff_book/book_codec.h"
 
 namespace tariffalert {
@@ -55,13 +58,22 @@ absl::StatusOr<v1::ScoreScenarioResponse> ScoreScenario(
   for (int i = 0; i < request.events_size(); ++i) {
     if (!ids.insert(request.events(i).event_id()).second) {
       return absl::InvalidArgumentError(
-          absl::StrCat("events[", i, "].event_id: '",
-                       request.events(i).event_id(),
-                       "' repeats an earlier event of the scenario"));
+          absl::StrCat("events[", i, "].event_id: ",
+                       QuoteForError(request.events(i).event_id()),
+                       " repeats an earlier event of the scenario"));
     }
   }
   std::optional<absl::Time> until;
-  if (request.has_until_time()) until = TimeFromProto(request.until_time());
+  if (request.has_until_time()) {
+    const google::protobuf::Timestamp& t = request.until_time();
+    if (t.seconds() < absl::ToUnixSeconds(kEarliestEventTime) ||
+        t.seconds() >= absl::ToUnixSeconds(kLatestEventTime) ||
+        t.nanos() < 0 || t.nanos() > 999999999) {
+      return absl::InvalidArgumentError(
+          "until_time: outside the years 1930-2100 a tariff event can have");
+    }
+    until = TimeFromProto(t);
+  }
   const size_t top_n = request.top_n() == 0 ? kDefaultTopN : request.top_n();
   auto holdings = ValidateHoldings(request.holdings(), "holdings");
   if (!holdings.ok()) return holdings.status();
@@ -155,57 +167,95 @@ absl::StatusOr<v1::ScoreScenarioResponse> ScoreScenario(
   return response;
 }
 
-grpc::ServerUnaryReactor* TariffBookServiceImpl::GetTariff(
-    grpc::CallbackServerContext* context, const v1::GetTariffRequest* request,
-    v1::GetTariffResponse* response) {
-  auto importer = Country::Parse(request->imposing_country());
+TariffBookServiceImpl::TariffBookServiceImpl(Publisher* publisher,
+                                             ServerLimits limits)
+    : publisher_(publisher), limits_(limits) {
+  InstallProtobufLogHandler();
+}
+
+absl::StatusOr<v1::GetTariffResponse> TariffBookServiceImpl::Tariff(
+    const v1::GetTariffRequest& request) {
+  auto importer = Country::Parse(request.imposing_country());
   if (!importer) {
-    return Done(context, absl::InvalidArgumentError(absl::StrCat(
-                             "imposing_country: '", request->imposing_country(),
-                             "' is not an ISO 3166-1 alpha-2 code or EU")));
+    return absl::InvalidArgumentError(
+        absl::StrCat("imposing_country: ",
+                     QuoteForError(request.imposing_country()),
+                     " is not an ISO 3166-1 alpha-2 code or EU"));
   }
-  auto exporter = Country::Parse(request->exporting_country());
+  auto exporter = Country::Parse(request.exporting_country());
   if (!exporter || exporter->is_eu()) {
-    return Done(context,
-                absl::InvalidArgumentError(absl::StrCat(
-                    "exporting_country: '", request->exporting_country(),
-                    "' is not one country's ISO 3166-1 alpha-2 code (for the "
-                    "EU, ask for a member state)")));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "exporting_country: ", QuoteForError(request.exporting_country()),
+        " is not one country's ISO 3166-1 alpha-2 code (for the EU, ask for "
+        "a member state)"));
   }
   std::optional<HsCode> product = HsCode::All();
-  if (!request->product_code().empty()) {
-    product = HsCode::Parse(request->product_code());
+  if (!request.product_code().empty()) {
+    product = HsCode::Parse(request.product_code());
     if (!product || product->is_all()) {
-      return Done(context, absl::InvalidArgumentError(absl::StrCat(
-                               "product_code: '", request->product_code(),
-                               "' is not an HS chapter (2 digits) or heading "
-                               "(4 digits); leave it empty for all goods")));
+      return absl::InvalidArgumentError(
+          absl::StrCat("product_code: ", QuoteForError(request.product_code()),
+                       " is not an HS chapter (2 digits) or heading (4 "
+                       "digits); leave it empty for all goods"));
     }
   }
   auto book = publisher_->CurrentBook();
-  if (!book.ok()) return Done(context, book.status());
-  response->set_effective_rate_pct(book->Rate(*importer, *exporter, *product));
+  if (!book.ok()) return book.status();
+  v1::GetTariffResponse response;
+  response.set_effective_rate_pct(book->Rate(*importer, *exporter, *product));
   for (const Measure* m : book->MeasuresFor(*importer, *exporter, *product)) {
-    *response->add_measures() = MeasureToProto(*m);
+    *response.add_measures() = MeasureToProto(*m);
   }
-  response->set_book_revision(book->revision());
+  response.set_book_revision(book->revision());
   if (book->clock() != absl::InfinitePast()) {
-    TimeToProto(book->clock(), response->mutable_book_clock_time());
+    TimeToProto(book->clock(), response.mutable_book_clock_time());
   }
+  return response;
+}
+
+absl::StatusOr<v1::ScoreScenarioResponse> TariffBookServiceImpl::Scenario(
+    const v1::ScoreScenarioRequest& request) {
+  if (request.holdings_size() > limits_.max_holdings) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("holdings: ", request.holdings_size(),
+                     " entries, the limit is ", limits_.max_holdings,
+                     " (--max-holdings)"));
+  }
+  auto book = publisher_->CurrentBook();
+  if (!book.ok()) return book.status();
+  return tariffalert::ScoreScenario(request, *book, *publisher_->exposure(),
+                                    publisher_->params());
+}
+
+grpc::ServerUnaryReactor* TariffBookServiceImpl::GetTariff(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  if (absl::Status s = CheckDeadline(*context); !s.ok()) {
+    return Done(context, s);
+  }
+  v1::GetTariffRequest parsed;
+  if (absl::Status s = ParseMessage(*request, &parsed); !s.ok()) {
+    return Done(context, s);
+  }
+  auto result = Tariff(parsed);
+  if (!result.ok()) return Done(context, result.status());
+  SerializeResponse(*result, response);
   return Done(context, absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* TariffBookServiceImpl::ScoreScenario(
-    grpc::CallbackServerContext* context,
-    const v1::ScoreScenarioRequest* request,
-    v1::ScoreScenarioResponse* response) {
-  auto book = publisher_->CurrentBook();
-  if (!book.ok()) return Done(context, book.status());
-  auto result = tariffalert::ScoreScenario(*request, *book,
-                                           *publisher_->exposure(),
-                                           publisher_->params());
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  if (absl::Status s = CheckDeadline(*context); !s.ok()) {
+    return Done(context, s);
+  }
+  v1::ScoreScenarioRequest parsed;
+  if (absl::Status s = ParseMessage(*request, &parsed); !s.ok()) {
+    return Done(context, s);
+  }
+  auto result = Scenario(parsed);
   if (!result.ok()) return Done(context, result.status());
-  *response = *std::move(result);
+  SerializeResponse(*result, response);
   return Done(context, absl::OkStatus());
 }
 

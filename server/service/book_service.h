@@ -5,26 +5,39 @@
 // stored now and change nothing.
 
 #include "server/ingest/publisher.h"
+#include "server/service/server.h"
 #include "tariffalert/v1/tariff_book_service.grpc.pb.h"
 
 namespace tariffalert {
 
+// Both methods are registered raw and parse their requests themselves
+// (server/service/request_parser.h), so that bad bytes get INVALID_ARGUMENT
+// naming the field.
 class TariffBookServiceImpl final
-    : public v1::TariffBookService::CallbackService {
+    : public v1::TariffBookService::WithRawCallbackMethod_GetTariff<
+          v1::TariffBookService::WithRawCallbackMethod_ScoreScenario<
+              v1::TariffBookService::Service>> {
  public:
-  explicit TariffBookServiceImpl(Publisher* publisher)
-      : publisher_(publisher) {}
+  // `limits`: max_holdings applies to ScoreScenario.
+  explicit TariffBookServiceImpl(Publisher* publisher,
+                                 ServerLimits limits = {});
 
   grpc::ServerUnaryReactor* GetTariff(grpc::CallbackServerContext* context,
-                                      const v1::GetTariffRequest* request,
-                                      v1::GetTariffResponse* response) override;
-  grpc::ServerUnaryReactor* ScoreScenario(
-      grpc::CallbackServerContext* context,
-      const v1::ScoreScenarioRequest* request,
-      v1::ScoreScenarioResponse* response) override;
+                                      const grpc::ByteBuffer* request,
+                                      grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ScoreScenario(grpc::CallbackServerContext* context,
+                                          const grpc::ByteBuffer* request,
+                                          grpc::ByteBuffer* response) override;
+
+  // The work of the two methods, apart from the bytes.
+  absl::StatusOr<v1::GetTariffResponse> Tariff(
+      const v1::GetTariffRequest& request);
+  absl::StatusOr<v1::ScoreScenarioResponse> Scenario(
+      const v1::ScoreScenarioRequest& request);
 
  private:
   Publisher* const publisher_;
+  const ServerLimits limits_;
 };
 
 // The work of ScoreScenario, apart from gRPC (tests call it directly).

@@ -9,6 +9,8 @@
 #include "server/common/status_macros.h"
 #include "server/redis/redis_book_store.h"
 #include "server/redis/redis_exposure_store.h"
+#include "server/security/auth_processor.h"
+#include "server/security/tokens.h"
 #include "server/service/book_service.h"
 #include "server/service/log_tailer.h"
 #include "server/service/services.h"
@@ -27,6 +29,17 @@ absl::StatusOr<std::unique_ptr<TariffAlertServer>> TariffAlertServer::Start(
   std::unique_ptr<TariffAlertServer> s(
       new TariffAlertServer(std::move(options)));
   const ServerOptions& o = s->options_;
+  // Credentials first: a bad certificate or tokens file is a start-up
+  // error before anything touches Redis.
+  TA_RETURN_IF_ERROR(CheckSecurityOptions(o.security, o.listen_address));
+  if (!o.security.tokens_file.empty()) {
+    TA_ASSIGN_OR_RETURN(s->tokens_, TokenStore::Open(o.security.tokens_file));
+    s->auth_processor_ = std::make_shared<TokenAuthProcessor>(
+        s->tokens_.get(), o.security.reflection_open);
+  }
+  TA_ASSIGN_OR_RETURN(
+      std::shared_ptr<grpc::ServerCredentials> credentials,
+      MakeServerCredentials(o.security, o.listen_address, s->auth_processor_));
 
   s->store_ = std::make_unique<RedisExposureStore>(
       std::make_unique<RedisConnection>(o.redis));
@@ -57,14 +70,15 @@ absl::StatusOr<std::unique_ptr<TariffAlertServer>> TariffAlertServer::Start(
                                            o.hub.log_capacity, clock);
   TA_RETURN_IF_ERROR(s->tailer_->Load(absl::Seconds(30)));
   s->book_service_ =
-      std::make_unique<TariffBookServiceImpl>(s->publisher_.get());
+      std::make_unique<TariffBookServiceImpl>(s->publisher_.get(), o.limits);
   s->event_service_ = std::make_unique<TariffEventServiceImpl>(
       s->publisher_.get(), s->hub_.get());
   s->alert_service_ = std::make_unique<AlertServiceImpl>(
       s->hub_.get(), o.queue,
       PortfolioContext{&s->options_.scoring,
                        [watcher] { return watcher->Current(); }},
-      o.write_threads);
+      o.write_threads, o.limits);
+  s->alert_service_->set_token_store(s->tokens_.get());
 
   // Reflection clients can list the health service only if its descriptor is
   // linked in; referencing it keeps the linker from dropping it.
@@ -72,8 +86,8 @@ absl::StatusOr<std::unique_ptr<TariffAlertServer>> TariffAlertServer::Start(
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(o.listen_address, grpc::InsecureServerCredentials(),
-                           &s->port_);
+  builder.AddListeningPort(o.listen_address, credentials, &s->port_);
+  builder.SetMaxReceiveMessageSize(o.limits.max_receive_message_bytes);
   builder.AddChannelArgument(
       GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
       kMinClientPingIntervalMs);
@@ -94,13 +108,15 @@ absl::StatusOr<std::unique_ptr<TariffAlertServer>> TariffAlertServer::Start(
   health->SetServingStatus(kBookServiceName, true);
   // While Redis does not answer, publishing and the book cannot be served;
   // live streams go on from the hub.
-  s->tailer_->Follow([health](bool reachable) {
+  // The publisher fails fast meanwhile rather than wait out Redis timeouts.
+  s->tailer_->Follow([health, p = s->publisher_.get()](bool reachable) {
+    p->SetStoreReachable(reachable);
     health->SetServingStatus(kEventServiceName, reachable);
     health->SetServingStatus(kBookServiceName, reachable);
   });
   if (o.publisher.book_clock == BookClock::kWall) {
     Publisher* publisher = s->publisher_.get();
-    absl::Notification* stop = &s->pause_clock_stop_;
+    absl::Notification* stop = &s->background_stop_;
     const absl::Duration interval = o.pause_check_interval;
     s->pause_clock_ = std::thread([publisher, stop, interval] {
       while (!stop->WaitForNotificationWithTimeout(interval)) {
@@ -112,6 +128,31 @@ absl::StatusOr<std::unique_ptr<TariffAlertServer>> TariffAlertServer::Start(
       }
     });
   }
+  if (s->tokens_ != nullptr) {
+    TokenStore* tokens = s->tokens_.get();
+    absl::Notification* stop = &s->background_stop_;
+    const absl::Duration interval = o.security.tokens_reload_interval;
+    AlertServiceImpl* alerts = s->alert_service_.get();
+    s->tokens_watcher_ = std::thread([tokens, alerts, stop, interval] {
+      while (!stop->WaitForNotificationWithTimeout(interval)) {
+        bool changed = false;
+        absl::Status reloaded = tokens->Reload(/*force=*/false, &changed);
+        if (!reloaded.ok()) {
+          TA_LOG(ERROR) << "tokens file not taken, the previous tokens stay: "
+                        << reloaded.message();
+        } else if (changed) {
+          TA_LOG(INFO) << "tokens file re-read: " << tokens->size()
+                       << " token(s); ended "
+                       << alerts->EndRevokedStreams()
+                       << " stream(s) of revoked tokens";
+        }
+      }
+    });
+  }
+  TA_LOG(INFO) << "gRPC port " << s->port_ << ": "
+               << DescribeSecurity(o.security, s->tokens_ == nullptr
+                                                   ? 0
+                                                   : s->tokens_->size());
   TA_LOG(INFO) << "tariff-alert serving on port " << s->port_
                << ", exposure version '" << s->watcher_->Current()->version()
                << "', model " << o.scoring.model_version();
@@ -127,13 +168,23 @@ void TariffAlertServer::StopFollowingLog() {
   if (tailer_ != nullptr) tailer_->Stop();
 }
 
+absl::Status TariffAlertServer::ReloadCredentials() {
+  if (tokens_ == nullptr) return absl::OkStatus();
+  absl::Status reloaded = tokens_->Reload(/*force=*/true);
+  if (reloaded.ok()) {
+    TA_LOG(INFO) << "tokens file re-read: " << tokens_->size()
+                 << " token(s); ended " << alert_service_->EndRevokedStreams()
+                 << " stream(s) of revoked tokens";
+  }
+  return reloaded;
+}
+
 void TariffAlertServer::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
-  if (pause_clock_.joinable()) {
-    pause_clock_stop_.Notify();
-    pause_clock_.join();
-  }
+  if (!background_stop_.HasBeenNotified()) background_stop_.Notify();
+  if (pause_clock_.joinable()) pause_clock_.join();
+  if (tokens_watcher_.joinable()) tokens_watcher_.join();
   if (tailer_ != nullptr) tailer_->Stop();
   if (server_ != nullptr) {
     server_->GetHealthCheckService()->SetServingStatus(false);

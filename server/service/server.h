@@ -23,6 +23,7 @@
 #include "server/redis/redis_book_store.h"
 #include "server/redis/redis_connection.h"
 #include "server/scoring/scoring_params.h"
+#include "server/security/transport.h"
 
 namespace tariffalert {
 
@@ -32,6 +33,24 @@ class RedisExposureStore;
 class RedisBookStore;
 class TariffBookServiceImpl;
 class LogTailer;
+class TokenStore;
+class TokenAuthProcessor;
+
+// Limits that keep one client from hurting the others (docs/security.md).
+// A call over a limit gets RESOURCE_EXHAUSTED or INVALID_ARGUMENT naming it.
+struct ServerLimits {
+  // Largest request message the server reads; larger ones are refused with
+  // RESOURCE_EXHAUSTED before they are parsed.
+  int max_receive_message_bytes = 1 << 20;
+  // Open SubscribeAlerts streams, in all and per token (per peer address
+  // when the server runs without tokens).
+  int max_streams = 10000;
+  int max_streams_per_token = 200;
+  // Entries in a stream's or ListAlerts' filter (tickers, sectors,
+  // countries each) and holdings on a stream or in ScoreScenario.
+  int max_filter_entries = 5000;
+  int max_holdings = 5000;
+};
 
 struct ServerOptions {
   // host:port; port 0 picks a free one (see port()).
@@ -49,6 +68,10 @@ struct ServerOptions {
   // How often lapsed pauses are looked for (BookClock::kWall).
   absl::Duration pause_check_interval = absl::Seconds(1);
   ScoringParams scoring = ScoringParams::Default();
+  ServerLimits limits;
+  // TLS, tokens, reflection. Start refuses to serve plaintext unless
+  // security.insecure is set (and then only on loopback).
+  SecurityOptions security;
 };
 
 // The health service names whose status the server sets.
@@ -73,6 +96,11 @@ class TariffAlertServer {
   // Stops reading the shared alert log, as Shutdown does first: the hub then
   // stays behind the other replicas' alerts. For tests of a lagging replica.
   void StopFollowingLog();
+  // Re-reads the tokens file now (SIGHUP); it is also re-read within
+  // security.tokens_reload_interval of a change. A bad file keeps the
+  // previous tokens. Certificates are re-read by gRPC every
+  // security.tls_reload_seconds.
+  absl::Status ReloadCredentials();
 
  private:
   explicit TariffAlertServer(ServerOptions options);
@@ -85,8 +113,12 @@ class TariffAlertServer {
   std::unique_ptr<LogTailer> tailer_;
   std::unique_ptr<Publisher> publisher_;
   std::unique_ptr<TariffBookServiceImpl> book_service_;
-  absl::Notification pause_clock_stop_;
+  // Stops the pause clock and the tokens watcher.
+  absl::Notification background_stop_;
   std::thread pause_clock_;
+  std::unique_ptr<TokenStore> tokens_;
+  std::shared_ptr<TokenAuthProcessor> auth_processor_;
+  std::thread tokens_watcher_;
   std::unique_ptr<TariffEventServiceImpl> event_service_;
   std::unique_ptr<AlertServiceImpl> alert_service_;
   std::unique_ptr<grpc::Server> server_;

@@ -1,7 +1,5 @@
 #include "server/service/services.h"
 
-#include <grpcpp/support/proto_buffer_reader.h>
-
 #include <algorithm>
 #include <memory>
 #include <vector>
@@ -9,72 +7,134 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "server/common/log.h"
+#include "server/common/quote.h"
+#include "server/fanout/alert_filter.h"
 #include "server/fanout/alert_history.h"
+#include "server/ingest/event_validator.h"
+#include "server/security/access_policy.h"
 #include "server/service/alert_stream.h"
 #include "server/service/grpc_status.h"
+#include "server/service/request_parser.h"
 
 namespace tariffalert {
 
-grpc::ServerUnaryReactor* TariffEventServiceImpl::PublishEvent(
-    grpc::CallbackServerContext* context,
-    const v1::PublishEventRequest* request,
-    v1::PublishEventResponse* response) {
+namespace {
+
+grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context,
+                                 const absl::Status& status) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (!request->has_event()) {
-    reactor->Finish(
-        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "event: missing"));
-    return reactor;
-  }
-  auto result = publisher_->Publish(request->event());
-  if (!result.ok()) {
-    reactor->Finish(ToGrpcStatus(result.status()));
-    return reactor;
-  }
-  *response = *std::move(result);
-  reactor->Finish(grpc::Status::OK);
+  reactor->Finish(ToGrpcStatus(status));
   return reactor;
 }
 
-grpc::ServerUnaryReactor* TariffEventServiceImpl::GetEvent(
-    grpc::CallbackServerContext* context, const v1::GetEventRequest* request,
-    v1::GetEventResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  auto found = publisher_->FindEvent(request->event_id());
-  if (!found) {
-    reactor->Finish(grpc::Status(
-        grpc::StatusCode::NOT_FOUND,
-        absl::StrCat("event_id: '", request->event_id(),
-                     "' was not published on this server or is forgotten")));
-    return reactor;
+// The event fields an alert repeats, for an event known only by its record.
+void FillFromAlert(const v1::Alert& alert, v1::TariffEvent& event) {
+  event.set_imposing_country(alert.imposing_country());
+  *event.mutable_target_countries() = alert.target_countries();
+  *event.mutable_product_codes() = alert.product_codes();
+  event.set_stage(alert.stage());
+  event.set_headline(alert.headline());
+  event.set_measure_id(alert.measure_id());
+}
+
+}  // namespace
+
+TariffEventServiceImpl::TariffEventServiceImpl(Publisher* publisher,
+                                               const AlertHub* hub)
+    : publisher_(publisher), hub_(hub) {
+  InstallProtobufLogHandler();
+}
+
+absl::StatusOr<v1::PublishEventResponse> TariffEventServiceImpl::Publish(
+    const v1::PublishEventRequest& request, absl::Time deadline) {
+  if (!request.has_event()) {
+    return absl::InvalidArgumentError("event: missing");
   }
-  *response->mutable_event() = found->event;
-  *response->mutable_result() = found->response;
-  if (found->response.alert_count() > 0) {
-    for (const EncodedAlertPtr& a :
-         hub_->Logged(found->response.first_sequence(),
-                      found->response.last_sequence())) {
+  return publisher_->Publish(request.event(), deadline);
+}
+
+grpc::ServerUnaryReactor* TariffEventServiceImpl::PublishEvent(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  if (absl::Status s = CheckDeadline(*context); !s.ok()) {
+    return Finish(context, s);
+  }
+  v1::PublishEventRequest parsed;
+  if (absl::Status s = ParseMessage(*request, &parsed); !s.ok()) {
+    return Finish(context, s);
+  }
+  auto result = Publish(parsed, absl::FromChrono(context->deadline()));
+  if (!result.ok()) return Finish(context, result.status());
+  SerializeResponse(*result, response);
+  return Finish(context, absl::OkStatus());
+}
+
+absl::StatusOr<v1::GetEventResponse> TariffEventServiceImpl::Get(
+    const v1::GetEventRequest& request) {
+  const std::string& id = request.event_id();
+  if (id.empty()) {
+    return absl::InvalidArgumentError("event_id: must not be empty");
+  }
+  if (id.size() > kMaxEventIdBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("event_id: ", id.size(), " bytes, longer than ",
+                     kMaxEventIdBytes, " (no event has such an id)"));
+  }
+  auto found = publisher_->LookUpEvent(id);
+  if (!found.ok()) return found.status();
+  if (!found->has_value()) {
+    return absl::NotFoundError(
+        absl::StrCat("event_id: ", QuoteForError(id),
+                     " was not published or its record has expired"));
+  }
+  const PublishedEvent& event = **found;
+  v1::GetEventResponse response;
+  *response.mutable_event() = event.event;
+  *response.mutable_result() = event.response;
+  if (event.response.alert_count() > 0) {
+    for (const EncodedAlertPtr& a : hub_->Logged(
+             event.response.first_sequence(), event.response.last_sequence())) {
       auto alert = DecodeAlert(*a);
-      if (!alert.ok()) {
-        reactor->Finish(ToGrpcStatus(alert.status()));
-        return reactor;
-      }
-      *response->add_alerts() = *std::move(alert);
+      if (!alert.ok()) return alert.status();
+      *response.add_alerts() = *std::move(alert);
     }
   }
-  reactor->Finish(grpc::Status::OK);
-  return reactor;
+  if (event.from_record && response.alerts_size() > 0) {
+    FillFromAlert(response.alerts(0), *response.mutable_event());
+  }
+  return response;
+}
+
+grpc::ServerUnaryReactor* TariffEventServiceImpl::GetEvent(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  if (absl::Status s = CheckDeadline(*context); !s.ok()) {
+    return Finish(context, s);
+  }
+  v1::GetEventRequest parsed;
+  if (absl::Status s = ParseMessage(*request, &parsed); !s.ok()) {
+    return Finish(context, s);
+  }
+  auto result = Get(parsed);
+  if (!result.ok()) return Finish(context, result.status());
+  SerializeResponse(*result, response);
+  return Finish(context, absl::OkStatus());
 }
 
 AlertServiceImpl::AlertServiceImpl(AlertHub* hub, QueueLimits limits,
                                    PortfolioContext portfolio,
-                                   size_t stream_threads)
+                                   size_t stream_threads,
+                                   ServerLimits request_limits)
     : hub_(hub),
       limits_(limits),
+      request_limits_(request_limits),
       portfolio_(std::move(portfolio)),
       thread_count_(
           stream_threads > 0
               ? stream_threads
-              : std::max<size_t>(std::thread::hardware_concurrency(), 1)) {}
+              : std::max<size_t>(std::thread::hardware_concurrency(), 1)) {
+  InstallProtobufLogHandler();
+}
 
 AlertServiceImpl::~AlertServiceImpl() {
   // A queue destroyed with a stream still on it would abort in gRPC.
@@ -108,6 +168,74 @@ void AlertServiceImpl::Request(grpc::ServerCompletionQueue* cq) {
 void AlertServiceImpl::StreamGone() {
   absl::MutexLock lock(&mu_);
   --streams_;
+}
+
+StreamClient StreamClientOf(const grpc::ServerContextBase& context,
+                            const TokenStore* tokens) {
+  if (tokens != nullptr) {
+    // The auth processor let the call in, so its token is known (unless
+    // revoked in between; then it counts under its host).
+    auto header = context.client_metadata().find("authorization");
+    if (header != context.client_metadata().end()) {
+      auto token = BearerToken(
+          absl::string_view(header->second.data(), header->second.size()));
+      if (token.has_value()) {
+        if (auto entry = tokens->Find(*token); entry.has_value()) {
+          return StreamClient{"token " + entry->name, entry->sha256};
+        }
+      }
+    }
+  }
+  // "ipv4:127.0.0.1:5000" -> "host ipv4:127.0.0.1": one client machine.
+  std::string peer = context.peer();
+  if (size_t colon = peer.rfind(':'); colon != std::string::npos &&
+                                      colon > peer.find(':')) {
+    peer.resize(colon);
+  }
+  return StreamClient{"host " + peer, std::nullopt};
+}
+
+size_t AlertServiceImpl::EndRevokedStreams() {
+  if (tokens_ == nullptr) return 0;
+  const TokenStore* tokens = tokens_;
+  return hub_->EndIf(
+      [tokens](const Subscriber& s) {
+        const auto* stream = dynamic_cast<const AlertStream*>(&s);
+        return stream != nullptr && stream->token_digest().has_value() &&
+               !tokens->Contains(*stream->token_digest());
+      },
+      absl::UnauthenticatedError(
+          "this stream's token was revoked (it is no longer in the server's "
+          "tokens file)"));
+}
+
+absl::Status AlertServiceImpl::AdmitStream(const std::string& client) {
+  absl::MutexLock lock(&mu_);
+  if (open_streams_ >= request_limits_.max_streams) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "the server has ", open_streams_, " streams open, its limit "
+        "(--max-streams ", request_limits_.max_streams, "); retry later or "
+        "on another replica"));
+  }
+  int& mine = open_by_client_[client];
+  if (mine >= request_limits_.max_streams_per_token) {
+    if (mine == 0) open_by_client_.erase(client);
+    return absl::ResourceExhaustedError(absl::StrCat(
+        client, " has ", mine, " streams open, its limit (--max-streams-per-"
+        "token ", request_limits_.max_streams_per_token, ")"));
+  }
+  ++mine;
+  ++open_streams_;
+  return absl::OkStatus();
+}
+
+void AlertServiceImpl::ReleaseStream(const std::string& client) {
+  absl::MutexLock lock(&mu_);
+  --open_streams_;
+  auto it = open_by_client_.find(client);
+  if (it != open_by_client_.end() && --it->second <= 0) {
+    open_by_client_.erase(it);
+  }
 }
 
 void AlertServiceImpl::Run(grpc::ServerCompletionQueue* cq) {
@@ -157,11 +285,14 @@ grpc::ServerUnaryReactor* AlertServiceImpl::ListAlerts(
     grpc::ByteBuffer* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   v1::ListAlertsRequest parsed;
-  grpc::ByteBuffer copy(*request);
-  grpc::ProtoBufferReader reader(&copy);
-  if (!parsed.ParseFromZeroCopyStream(&reader)) {
-    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                 "request: not a ListAlertsRequest"));
+  absl::Status checked = CheckDeadline(*context);
+  if (checked.ok()) checked = ParseMessage(*request, &parsed);
+  if (checked.ok()) {
+    checked = AlertFilter::CheckLimits(parsed.filter(),
+                                       request_limits_.max_filter_entries);
+  }
+  if (!checked.ok()) {
+    reactor->Finish(ToGrpcStatus(checked));
     return reactor;
   }
   auto page = ListLoggedAlerts(*hub_, parsed);

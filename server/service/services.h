@@ -2,42 +2,71 @@
 #define TARIFF_ALERT_SERVER_SERVICE_SERVICES_H_
 
 // The gRPC services: thin adapters from the wire to the publisher and the hub.
+// Every unary method honours the client's deadline: a call whose deadline
+// has passed is not started.
 
 #include <grpcpp/grpcpp.h>
 
 #include <cstddef>
 #include <memory>
+#include <optional>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "absl/synchronization/mutex.h"
 #include "server/fanout/alert_hub.h"
 #include "server/fanout/portfolio_alert.h"
 #include "server/fanout/subscriber_queue.h"
 #include "server/ingest/publisher.h"
+#include "server/security/tokens.h"
+#include "server/service/server.h"
 #include "tariffalert/v1/alert_service.grpc.pb.h"
 #include "tariffalert/v1/tariff_event_service.grpc.pb.h"
+#include "tariffalert/v1/tariff_event_service.pb.h"
 
 namespace tariffalert {
 
-class TariffEventServiceImpl final
-    : public v1::TariffEventService::CallbackService {
- public:
-  TariffEventServiceImpl(Publisher* publisher, const AlertHub* hub)
-      : publisher_(publisher), hub_(hub) {}
+// Both methods are registered raw and parse their requests themselves
+// (server/service/request_parser.h), so that bad bytes get INVALID_ARGUMENT
+// naming the field.
+// Whose streams a call counts among: "token <name>" for its token in
+// `tokens`, or "host <address>" on a server without tokens (`tokens` null).
+// With a token, its hash too, so a stream can learn that it was revoked.
+struct StreamClient {
+  std::string key;
+  std::optional<Sha256Digest> token_digest;
+};
+StreamClient StreamClientOf(const grpc::ServerContextBase& context,
+                            const TokenStore* tokens);
 
-  grpc::ServerUnaryReactor* PublishEvent(
-      grpc::CallbackServerContext* context,
-      const v1::PublishEventRequest* request,
-      v1::PublishEventResponse* response) override;
+class TariffEventServiceImpl final
+    : public v1::TariffEventService::WithRawCallbackMethod_PublishEvent<
+          v1::TariffEventService::WithRawCallbackMethod_GetEvent<
+              v1::TariffEventService::Service>> {
+ public:
+  TariffEventServiceImpl(Publisher* publisher, const AlertHub* hub);
+
+  grpc::ServerUnaryReactor* PublishEvent(grpc::CallbackServerContext* context,
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
   // The event, the first response to its publish (its rate changes) and its
-  // alerts still in the log. NOT_FOUND for an event this server does not
-  // remember (published elsewhere, before a restart, or forgotten).
+  // alerts still in the log. An event this server does not remember
+  // (published elsewhere, before a restart, or forgotten) is read from its
+  // record in Redis; NOT_FOUND if there is none.
   grpc::ServerUnaryReactor* GetEvent(grpc::CallbackServerContext* context,
-                                     const v1::GetEventRequest* request,
-                                     v1::GetEventResponse* response) override;
+                                     const grpc::ByteBuffer* request,
+                                     grpc::ByteBuffer* response) override;
+
+  // The work of the two methods, apart from the bytes.
+  absl::StatusOr<v1::PublishEventResponse> Publish(
+      const v1::PublishEventRequest& request, absl::Time deadline);
+  absl::StatusOr<v1::GetEventResponse> Get(const v1::GetEventRequest& request);
 
  private:
   Publisher* const publisher_;
@@ -65,8 +94,10 @@ class AlertServiceImpl final
   // `portfolio`: parameters and exposure table for subscribers that send
   // holdings. `stream_threads`: threads (a completion queue each) that run
   // the streams; 0: one per core.
+  // `request_limits`: the filter and holdings limits of ServerLimits.
   AlertServiceImpl(AlertHub* hub, QueueLimits limits,
-                   PortfolioContext portfolio = {}, size_t stream_threads = 0);
+                   PortfolioContext portfolio = {}, size_t stream_threads = 0,
+                   ServerLimits request_limits = {});
   ~AlertServiceImpl() override;
   AlertServiceImpl(const AlertServiceImpl&) = delete;
   AlertServiceImpl& operator=(const AlertServiceImpl&) = delete;
@@ -87,19 +118,34 @@ class AlertServiceImpl final
   // For the streams.
   AlertHub* hub() const { return hub_; }
   const QueueLimits& limits() const { return limits_; }
+  const ServerLimits& request_limits() const { return request_limits_; }
   const PortfolioContext& portfolio_context() const { return portfolio_; }
   // Requests another SubscribeAlerts call on `cq`, unless stopping.
   void Request(grpc::ServerCompletionQueue* cq) ABSL_LOCKS_EXCLUDED(mu_);
   // A stream (possibly one that never got a call) was deleted.
   void StreamGone() ABSL_LOCKS_EXCLUDED(mu_);
+  // The tokens the auth processor checks calls against; null without.
+  // Before Start.
+  void set_token_store(const TokenStore* tokens) { tokens_ = tokens; }
+  const TokenStore* token_store() const { return tokens_; }
+  // Ends, with UNAUTHENTICATED, every stream whose token is no longer in
+  // the tokens file (after a reload). Returns how many.
+  size_t EndRevokedStreams();
+  // A SubscribeAlerts call of `client` (StreamClientOf) may stream: fewer
+  // than max_streams open in all and max_streams_per_token for the client;
+  // else RESOURCE_EXHAUSTED naming the limit. ReleaseStream when it ends.
+  absl::Status AdmitStream(const std::string& client) ABSL_LOCKS_EXCLUDED(mu_);
+  void ReleaseStream(const std::string& client) ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   void Run(grpc::ServerCompletionQueue* cq);
 
   AlertHub* const hub_;
   const QueueLimits limits_;
+  const ServerLimits request_limits_;
   const PortfolioContext portfolio_;
   const size_t thread_count_;
+  const TokenStore* tokens_ = nullptr;
   std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> cqs_;
   std::vector<std::thread> threads_;
 
@@ -109,6 +155,9 @@ class AlertServiceImpl final
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   // Streams not yet deleted, including those still waiting for a call.
   size_t streams_ ABSL_GUARDED_BY(mu_) = 0;
+  // Streams admitted and not yet ended, in all and per client.
+  int open_streams_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::flat_hash_map<std::string, int> open_by_client_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace tariffalert

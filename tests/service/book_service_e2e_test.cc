@@ -54,6 +54,8 @@ class BookServiceE2eTest : public ::testing::Test {
         testing::LoadTestExposure(options_.redis, kCompanies, kExposures);
     ASSERT_TRUE(loaded.ok()) << loaded.status();
     options_.listen_address = "127.0.0.1:0";
+    // Plaintext on loopback; tests/security covers TLS and tokens.
+    options_.security.insecure = true;
     options_.exposure_poll_interval = absl::Milliseconds(20);
     options_.hub.heartbeat_interval = absl::Seconds(30);
     options_.pause_check_interval = absl::Milliseconds(20);

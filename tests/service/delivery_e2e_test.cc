@@ -55,6 +55,8 @@ class DeliveryE2eTest : public ::testing::Test {
     ASSERT_TRUE(
         testing::LoadTestExposure(options_.redis, kCompanies, kExposures).ok());
     options_.listen_address = "127.0.0.1:0";
+    // Plaintext on loopback; tests/security covers TLS and tokens.
+    options_.security.insecure = true;
     options_.exposure_poll_interval = absl::Milliseconds(20);
     options_.hub.heartbeat_interval = absl::Milliseconds(200);
   }

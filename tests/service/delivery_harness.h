@@ -143,6 +143,8 @@ class DeliveryTestBase : public ::testing::Test {
         LoadTestExposure(options_.redis, csv.companies, csv.exposures);
     ASSERT_TRUE(loaded.ok()) << loaded.status();
     options_.listen_address = "127.0.0.1:0";
+    // Plaintext on loopback; tests/security covers TLS and tokens.
+    options_.security.insecure = true;
     options_.exposure_poll_interval = absl::Milliseconds(50);
     options_.hub.heartbeat_interval = absl::Milliseconds(200);
   }

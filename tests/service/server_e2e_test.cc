@@ -52,6 +52,8 @@ class ServerE2eTest : public ::testing::Test {
     options_.redis = testing::TestRedisOptions();
     Load(kCompanies);
     options_.listen_address = "127.0.0.1:0";
+    // Plaintext on loopback; tests/security covers TLS and tokens.
+    options_.security.insecure = true;
     options_.exposure_poll_interval = absl::Milliseconds(20);
     options_.hub.heartbeat_interval = absl::Seconds(30);
   }

@@ -83,6 +83,12 @@ class Stream : public grpc::ClientReadReactor<v1::SubscribeAlertsResponse> {
 
 class StreamCleanupE2eTest : public DeliveryTestBase {
  protected:
+  void SetUp() override {
+    DeliveryTestBase::SetUp();
+    // Every stream from one client host: more than its default limit.
+    options_.limits.max_streams_per_token = kStreams;
+  }
+
   // Opens kStreams streams to `port` over kChannels connections: a third
   // plain, a third with holdings, a third resuming from the first alert.
   void Open(int port) {
