@@ -155,7 +155,8 @@ int main(int argc, char** argv) {
                  "open SubscribeAlerts streams in all")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000000));
-  app.add_option("--max-streams-per-token", options.limits.max_streams_per_token,
+  app.add_option("--max-streams-per-token",
+                 options.limits.max_streams_per_token,
                  "open SubscribeAlerts streams per token (per client host "
                  "without tokens)")
       ->capture_default_str()

@@ -89,8 +89,8 @@ bool UsesTls(const ConnectionOptions& o) {
          !o.tls_key_file.empty() || !o.tls_server_name.empty();
 }
 
-absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(
-    const ConnectionOptions& o) {
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>>
+MakeChannelCredentials(const ConnectionOptions& o) {
   if (!UsesTls(o)) {
     if (!o.insecure && !IsLoopback(o.server_address)) {
       return absl::InvalidArgumentError(absl::StrCat(

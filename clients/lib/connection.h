@@ -48,8 +48,8 @@ bool UsesTls(const ConnectionOptions& options);
 
 // Channel credentials for `options`: TLS from the PEM files, or plaintext
 // where that is allowed. Errors name the option and the file.
-absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(
-    const ConnectionOptions& options);
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>>
+MakeChannelCredentials(const ConnectionOptions& options);
 
 // Adds the channel arguments `options` needs (the TLS name override) to
 // `args`.

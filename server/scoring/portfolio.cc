@@ -31,10 +31,9 @@ absl::StatusOr<std::vector<Holding>> ValidateHoldings(
   for (int i = 0; i < holdings.size(); ++i) {
     const v1::Holding& h = holdings.Get(i);
     if (h.ticker().empty() || h.ticker().size() > kMaxTickerLength) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, "[", i, "].ticker: ", QuoteForError(h.ticker()),
-                       " is not a ticker (1 to ", kMaxTickerLength,
-                       " characters)"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, "[", i, "].ticker: ", QuoteForError(h.ticker()),
+          " is not a ticker (1 to ", kMaxTickerLength, " characters)"));
     }
     if (!seen.insert(h.ticker()).second) {
       return absl::InvalidArgumentError(

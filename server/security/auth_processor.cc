@@ -21,10 +21,10 @@ absl::string_view View(const grpc::string_ref& ref) {
 
 }  // namespace
 
-grpc::Status TokenAuthProcessor::Process(
-    const InputMetadata& auth_metadata, grpc::AuthContext* context,
-    OutputMetadata* consumed_auth_metadata,
-    OutputMetadata* response_metadata) {
+grpc::Status TokenAuthProcessor::Process(const InputMetadata& auth_metadata,
+                                         grpc::AuthContext* context,
+                                         OutputMetadata* consumed_auth_metadata,
+                                         OutputMetadata* response_metadata) {
   absl::string_view method;
   std::optional<absl::string_view> authorization;
   for (const auto& [key, value] : auth_metadata) {
@@ -49,9 +49,8 @@ grpc::Status TokenAuthProcessor::Process(
                       << absl::CHexEscape(method.substr(0, 100)) << ": "
                       << identity.status().message();
     }
-    return grpc::Status(
-        static_cast<grpc::StatusCode>(identity.status().code()),
-        std::string(identity.status().message()));
+    return grpc::Status(static_cast<grpc::StatusCode>(identity.status().code()),
+                        std::string(identity.status().message()));
   }
   return grpc::Status::OK;
 }

@@ -7,7 +7,6 @@
 
 #include <fstream>
 #include <sstream>
-
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -140,9 +139,8 @@ absl::StatusOr<std::vector<TokenEntry>> ParseTokensFile(
     std::vector<absl::string_view> fields =
         absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
     if (fields.size() != 3) {
-      return fail(
-          "expected 'name roles sha256-of-token [subject=...]', got " +
-          std::to_string(fields.size()) + " fields");
+      return fail("expected 'name roles sha256-of-token [subject=...]', got " +
+                  std::to_string(fields.size()) + " fields");
     }
     if (!ValidName(fields[0])) {
       return fail(
@@ -150,7 +148,8 @@ absl::StatusOr<std::vector<TokenEntry>> ParseTokensFile(
     }
     entry.name = std::string(fields[0]);
     auto roles = ParseRoles(fields[1]);
-    if (!roles.ok()) return fail(absl::StrCat("roles: ", roles.status().message()));
+    if (!roles.ok())
+      return fail(absl::StrCat("roles: ", roles.status().message()));
     entry.roles = *roles;
     if (!ParseHexDigest(fields[2], &entry.sha256)) {
       return fail(
@@ -191,8 +190,7 @@ std::string TokensFileLine(absl::string_view name, uint32_t roles,
   return line;
 }
 
-absl::StatusOr<std::unique_ptr<TokenStore>> TokenStore::Open(
-    std::string path) {
+absl::StatusOr<std::unique_ptr<TokenStore>> TokenStore::Open(std::string path) {
   std::unique_ptr<TokenStore> store(new TokenStore(std::move(path)));
   absl::Status loaded = store->Reload(/*force=*/true);
   if (!loaded.ok()) return loaded;
@@ -207,8 +205,8 @@ absl::Status TokenStore::Reload(bool force, bool* changed) {
         absl::StrCat(path_, ": cannot read the tokens file"));
   }
   FileStamp stamp;
-  stamp.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 +
-                   st.st_mtim.tv_nsec;
+  stamp.mtime_ns =
+      static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
   stamp.size = st.st_size;
   stamp.inode = st.st_ino;
   {
@@ -228,8 +226,8 @@ absl::Status TokenStore::Reload(bool force, bool* changed) {
   // every poll, and the previous tokens stay in force.
   stamp_ = stamp;
   if (!entries.ok()) return entries.status();
-  entries_ = std::make_shared<const std::vector<TokenEntry>>(
-      *std::move(entries));
+  entries_ =
+      std::make_shared<const std::vector<TokenEntry>>(*std::move(entries));
   if (changed != nullptr) *changed = true;
   return absl::OkStatus();
 }

@@ -32,7 +32,8 @@ using KeyPtr = std::unique_ptr<EVP_PKEY, KeyFreer>;
 absl::string_view HostOf(absl::string_view address) {
   if (absl::StartsWith(address, "[")) {
     const size_t end = address.find(']');
-    return end == absl::string_view::npos ? address : address.substr(1, end - 1);
+    return end == absl::string_view::npos ? address
+                                          : address.substr(1, end - 1);
   }
   const size_t colon = address.rfind(':');
   return colon == absl::string_view::npos ? address : address.substr(0, colon);
@@ -78,7 +79,8 @@ absl::Status CheckValidity(const std::string& flag, const std::string& path,
 absl::Status CheckTlsFiles(const SecurityOptions& o) {
   auto cert = ReadCertificate("--tls-cert", o.tls_cert_file);
   if (!cert.ok()) return cert.status();
-  if (absl::Status s = CheckValidity("--tls-cert", o.tls_cert_file, cert->get());
+  if (absl::Status s =
+          CheckValidity("--tls-cert", o.tls_cert_file, cert->get());
       !s.ok()) {
     return s;
   }
@@ -93,10 +95,9 @@ absl::Status CheckTlsFiles(const SecurityOptions& o) {
   }
   if (X509_check_private_key(cert->get(), key.get()) != 1) {
     ERR_clear_error();
-    return absl::InvalidArgumentError(
-        absl::StrCat("--tls-key ", o.tls_key_file,
-                     ": the key does not belong to the certificate in ",
-                     o.tls_cert_file));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--tls-key ", o.tls_key_file,
+        ": the key does not belong to the certificate in ", o.tls_cert_file));
   }
   if (!o.tls_client_ca_file.empty()) {
     auto ca = ReadCertificate("--tls-client-ca", o.tls_client_ca_file);

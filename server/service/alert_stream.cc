@@ -36,10 +36,9 @@ absl::StatusOr<SubscribeRequest> ParseRequest(
     return s;
   }
   if (parsed.holdings_size() > limits.max_holdings) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("holdings: ", parsed.holdings_size(),
-                     " entries, the limit is ", limits.max_holdings,
-                     " (--max-holdings)"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "holdings: ", parsed.holdings_size(), " entries, the limit is ",
+        limits.max_holdings, " (--max-holdings)"));
   }
   SubscribeRequest out;
   auto filter = AlertFilter::FromProto(parsed.filter());
