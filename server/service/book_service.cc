@@ -57,18 +57,18 @@ absl::StatusOr<v1::ScoreScenarioResponse> ScoreScenario(
   absl::flat_hash_set<std::string> ids;
   for (int i = 0; i < request.events_size(); ++i) {
     if (!ids.insert(request.events(i).event_id()).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("events[", i, "].event_id: ",
-                       QuoteForError(request.events(i).event_id()),
-                       " repeats an earlier event of the scenario"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "events[", i,
+          "].event_id: ", QuoteForError(request.events(i).event_id()),
+          " repeats an earlier event of the scenario"));
     }
   }
   std::optional<absl::Time> until;
   if (request.has_until_time()) {
     const google::protobuf::Timestamp& t = request.until_time();
     if (t.seconds() < absl::ToUnixSeconds(kEarliestEventTime) ||
-        t.seconds() >= absl::ToUnixSeconds(kLatestEventTime) ||
-        t.nanos() < 0 || t.nanos() > 999999999) {
+        t.seconds() >= absl::ToUnixSeconds(kLatestEventTime) || t.nanos() < 0 ||
+        t.nanos() > 999999999) {
       return absl::InvalidArgumentError(
           "until_time: outside the years 1930-2100 a tariff event can have");
     }
@@ -177,10 +177,9 @@ absl::StatusOr<v1::GetTariffResponse> TariffBookServiceImpl::Tariff(
     const v1::GetTariffRequest& request) {
   auto importer = Country::Parse(request.imposing_country());
   if (!importer) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("imposing_country: ",
-                     QuoteForError(request.imposing_country()),
-                     " is not an ISO 3166-1 alpha-2 code or EU"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "imposing_country: ", QuoteForError(request.imposing_country()),
+        " is not an ISO 3166-1 alpha-2 code or EU"));
   }
   auto exporter = Country::Parse(request.exporting_country());
   if (!exporter || exporter->is_eu()) {
@@ -216,10 +215,9 @@ absl::StatusOr<v1::GetTariffResponse> TariffBookServiceImpl::Tariff(
 absl::StatusOr<v1::ScoreScenarioResponse> TariffBookServiceImpl::Scenario(
     const v1::ScoreScenarioRequest& request) {
   if (request.holdings_size() > limits_.max_holdings) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("holdings: ", request.holdings_size(),
-                     " entries, the limit is ", limits_.max_holdings,
-                     " (--max-holdings)"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "holdings: ", request.holdings_size(), " entries, the limit is ",
+        limits_.max_holdings, " (--max-holdings)"));
   }
   auto book = publisher_->CurrentBook();
   if (!book.ok()) return book.status();

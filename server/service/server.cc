@@ -142,8 +142,7 @@ absl::StatusOr<std::unique_ptr<TariffAlertServer>> TariffAlertServer::Start(
                         << reloaded.message();
         } else if (changed) {
           TA_LOG(INFO) << "tokens file re-read: " << tokens->size()
-                       << " token(s); ended "
-                       << alerts->EndRevokedStreams()
+                       << " token(s); ended " << alerts->EndRevokedStreams()
                        << " stream(s) of revoked tokens";
         }
       }

@@ -188,8 +188,8 @@ StreamClient StreamClientOf(const grpc::ServerContextBase& context,
   }
   // "ipv4:127.0.0.1:5000" -> "host ipv4:127.0.0.1": one client machine.
   std::string peer = context.peer();
-  if (size_t colon = peer.rfind(':'); colon != std::string::npos &&
-                                      colon > peer.find(':')) {
+  if (size_t colon = peer.rfind(':');
+      colon != std::string::npos && colon > peer.find(':')) {
     peer.resize(colon);
   }
   return StreamClient{"host " + peer, std::nullopt};
@@ -212,17 +212,22 @@ size_t AlertServiceImpl::EndRevokedStreams() {
 absl::Status AlertServiceImpl::AdmitStream(const std::string& client) {
   absl::MutexLock lock(&mu_);
   if (open_streams_ >= request_limits_.max_streams) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "the server has ", open_streams_, " streams open, its limit "
-        "(--max-streams ", request_limits_.max_streams, "); retry later or "
-        "on another replica"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("the server has ", open_streams_,
+                     " streams open, its limit "
+                     "(--max-streams ",
+                     request_limits_.max_streams,
+                     "); retry later or "
+                     "on another replica"));
   }
   int& mine = open_by_client_[client];
   if (mine >= request_limits_.max_streams_per_token) {
     if (mine == 0) open_by_client_.erase(client);
-    return absl::ResourceExhaustedError(absl::StrCat(
-        client, " has ", mine, " streams open, its limit (--max-streams-per-"
-        "token ", request_limits_.max_streams_per_token, ")"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat(client, " has ", mine,
+                     " streams open, its limit (--max-streams-per-"
+                     "token ",
+                     request_limits_.max_streams_per_token, ")"));
   }
   ++mine;
   ++open_streams_;

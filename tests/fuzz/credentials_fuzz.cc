@@ -59,8 +59,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                   "a refusal names file:line");
   }
   if (split == absl::string_view::npos) return 0;
-  for (absl::string_view line :
-       absl::StrSplit(input.substr(split + 4), '\n')) {
+  for (absl::string_view line : absl::StrSplit(input.substr(split + 4), '\n')) {
     std::vector<absl::string_view> f = absl::StrSplit(line, '\t');
     f.resize(3);
     std::optional<absl::string_view> header;
@@ -80,8 +79,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       // string could be a word of the message itself. (And unless the client
       // put its token in the method or subject.)
       if (token.has_value() && token->size() >= 8 &&
-          absl::StartsWith(*token, "ta_") &&
-          !absl::StrContains(f[0], *token) && !absl::StrContains(f[2], *token)) {
+          absl::StartsWith(*token, "ta_") && !absl::StrContains(f[0], *token) &&
+          !absl::StrContains(f[2], *token)) {
         TA_FUZZ_CHECK(!absl::StrContains(message, *token),
                       "the message never holds the token");
       }

@@ -146,8 +146,7 @@ TEST_F(RedisExposureStoreTest, LoaderWritesNothingForABadFile) {
 // key, and version 1 stays current and served.
 TEST_F(RedisExposureStoreTest, ARejectedLoadLeavesTheOldVersionServing) {
   const std::string exposures = WriteFile("e.csv", kExposures);
-  auto first =
-      LoadExposure(store_, WriteFile("c1.csv", kCompanies), exposures);
+  auto first = LoadExposure(store_, WriteFile("c1.csv", kCompanies), exposures);
   ASSERT_TRUE(first.ok()) << first.status();
   RedisExposureStore watcher_store(std::make_unique<RedisConnection>(options_));
   ExposureWatcher watcher(&watcher_store, absl::Milliseconds(20));
@@ -199,7 +198,8 @@ TEST_F(RedisExposureStoreTest, ARejectedLoadLeavesTheOldVersionServing) {
   EXPECT_EQ(watcher.Current()->version(), first->version);
   EXPECT_EQ(watcher.Current()->companies().size(), 1u);
   // No rejected load took a version id (each write takes the next one).
-  auto fixed = LoadExposure(store_, WriteFile("c2.csv", kCompaniesV2), exposures);
+  auto fixed =
+      LoadExposure(store_, WriteFile("c2.csv", kCompaniesV2), exposures);
   ASSERT_TRUE(fixed.ok()) << fixed.status();
   EXPECT_EQ(fixed->previous_version, first->version);
   EXPECT_EQ(fixed->version, std::to_string(std::stoll(first->version) + 1));

@@ -34,9 +34,9 @@ TEST(RequiredRoleTest, EveryMethodOfTheApiHasItsRole) {
   EXPECT_EQ(RequiredRole(kReflection, false), kRoleAdmin);
   EXPECT_EQ(RequiredRole(kReflection, true), std::nullopt);
   // A method nobody listed needs admin: a new RPC is never open by mistake.
-  EXPECT_EQ(RequiredRole("/tariffalert.v1.AlertService/AcknowledgeAlert",
-                         false),
-            kRoleAdmin);
+  EXPECT_EQ(
+      RequiredRole("/tariffalert.v1.AlertService/AcknowledgeAlert", false),
+      kRoleAdmin);
   EXPECT_EQ(RequiredRole("", false), kRoleAdmin);
 }
 
@@ -83,10 +83,9 @@ TEST_F(AuthorizeTest, ARoleGrantsItsMethodsAndAdminGrantsAll) {
 }
 
 TEST_F(AuthorizeTest, MissingOrUnknownTokensAreUnauthenticated) {
-  for (const auto& header :
-       std::vector<std::optional<std::string>>{std::nullopt, "Bearer nope",
-                                               "pub-token", "Basic pub-token",
-                                               "Bearer "}) {
+  for (const auto& header : std::vector<std::optional<std::string>>{
+           std::nullopt, "Bearer nope", "pub-token", "Basic pub-token",
+           "Bearer "}) {
     auto r = Call(kPublish, header);
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.status().code(), absl::StatusCode::kUnauthenticated)

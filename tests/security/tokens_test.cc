@@ -33,10 +33,10 @@ TEST(ParseRolesTest, TakesAListAndNamesAnUnknownRole) {
 }
 
 TEST(ParseTokensFileTest, ReadsNamesRolesHashesAndSubjects) {
-  const std::string text = absl::StrCat(
-      "# a comment\n\n", "desk1 subscriber ", kHashOfAbc, "\r\n",
-      "ops admin sha256:", std::string(64, 'a'),
-      " subject=CN=ops, O=Trading Desk\n");
+  const std::string text =
+      absl::StrCat("# a comment\n\n", "desk1 subscriber ", kHashOfAbc, "\r\n",
+                   "ops admin sha256:", std::string(64, 'a'),
+                   " subject=CN=ops, O=Trading Desk\n");
   auto entries = ParseTokensFile(text, "tokens.txt");
   ASSERT_TRUE(entries.ok()) << entries.status();
   ASSERT_EQ(entries->size(), 2u);
@@ -97,11 +97,9 @@ class TokenStoreTest : public ::testing::Test {
   void Write(const std::string& text) {
     std::ofstream(path_, std::ios::trunc) << text;
   }
-  std::string path_ = absl::StrCat(::testing::TempDir(), "/tokens-",
-                                   ::testing::UnitTest::GetInstance()
-                                       ->current_test_info()
-                                       ->name(),
-                                   ".txt");
+  std::string path_ = absl::StrCat(
+      ::testing::TempDir(), "/tokens-",
+      ::testing::UnitTest::GetInstance()->current_test_info()->name(), ".txt");
 };
 
 TEST_F(TokenStoreTest, FindsKnownTokensOnlyAndKeepsOldTokensOnABadFile) {
