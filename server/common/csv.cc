@@ -228,8 +228,8 @@ int CsvTable::Column(absl::string_view name) const {
   return it == columns_.end() ? -1 : it->second;
 }
 
-absl::StatusOr<std::string> ReadCsvFile(const std::string& path,
-                                        const CsvLimits& limits) {
+absl::StatusOr<uint64_t> RegularFileSize(const std::string& path,
+                                         uint64_t max_bytes) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
     return absl::NotFoundError(
@@ -239,11 +239,18 @@ absl::StatusOr<std::string> ReadCsvFile(const std::string& path,
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": not a regular file"));
   }
-  if (static_cast<uint64_t>(st.st_size) > limits.max_file_bytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        path, ": ", st.st_size, " bytes, larger than the limit of ",
-        limits.max_file_bytes));
+  if (static_cast<uint64_t>(st.st_size) > max_bytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": ", st.st_size,
+                     " bytes, larger than the limit of ", max_bytes));
   }
+  return static_cast<uint64_t>(st.st_size);
+}
+
+absl::StatusOr<std::string> ReadCsvFile(const std::string& path,
+                                        const CsvLimits& limits) {
+  auto size = RegularFileSize(path, limits.max_file_bytes);
+  if (!size.ok()) return size.status();
   std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"),
                                              &std::fclose);
   if (file == nullptr) {
@@ -251,7 +258,7 @@ absl::StatusOr<std::string> ReadCsvFile(const std::string& path,
         absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
   }
   std::string text;
-  text.reserve(static_cast<size_t>(st.st_size));
+  text.reserve(static_cast<size_t>(*size));
   // Lines end as Split ends records: \n, \r\n or a lone \r, so the line
   // numbers agree with the parser's.
   int line = 1;

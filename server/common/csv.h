@@ -10,6 +10,7 @@
 // CSV cell, which neutralises cells a spreadsheet would run as a formula.
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,11 @@ class CsvTable {
   absl::flat_hash_map<std::string, int> columns_;
   std::vector<CsvRow> rows_;
 };
+
+// The size of the regular file at `path`, if at most `max_bytes`: what a
+// reader of an input file checks before it reads. Errors name the path.
+absl::StatusOr<uint64_t> RegularFileSize(const std::string& path,
+                                         uint64_t max_bytes);
 
 // Reads the CSV file at `path` in bounded chunks: a line longer than
 // `limits.max_line_bytes` stops the read at that line (path:line: ...), so a

@@ -1,7 +1,5 @@
 #include "server/exposure/loader.h"
 
-#include <sys/stat.h>
-
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -15,33 +13,18 @@ namespace tariffalert {
 namespace {
 
 // A vendor file larger than this is a mistake, not a table.
-constexpr std::streamoff kMaxFileBytes = 512ll << 20;
+constexpr uint64_t kMaxFileBytes = 512ull << 20;
 
 }  // namespace
 
 absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) {
-    return absl::NotFoundError(
-        absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
-  }
-  if (!S_ISREG(st.st_mode)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": not a regular file"));
-  }
+  auto size = RegularFileSize(path, kMaxFileBytes);
+  if (!size.ok()) return size.status();
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return absl::NotFoundError(
         absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
   }
-  in.seekg(0, std::ios::end);
-  const std::streamoff size = in.tellg();
-  if (size > kMaxFileBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": ", size, " bytes is larger than the limit of ",
-                     kMaxFileBytes));
-  }
-  in.seekg(0, std::ios::beg);
   std::ostringstream out;
   out << in.rdbuf();
   if (in.bad()) {
