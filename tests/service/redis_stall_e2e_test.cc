@@ -27,6 +27,7 @@
 #include "server/service/server.h"
 #include "tariffalert/v1/tariff_book_service.grpc.pb.h"
 #include "tariffalert/v1/tariff_event_service.grpc.pb.h"
+#include "tests/service/delivery_harness.h"
 #include "tests/service/stream_client.h"
 #include "tests/testing/redis_env.h"
 
@@ -125,12 +126,11 @@ class RedisStallE2eTest : public ::testing::Test {
     options_.security.insecure = true;
     options_.exposure_poll_interval = absl::Milliseconds(50);
     options_.hub.heartbeat_interval = absl::Milliseconds(500);
-    auto server = TariffAlertServer::Start(options_);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
-                                   grpc::InsecureChannelCredentials());
-    events_ = v1::TariffEventService::NewStub(channel_);
+    testing::Replica replica = testing::StartReplica(options_);
+    ASSERT_NE(replica.server, nullptr);
+    server_ = std::move(replica.server);
+    channel_ = std::move(replica.channel);
+    events_ = std::move(replica.events);
     book_ = v1::TariffBookService::NewStub(channel_);
   }
 
