@@ -76,8 +76,8 @@ absl::StatusOr<CallIdentity> Authorize(
     return absl::UnauthenticatedError(
         "authorization metadata is not 'Bearer <token>'");
   }
-  const std::optional<TokenEntry> entry = tokens.Find(*token);
-  if (!entry.has_value()) {
+  const std::shared_ptr<const TokenEntry> entry = tokens.Find(*token);
+  if (entry == nullptr) {
     return absl::UnauthenticatedError(
         "unknown token (revoked, mistyped or from another deployment)");
   }

@@ -232,13 +232,14 @@ absl::Status TokenStore::Reload(bool force, bool* changed) {
   return absl::OkStatus();
 }
 
-std::optional<TokenEntry> TokenStore::Find(absl::string_view token) const {
+std::shared_ptr<const TokenEntry> TokenStore::Find(
+    absl::string_view token) const {
   std::shared_ptr<const std::vector<TokenEntry>> entries;
   {
     absl::MutexLock lock(&mu_);
     entries = entries_;
   }
-  if (entries == nullptr) return std::nullopt;
+  if (entries == nullptr) return nullptr;
   const Sha256Digest digest = Sha256(token);
   const TokenEntry* found = nullptr;
   // Every entry is compared, whatever matched: the time taken does not
@@ -248,8 +249,9 @@ std::optional<TokenEntry> TokenStore::Find(absl::string_view token) const {
         CRYPTO_memcmp(entry.sha256.data(), digest.data(), digest.size()) == 0;
     if (match) found = &entry;
   }
-  if (found == nullptr) return std::nullopt;
-  return *found;
+  if (found == nullptr) return nullptr;
+  // Aliasing: owns the whole list, points at the entry.
+  return std::shared_ptr<const TokenEntry>(entries, found);
 }
 
 bool TokenStore::Contains(const Sha256Digest& digest) const {

@@ -19,7 +19,6 @@
 #include <array>
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -81,8 +80,9 @@ class TokenStore {
       ABSL_LOCKS_EXCLUDED(mu_);
 
   // The entry whose hash matches `token`, comparing with every entry in
-  // constant time. nullopt for an unknown token.
-  std::optional<TokenEntry> Find(absl::string_view token) const
+  // constant time; null for an unknown token. It shares the tokens read
+  // with the file (no copy per call), and stays valid across a reload.
+  std::shared_ptr<const TokenEntry> Find(absl::string_view token) const
       ABSL_LOCKS_EXCLUDED(mu_);
   // True if a token with this hash is in the file now (a stream checks
   // that its token was not revoked).

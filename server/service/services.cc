@@ -180,7 +180,7 @@ StreamClient StreamClientOf(const grpc::ServerContextBase& context,
       auto token = BearerToken(
           absl::string_view(header->second.data(), header->second.size()));
       if (token.has_value()) {
-        if (auto entry = tokens->Find(*token); entry.has_value()) {
+        if (auto entry = tokens->Find(*token); entry != nullptr) {
           return StreamClient{"token " + entry->name, entry->sha256};
         }
       }

@@ -107,11 +107,11 @@ TEST_F(TokenStoreTest, FindsKnownTokensOnlyAndKeepsOldTokensOnABadFile) {
         TokensFileLine("feed", kRolePublisher, "secret-2") + "\n");
   auto store = TokenStore::Open(path_);
   ASSERT_TRUE(store.ok()) << store.status();
-  ASSERT_TRUE((*store)->Find("secret-1").has_value());
+  ASSERT_NE((*store)->Find("secret-1"), nullptr);
   EXPECT_EQ((*store)->Find("secret-1")->name, "desk1");
   EXPECT_EQ((*store)->Find("secret-2")->name, "feed");
-  EXPECT_FALSE((*store)->Find("secret-3").has_value());
-  EXPECT_FALSE((*store)->Find("").has_value());
+  EXPECT_EQ((*store)->Find("secret-3"), nullptr);
+  EXPECT_EQ((*store)->Find(""), nullptr);
 
   EXPECT_TRUE((*store)->Contains(Sha256("secret-2")));
 
@@ -120,7 +120,7 @@ TEST_F(TokenStoreTest, FindsKnownTokensOnlyAndKeepsOldTokensOnABadFile) {
   bool changed = false;
   ASSERT_TRUE((*store)->Reload(/*force=*/true, &changed).ok());
   EXPECT_TRUE(changed);
-  EXPECT_FALSE((*store)->Find("secret-2").has_value());
+  EXPECT_EQ((*store)->Find("secret-2"), nullptr);
   EXPECT_FALSE((*store)->Contains(Sha256("secret-2")));
   EXPECT_TRUE((*store)->Contains(Sha256("secret-1")));
 
@@ -130,7 +130,7 @@ TEST_F(TokenStoreTest, FindsKnownTokensOnlyAndKeepsOldTokensOnABadFile) {
   EXPECT_FALSE(bad.ok());
   EXPECT_THAT(bad.message(), HasSubstr(path_ + ":1:"));
   EXPECT_FALSE(changed);
-  EXPECT_TRUE((*store)->Find("secret-1").has_value());
+  EXPECT_NE((*store)->Find("secret-1"), nullptr);
 }
 
 TEST_F(TokenStoreTest, OpenFailsNamingAMissingFile) {
