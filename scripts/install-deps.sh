@@ -8,11 +8,17 @@ PACKAGES=(
   cmake g++ make pkg-config
   libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libhiredis-dev libcli11-dev
+  # the consoles: cpp-httplib (with OpenSSL for HTTPS) for the web console,
+  # ncurses for the terminal one
+  libcpp-httplib-dev libssl-dev libncurses-dev
   # run
   redis-server redis-tools
   # test: GoogleTest, Debian's Python gRPC for the interop tests, clang for
   # the -Wthread-safety check
   libgtest-dev libgmock-dev python3 python3-grpcio python3-protobuf clang-14
+  # test: the consoles, driven as a person would (headless Chromium from
+  # Debian, tmux for the terminal console)
+  chromium tmux
 )
 
 missing=()
