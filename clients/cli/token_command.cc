@@ -26,7 +26,7 @@ class TokenCommand : public Command {
                      "the token's name, as logs and errors show it")
         ->required();
     new_->add_option("--roles", roles_,
-                     "comma-separated: publisher, subscriber, admin")
+                     "comma-separated: publisher, subscriber, analyst, admin")
         ->required();
     new_->add_option("--cert-subject", subject_,
                      "accept the token only with a client certificate of "

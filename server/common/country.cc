@@ -98,6 +98,22 @@ bool Country::SameBloc(Country other) const {
   return mine && theirs;
 }
 
+bool Covers(Country wanted, Country c) {
+  if (!c.valid()) return false;
+  return wanted == c || (wanted.is_eu() && c.IsEuMember()) ||
+         (c.is_eu() && wanted.IsEuMember());
+}
+
+bool InvolvesCountry(Country wanted, Country importer, Country company,
+                     absl::Span<const Country> targets) {
+  if (Covers(wanted, importer) || Covers(wanted, company)) return true;
+  if (targets.empty() && !wanted.SameBloc(importer)) return true;
+  for (Country t : targets) {
+    if (Covers(wanted, t)) return true;
+  }
+  return false;
+}
+
 std::string Country::ToString() const {
   if (code_ == 0) return "??";
   return std::string{static_cast<char>(code_ >> 8),

@@ -56,6 +56,15 @@ absl::Span<const Country> EuMembers();
 // Every assigned alpha-2 code (not "EU"), in code order.
 absl::Span<const Country> AllCountries();
 
+// A country asked for (a filter's, a silence's) covers an alert's country
+// when they are the same, or one is "EU" and the other a member state.
+bool Covers(Country wanted, Country c);
+// Whether an alert concerns `wanted`: its event's importer or a targeted
+// partner (an all-partners event, `targets` empty, concerns every country
+// outside the importer's bloc), or the company's own country.
+bool InvolvesCountry(Country wanted, Country importer, Country company,
+                     absl::Span<const Country> targets);
+
 }  // namespace tariffalert
 
 #endif  // TARIFF_ALERT_SERVER_COMMON_COUNTRY_H_

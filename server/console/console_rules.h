@@ -52,10 +52,10 @@ bool SilenceActive(const v1::Silence& silence, absl::Time now);
 // Every matcher matches.
 bool SilenceMatches(const v1::Silence& silence, const AlertFields& alert);
 
-// The inhibitions the rules put in force for the book at `now`.
+// The inhibitions the rules put in force for the book: for the pause rule,
+// one per measure the book holds paused.
 std::vector<v1::Inhibition> InhibitionsInForce(
-    const config::v1::ConsoleConfig& config, const v1::BookState& book,
-    absl::Time now);
+    const config::v1::ConsoleConfig& config, const v1::BookState& book);
 // INVALID_ARGUMENT naming the rule ("inhibition_rules[0].target_stages: ...").
 absl::Status ValidateConsoleConfig(const config::v1::ConsoleConfig& config);
 

@@ -10,17 +10,6 @@
 #include "tariffalert/v1/alert_service.pb.h"
 
 namespace tariffalert {
-namespace {
-
-// A filter country covers an alert country when they are the same, or one is
-// "EU" and the other a member state.
-bool Covers(Country filter, Country c) {
-  if (!c.valid()) return false;
-  return filter == c || (filter.is_eu() && c.IsEuMember()) ||
-         (c.is_eu() && filter.IsEuMember());
-}
-
-}  // namespace
 
 absl::StatusOr<AlertFilter> AlertFilter::FromProto(
     const v1::AlertFilter& proto) {
@@ -100,11 +89,8 @@ bool AlertFilter::WantsPortfolio() const {
 
 bool AlertFilter::MatchesCountry(const AlertKeys& k) const {
   for (Country f : countries_) {
-    if (Covers(f, k.importer) || Covers(f, k.company_country)) return true;
-    // An all-partners event hits every country's goods.
-    if (k.targets.empty() && !f.SameBloc(k.importer)) return true;
-    for (Country t : k.targets) {
-      if (Covers(f, t)) return true;
+    if (InvolvesCountry(f, k.importer, k.company_country, k.targets)) {
+      return true;
     }
   }
   return false;
@@ -124,6 +110,7 @@ bool AlertFilter::Matches(const AlertKeys& k) const {
   }
   if (!sectors_.empty() && !sectors_.contains(k.sector)) return false;
   if (!countries_.empty() && !MatchesCountry(k)) return false;
+  if (muter_ != nullptr && muter_->Muted(k)) return false;
   return true;
 }
 

@@ -4,7 +4,9 @@
 // A subscriber's AlertFilter, validated and compiled for matching on the
 // fan-out path. Semantics are those documented on tariffalert.v1.AlertFilter.
 
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
@@ -17,6 +19,14 @@ class AlertFilter;
 }  // namespace tariffalert::v1
 
 namespace tariffalert {
+
+// Says whether an alert is hidden by a console silence at this moment
+// (AlertFilter.respect_silences); the console state implements it.
+class AlertMuter {
+ public:
+  virtual ~AlertMuter() = default;
+  virtual bool Muted(const AlertKeys& keys) const = 0;
+};
 
 class AlertFilter {
  public:
@@ -31,6 +41,11 @@ class AlertFilter {
   // before compiling the filter, so an oversized one costs nothing.
   static absl::Status CheckLimits(const v1::AlertFilter& proto,
                                   int max_entries);
+
+  // With a muter, alerts it mutes do not match (respect_silences).
+  void set_muter(std::shared_ptr<const AlertMuter> muter) {
+    muter_ = std::move(muter);
+  }
 
   bool Matches(const AlertKeys& keys) const;
   // Portfolio alerts pass no other criterion: a subscriber that watches one
@@ -47,6 +62,7 @@ class AlertFilter {
   std::vector<int> subject_kinds_;
   double min_abs_score_bps_ = 0;
   int min_severity_ = 0;
+  std::shared_ptr<const AlertMuter> muter_;
 };
 
 }  // namespace tariffalert

@@ -42,6 +42,12 @@ EncodedAlertPtr Encode(const v1::Alert& alert, size_t size, Append append) {
       alert.score_bps() < 0 ? -alert.score_bps() : alert.score_bps();
   k.severity = alert.severity();
   k.event_id = alert.event_id();
+  k.alert_id = alert.alert_id();
+  k.measure_id = alert.measure_id();
+  k.stage = alert.stage();
+  for (const auto& c : alert.contributions()) {
+    if (c.delta_pct() > 0) k.escalation = true;
+  }
   k.name = alert.name();
   k.score_bps = alert.score_bps();
   k.operating_profit_change_pct = alert.operating_profit_change_pct();

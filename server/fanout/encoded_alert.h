@@ -40,6 +40,12 @@ struct AlertKeys {
   double score_bps = 0;
   double operating_profit_change_pct = 0;
   int64_t created_unix_micros = 0;
+  // For the console's silences and inhibitions.
+  std::string alert_id;
+  std::string measure_id;
+  int stage = 0;  // tariffalert.v1.Stage
+  // Some contribution's rate change raises the rate.
+  bool escalation = false;
 };
 
 struct EncodedAlert {

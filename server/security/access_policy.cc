@@ -22,6 +22,15 @@ constexpr struct {
     {"/tariffalert.v1.AlertService/ListAlerts", kRoleSubscriber},
     {"/tariffalert.v1.TariffBookService/GetTariff", kRoleSubscriber},
     {"/tariffalert.v1.TariffBookService/ScoreScenario", kRoleSubscriber},
+    {"/tariffalert.v1.ConsoleService/GetSession", kRoleAny},
+    {"/tariffalert.v1.ConsoleService/GetConsoleState", kRoleSubscriber},
+    {"/tariffalert.v1.ConsoleService/WatchConsoleState", kRoleSubscriber},
+    {"/tariffalert.v1.ConsoleService/GetServerStatus", kRoleSubscriber},
+    {"/tariffalert.v1.ConsoleService/AcknowledgeAlert", kRoleAnalyst},
+    {"/tariffalert.v1.ConsoleService/AcknowledgeEvent", kRoleAnalyst},
+    {"/tariffalert.v1.ConsoleService/DeleteAcknowledgement", kRoleAnalyst},
+    {"/tariffalert.v1.ConsoleService/CreateSilence", kRoleAnalyst},
+    {"/tariffalert.v1.ConsoleService/ExpireSilence", kRoleAnalyst},
 };
 
 // A short, escaped prefix of client input for an error message.

@@ -26,7 +26,8 @@ constexpr struct {
   const char* name;
 } kRoles[] = {{kRolePublisher, "publisher"},
               {kRoleSubscriber, "subscriber"},
-              {kRoleAdmin, "admin"}};
+              {kRoleAdmin, "admin"},
+              {kRoleAnalyst, "analyst"}};
 
 constexpr absl::string_view kSubjectKey = "subject=";
 constexpr size_t kMaxNameBytes = 64;
@@ -67,6 +68,7 @@ bool ParseHexDigest(absl::string_view hex, Sha256Digest* out) {
 }  // namespace
 
 const char* RoleName(Role role) {
+  if (role == kRoleAny) return "any";
   for (const auto& r : kRoles) {
     if (r.role == role) return r.name;
   }

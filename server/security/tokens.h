@@ -34,9 +34,14 @@ enum Role : uint32_t {
   kRolePublisher = 1u << 0,   // PublishEvent
   kRoleSubscriber = 1u << 1,  // streams, history, the book, what-if
   kRoleAdmin = 1u << 2,       // everything
+  // Changes the risk console's shared state: acknowledgements, silences.
+  kRoleAnalyst = 1u << 3,
+  // Not a role a token holds: what a method needs that every valid token
+  // may call (ConsoleService.GetSession).
+  kRoleAny = kRolePublisher | kRoleSubscriber | kRoleAdmin | kRoleAnalyst,
 };
 
-// "publisher", "subscriber", "admin".
+// "publisher", "subscriber", "admin", "analyst" ("any" for kRoleAny).
 const char* RoleName(Role role);
 // "publisher,subscriber" → bits; INVALID_ARGUMENT naming an unknown role.
 absl::StatusOr<uint32_t> ParseRoles(absl::string_view text);

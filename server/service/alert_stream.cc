@@ -27,7 +27,8 @@ struct SubscribeRequest {
 // INVALID_ARGUMENT naming the field on bad input.
 absl::StatusOr<SubscribeRequest> ParseRequest(
     grpc::ByteBuffer* request, const PortfolioContext& portfolio_context,
-    const ServerLimits& limits) {
+    const ServerLimits& limits,
+    const std::shared_ptr<const AlertMuter>& muter) {
   v1::SubscribeAlertsRequest parsed;
   if (absl::Status s = ParseMessage(*request, &parsed); !s.ok()) return s;
   if (absl::Status s =
@@ -44,6 +45,7 @@ absl::StatusOr<SubscribeRequest> ParseRequest(
   auto filter = AlertFilter::FromProto(parsed.filter());
   if (!filter.ok()) return filter.status();
   out.filter = *std::move(filter);
+  if (parsed.filter().respect_silences()) out.filter.set_muter(muter);
   if (parsed.holdings_size() > 0) {
     auto holdings = ValidateHoldings(parsed.holdings(), "holdings");
     if (!holdings.ok()) return holdings.status();
@@ -90,7 +92,8 @@ void AlertStream::Accept() {
   token_digest_ = client.token_digest;
   admitted_ = true;
   auto request = ParseRequest(&request_, service_->portfolio_context(),
-                              service_->request_limits());
+                              service_->request_limits(),
+                              service_->alert_muter());
   request_.Clear();
   if (!request.ok()) {
     absl::MutexLock lock(&mu_);

@@ -128,6 +128,14 @@ class AlertServiceImpl final
   // Before Start.
   void set_token_store(const TokenStore* tokens) { tokens_ = tokens; }
   const TokenStore* token_store() const { return tokens_; }
+  // What hides alerts from streams whose filter sets respect_silences (the
+  // console state); null: such streams see every alert. Before Start.
+  void set_alert_muter(std::shared_ptr<const AlertMuter> muter) {
+    muter_ = std::move(muter);
+  }
+  const std::shared_ptr<const AlertMuter>& alert_muter() const {
+    return muter_;
+  }
   // Ends, with UNAUTHENTICATED, every stream whose token is no longer in
   // the tokens file (after a reload). Returns how many.
   size_t EndRevokedStreams();
@@ -144,6 +152,7 @@ class AlertServiceImpl final
   const QueueLimits limits_;
   const ServerLimits request_limits_;
   const PortfolioContext portfolio_;
+  std::shared_ptr<const AlertMuter> muter_;
   const size_t thread_count_;
   const TokenStore* tokens_ = nullptr;
   std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> cqs_;
