@@ -14,6 +14,11 @@
 
 namespace tariffalert::cli {
 
+// The TLS flags and --insecure alone, into `options`: for a program that
+// takes its servers and its tokens its own way (tariff-console takes several
+// --server replicas and each browser's token).
+void AddTransportFlags(CLI::App* command, ConnectionOptions* options);
+
 class ConnectionFlags {
  public:
   void Add(CLI::App* command);
