@@ -20,6 +20,7 @@ std::unique_ptr<Command> AddPublishCommand(CLI::App& app, CLI::App** sub);
 std::unique_ptr<Command> AddWatchCommand(CLI::App& app, CLI::App** sub);
 std::unique_ptr<Command> AddReplayCommand(CLI::App& app, CLI::App** sub);
 std::unique_ptr<Command> AddTokenCommand(CLI::App& app, CLI::App** sub);
+std::unique_ptr<Command> AddConsoleCommand(CLI::App& app, CLI::App** sub);
 
 // Exit codes.
 inline constexpr int kExitOk = 0;

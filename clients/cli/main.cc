@@ -1,5 +1,5 @@
 // tariff-alert: the command-line client. Subcommands: load, publish, watch,
-// replay, token.
+// replay, token, console.
 
 #include <cstdio>
 #include <memory>
@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
   commands.emplace_back(sub, std::move(replay));
   auto token = AddTokenCommand(app, &sub);
   commands.emplace_back(sub, std::move(token));
+  auto console = AddConsoleCommand(app, &sub);
+  commands.emplace_back(sub, std::move(console));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
