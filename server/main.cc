@@ -10,6 +10,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "server/common/log.h"
+#include "server/console/console_rules.h"
 #include "server/exposure/loader.h"
 #include "server/redis/redis_credentials.h"
 #include "server/service/server.h"
@@ -63,6 +64,10 @@ int main(int argc, char** argv) {
   app.add_option("--scoring-config", scoring_config,
                  "text-format ScoringConfig; default: the built-in "
                  "config/scoring.textproto");
+  std::string console_config;
+  app.add_option("--console-config", console_config,
+                 "text-format ConsoleConfig (inhibition rules, audit "
+                 "retention); default: the built-in config/console.textproto");
   app.add_option("--exposure-poll-ms", poll_ms,
                  "how often to check Redis for a new exposure version")
       ->capture_default_str()
@@ -206,6 +211,21 @@ int main(int argc, char** argv) {
       return 2;
     }
     options.scoring = *std::move(params);
+  }
+  if (!console_config.empty()) {
+    auto text = ReadFileToString(console_config);
+    if (!text.ok()) {
+      std::fprintf(stderr, "--console-config: %s\n",
+                   std::string(text.status().message()).c_str());
+      return 2;
+    }
+    auto config = console::ParseConsoleConfig(*text, console_config);
+    if (!config.ok()) {
+      std::fprintf(stderr, "%s\n",
+                   std::string(config.status().message()).c_str());
+      return 2;
+    }
+    options.console = *std::move(config);
   }
   options.exposure_poll_interval = absl::Milliseconds(poll_ms);
   options.publisher.book_clock =

@@ -12,6 +12,13 @@
 #include "google/protobuf/util/time_util.h"
 #include "server/common/country.h"
 #include "server/common/quote.h"
+#include "server/common/text_proto.h"
+
+namespace tariffalert {
+// config/console.textproto, embedded at build time
+// (default_console_config.cc.in).
+extern const char kDefaultConsoleConfig[];
+}  // namespace tariffalert
 
 namespace tariffalert::console {
 namespace {
@@ -215,6 +222,28 @@ absl::Status ValidateConsoleConfig(const config::v1::ConsoleConfig& config) {
     }
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<config::v1::ConsoleConfig> ParseConsoleConfig(
+    absl::string_view text, absl::string_view file) {
+  config::v1::ConsoleConfig config;
+  if (absl::Status s = ParseTextProto(text, file, &config); !s.ok()) return s;
+  if (absl::Status s = ValidateConsoleConfig(config); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(file, ": ", s.message()));
+  }
+  return config;
+}
+
+const config::v1::ConsoleConfig& DefaultConsoleConfig() {
+  static const config::v1::ConsoleConfig* const config = [] {
+    auto parsed =
+        ParseConsoleConfig(kDefaultConsoleConfig, "config/console.textproto");
+    // The build embeds the file the unit tests parse: it cannot fail here
+    // unless the tests failed first.
+    return new config::v1::ConsoleConfig(parsed.ok() ? *parsed
+                                                     : config::v1::ConsoleConfig());
+  }();
+  return *config;
 }
 
 std::vector<v1::Inhibition> InhibitionsInForce(

@@ -14,6 +14,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
@@ -58,6 +59,12 @@ std::vector<v1::Inhibition> InhibitionsInForce(
     const config::v1::ConsoleConfig& config, const v1::BookState& book);
 // INVALID_ARGUMENT naming the rule ("inhibition_rules[0].target_stages: ...").
 absl::Status ValidateConsoleConfig(const config::v1::ConsoleConfig& config);
+// A console config file's text, parsed and validated: errors name
+// file:line:column or file: field.
+absl::StatusOr<config::v1::ConsoleConfig> ParseConsoleConfig(
+    absl::string_view text, absl::string_view file);
+// config/console.textproto as built in.
+const config::v1::ConsoleConfig& DefaultConsoleConfig();
 
 // How the console shows one alert.
 struct AlertMarks {

@@ -6,10 +6,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
-#include "google/protobuf/io/tokenizer.h"
-#include "google/protobuf/text_format.h"
 #include "server/common/hash.h"
 #include "server/common/sectors.h"
+#include "server/common/text_proto.h"
+#include "google/protobuf/text_format.h"
 #include "tariffalert/config/v1/scoring_config.pb.h"
 
 namespace tariffalert {
@@ -21,23 +21,6 @@ extern const char kDefaultScoringConfig[];
 namespace {
 
 namespace cfg = ::tariffalert::config::v1;
-
-class Collector : public google::protobuf::io::ErrorCollector {
- public:
-  explicit Collector(absl::string_view file) : file_(file) {}
-  void AddError(int line, int column, const std::string& message) override {
-    if (error_.empty()) {
-      error_ =
-          absl::StrCat(file_, ":", line + 1, ":", column + 1, ": ", message);
-    }
-  }
-  void AddWarning(int, int, const std::string&) override {}
-  const std::string& error() const { return error_; }
-
- private:
-  std::string file_;
-  std::string error_;
-};
 
 absl::Status CheckUnit(absl::string_view file, absl::string_view field,
                        double v) {
@@ -81,14 +64,7 @@ const char* SeverityName(Severity s) {
 absl::StatusOr<ScoringParams> ScoringParams::Parse(absl::string_view text,
                                                    absl::string_view file) {
   cfg::ScoringConfig config;
-  google::protobuf::TextFormat::Parser parser;
-  Collector collector(file);
-  parser.RecordErrorsTo(&collector);
-  if (!parser.ParseFromString(std::string(text), &config)) {
-    return absl::InvalidArgumentError(collector.error().empty()
-                                          ? absl::StrCat(file, ": cannot parse")
-                                          : collector.error());
-  }
+  if (absl::Status s = ParseTextProto(text, file, &config); !s.ok()) return s;
   ScoringParams p;
   if (config.model_name().empty()) {
     return absl::InvalidArgumentError(

@@ -2,6 +2,7 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <unistd.h>
 
 #include "absl/strings/str_cat.h"
 #include "grpc/health/v1/health.pb.h"
@@ -12,6 +13,9 @@
 #include "server/security/auth_processor.h"
 #include "server/security/tokens.h"
 #include "server/service/book_service.h"
+#include "server/service/console_service.h"
+#include "server/tariff_book/book_codec.h"
+#include "server/console/console_rules.h"
 #include "server/service/log_tailer.h"
 #include "server/service/services.h"
 
@@ -80,6 +84,30 @@ absl::StatusOr<std::unique_ptr<TariffAlertServer>> TariffAlertServer::Start(
       o.write_threads, o.limits);
   s->alert_service_->set_token_store(s->tokens_.get());
 
+  // The console's shared state, before serving: a stream that respects
+  // silences must see them from its first alert.
+  {
+    ReplicaProbe probe;
+    Publisher* publisher = s->publisher_.get();
+    AlertHub* hub = s->hub_.get();
+    RedisBookStore* log_store = s->book_store_.get();
+    probe.exposure_version = [watcher] { return watcher->Current()->version(); };
+    probe.book = [publisher]() -> absl::StatusOr<v1::BookState> {
+      auto book = publisher->CurrentBook();
+      if (!book.ok()) return book.status();
+      return BookToProto(*book);
+    };
+    probe.newest_sequence = [hub] { return hub->newest_sequence(); };
+    probe.log_newest_sequence = [log_store] { return log_store->LastSequence(); };
+    const config::v1::ConsoleConfig& config =
+        o.console.has_value() ? *o.console : console::DefaultConsoleConfig();
+    s->console_ = std::make_shared<ConsoleKeeper>(
+        std::make_unique<RedisConsoleStore>(o.redis, config.audit_retention()),
+        config, std::move(probe));
+    TA_RETURN_IF_ERROR(s->console_->Start());
+    s->alert_service_->set_alert_muter(s->console_);
+  }
+
   // Reflection clients can list the health service only if its descriptor is
   // linked in; referencing it keeps the linker from dropping it.
   (void)grpc::health::v1::HealthCheckRequest::descriptor();
@@ -95,17 +123,27 @@ absl::StatusOr<std::unique_ptr<TariffAlertServer>> TariffAlertServer::Start(
   builder.RegisterService(s->event_service_.get());
   s->alert_service_->AddTo(&builder);
   builder.RegisterService(s->book_service_.get());
+  s->console_service_ =
+      std::make_unique<ConsoleServiceImpl>(s->console_.get(), s->tokens_.get());
+  builder.RegisterService(s->console_service_.get());
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->port_ == 0) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", o.listen_address));
   }
   s->alert_service_->Start();
+  {
+    char host[256] = {};
+    if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+    s->console_->set_replica_id(
+        absl::StrCat(host[0] != '\0' ? host : "localhost", ":", s->port_));
+  }
   grpc::HealthCheckServiceInterface* health =
       s->server_->GetHealthCheckService();
   health->SetServingStatus(kEventServiceName, true);
   health->SetServingStatus(kAlertServiceName, true);
   health->SetServingStatus(kBookServiceName, true);
+  health->SetServingStatus(kConsoleServiceName, true);
   // While Redis does not answer, publishing and the book cannot be served;
   // live streams go on from the hub.
   // The publisher fails fast meanwhile rather than wait out Redis timeouts.
@@ -185,6 +223,8 @@ void TariffAlertServer::Shutdown(absl::Duration grace) {
   if (pause_clock_.joinable()) pause_clock_.join();
   if (tokens_watcher_.joinable()) tokens_watcher_.join();
   if (tailer_ != nullptr) tailer_->Stop();
+  // Ends the WatchConsoleState calls, which would hold the shutdown's grace.
+  if (console_ != nullptr) console_->Stop();
   if (server_ != nullptr) {
     server_->GetHealthCheckService()->SetServingStatus(false);
     hub_->EndAll(absl::UnavailableError(

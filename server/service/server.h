@@ -9,6 +9,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -24,6 +25,7 @@
 #include "server/redis/redis_connection.h"
 #include "server/scoring/scoring_params.h"
 #include "server/security/transport.h"
+#include "tariffalert/config/v1/console_config.pb.h"
 
 namespace tariffalert {
 
@@ -35,6 +37,8 @@ class TariffBookServiceImpl;
 class LogTailer;
 class TokenStore;
 class TokenAuthProcessor;
+class ConsoleKeeper;
+class ConsoleServiceImpl;
 
 // Limits that keep one client from hurting the others (docs/security.md).
 // A call over a limit gets RESOURCE_EXHAUSTED or INVALID_ARGUMENT naming it.
@@ -72,12 +76,16 @@ struct ServerOptions {
   // TLS, tokens, reflection. Start refuses to serve plaintext unless
   // security.insecure is set (and then only on loopback).
   SecurityOptions security;
+  // The risk console's rules (inhibitions) and retention
+  // (config/console.textproto when not set).
+  std::optional<config::v1::ConsoleConfig> console;
 };
 
 // The health service names whose status the server sets.
 inline constexpr char kEventServiceName[] = "tariffalert.v1.TariffEventService";
 inline constexpr char kAlertServiceName[] = "tariffalert.v1.AlertService";
 inline constexpr char kBookServiceName[] = "tariffalert.v1.TariffBookService";
+inline constexpr char kConsoleServiceName[] = "tariffalert.v1.ConsoleService";
 
 class TariffAlertServer {
  public:
@@ -121,6 +129,9 @@ class TariffAlertServer {
   std::thread tokens_watcher_;
   std::unique_ptr<TariffEventServiceImpl> event_service_;
   std::unique_ptr<AlertServiceImpl> alert_service_;
+  // Shared with the streams' filters that respect silences.
+  std::shared_ptr<ConsoleKeeper> console_;
+  std::unique_ptr<ConsoleServiceImpl> console_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool shut_down_ = false;

@@ -22,7 +22,8 @@ def generate_stubs(proto_dir, out_dir):
     """Python stubs from the project's protos, importable as tariffalert.v1."""
     protos = [os.path.join("tariffalert/v1", p) for p in
               ("tariff_event.proto", "alert.proto", "tariff_event_service.proto",
-               "alert_service.proto", "tariff_book.proto", "tariff_book_service.proto")]
+               "alert_service.proto", "tariff_book.proto", "tariff_book_service.proto",
+               "console_service.proto")]
     subprocess.run(
         ["protoc", "-I", proto_dir, "--python_out=" + out_dir, "--grpc_out=" + out_dir,
          "--plugin=protoc-gen-grpc=/usr/bin/grpc_python_plugin"] + protos,
