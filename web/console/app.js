@@ -557,7 +557,7 @@ function alertRow(a, m) {
   const cls = ["alert-row", "sev-" + sev, m.acknowledgement ? "acked" : "", m.silencedBy ? "silenced" : "",
                m.inhibitedBy ? "inhibited" : ""].filter(Boolean).join(" ");
   return el("tr", { class: cls, "data-seq": num(a.sequence), "data-alert-id": a.alert_id, "data-event-id": a.event_id,
-                    "data-subject": a.subject, "data-severity": sev, "data-state": stateWord(m),
+                    "data-subject": a.subject, "data-kind": R.isSector(a) ? "sector" : "ticker", "data-severity": sev, "data-state": stateWord(m),
                     "data-silenced-by": m.silencedBy || null },
     el("td", { class: "sevbar" }),
     el("td", { class: "num muted", text: num(a.sequence) }),
@@ -780,7 +780,7 @@ function hbarChart(rows, { width = 640, rowH = 16, labelW = 150, fmt = fmtBps, i
 
 // Vertical bars per step with a running total line: points [{label, value}].
 function runningChart(points, { width = 820, height = 280, id, fmt = fmtMoney } = {}) {
-  const padL = 80, padR = 16, padT = 14, padB = 70;
+  const padL = 80, padR = 16, padT = 14, padB = 130;
   const totals = [];
   let t = 0;
   for (const p of points) { t += num(p.value); totals.push(t); }
@@ -1201,12 +1201,17 @@ async function runScenario() {
   replace(out, el("div", { class: "muted", text: "Scoring…" }));
   let r;
   try {
-    r = await scoreScenario(S.scenario, { until: $("w-until").value.trim(), top: Number($("w-top").value) || 20,
+    // Every step's alerts (top 200: the whole table), so that the snap-back
+    // movers sum each ticker over all snap-back steps; the lists show `top`.
+    r = await scoreScenario(S.scenario, { until: $("w-until").value.trim(), top: 200,
                                           holdings: $("w-holdings").checked ? S.holdings : [] });
   } catch (e) {
     replace(out, el("p", { class: "error", id: "whatif-error", text: `${e.code || e.status}: ${e.message}` }));
     return;
   }
+  const top = Number($("w-top").value) || 20;
+  r.tickers = (r.tickers || []).slice(0, top);
+  r.sectors = (r.sectors || []).slice(0, top);
   const steps = r.steps || [];
   const snap = new Map();
   for (const st of steps.filter((s) => s.snap_back)) {
@@ -1234,8 +1239,8 @@ async function runScenario() {
     snapRows.length ? el("div", { class: "panel", id: "whatif-snapback" },
       el("h3", { text: "Snap-back movers (the lapsed pauses' steps)" }),
       el("div", { class: "cols" },
-        table(moverHead, snapRows.slice(0, 20).map(moverRow), { id: "whatif-snapback-table" }),
-        el("div", { class: "chart" }, hbarChart(snapRows.slice(0, 20).map((t) => ({ label: t.subject, value: t.score })), { width: 480, labelW: 80 })))) : null,
+        table(moverHead, snapRows.slice(0, top).map(moverRow), { id: "whatif-snapback-table" }),
+        el("div", { class: "chart" }, hbarChart(snapRows.slice(0, top).map((t) => ({ label: t.subject, value: t.score })), { width: 480, labelW: 80 })))) : null,
     el("div", { class: "panel" },
       el("h3", { text: "Top movers over the whole scenario" }),
       el("div", { class: "cols" },
@@ -1320,7 +1325,7 @@ async function portfolioFromLog() {
     if (!token) break;
   }
   return [...events.values()].sort((x, y) => x.seq - y.seq).map((e) => ({
-    label: e.event_id.slice(0, 26), title: e.headline || e.event_id, event_id: e.event_id, time: e.time, value: e.impact,
+    label: e.event_id.slice(0, 30), title: e.headline || e.event_id, event_id: e.event_id, time: e.time, value: e.impact,
     top: e.holdings.sort((x, y) => Math.abs(y.impact) - Math.abs(x.impact)).slice(0, 3) }));
 }
 
@@ -1329,7 +1334,7 @@ async function portfolioFromScenario() {
   if (!p) throw new Error("pick a scenario");
   const r = await scoreScenario(p.events, { until: p.until_time, holdings: S.holdings, top: 5 });
   return (r.steps || []).map((st) => ({
-    label: (st.event?.event_id || "").slice(0, 26), title: st.event?.headline || st.event?.event_id, event_id: st.event?.event_id,
+    label: (st.event?.event_id || "").slice(0, 30), title: st.event?.headline || st.event?.event_id, event_id: st.event?.event_id,
     time: st.event?.effective_time || st.event?.announced_time, value: num(st.portfolio?.impact_value), snap: st.snap_back,
     top: (st.portfolio?.top_holdings || []).slice(0, 3).map((h) => ({ ticker: h.ticker, impact: num(h.impact_value) })) }));
 }
@@ -1366,8 +1371,8 @@ async function runPortfolio() {
     el("p", { class: "muted", text: $("p-source").value === "log"
       ? "Each event's impact from its logged alerts: Σ position × operating-profit change / 100 × e (e = 1, the scoring config's valuation elasticity; docs/scoring.md)."
       : "Each step's portfolio impact as ScoreScenario computes it on a private copy of the current book." }),
-    el("div", { class: "chart" }, runningChart(points, { id: "portfolio-chart", width: Math.max(700, points.length * 26 + 100) })),
-    table([{ label: "#", class: "num" }, "date", "event", { label: "impact", class: "num" }, { label: "bps", class: "num" },
+    el("div", { class: "chart" }, runningChart(points, { id: "portfolio-chart", height: 340, width: Math.max(760, points.length * 26 + 120) })),
+    table([{ label: "#", class: "num" }, "logged", "event", { label: "impact", class: "num" }, { label: "bps", class: "num" },
            { label: "running total", class: "num" }, "largest holdings"], rows, { id: "portfolio-table" }));
 }
 
