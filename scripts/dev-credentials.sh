@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes throw-away credentials for a tariff-alert server on this machine
 # (docs/security.md): a CA, a server certificate for 127.0.0.1/localhost, a
-# client certificate for mutual TLS, and three bearer tokens with their
+# client certificate for mutual TLS, and four bearer tokens with their
 # tokens file. For trying things out and for tests; a real deployment gets
 # its certificates from the firm's CA.
 #
@@ -11,7 +11,7 @@
 #   ca.pem ca.key                  the CA
 #   server.pem server.key          CN=tariff-alertd, SAN 127.0.0.1, ::1, localhost
 #   client.pem client.key          CN=desk1 (mutual TLS)
-#   publisher.token subscriber.token admin.token   one token each
+#   publisher.token subscriber.token analyst.token admin.token   one each
 #   tokens.txt                     the server's --tokens-file (hashes only)
 # CLI is the tariff-alert binary (default build/clients/tariff-alert), whose
 # `token new` makes the tokens.
@@ -46,7 +46,7 @@ sign client "/O=tariff-alert dev/CN=desk1" "extendedKeyUsage=clientAuth\n"
 chmod 644 ca.pem server.pem client.pem
 
 : > tokens.txt
-for role in publisher subscriber admin; do
+for role in publisher subscriber analyst admin; do
   "$CLI" token new --name "dev-$role" --roles "$role" --line-file tokens.txt > "$role.token"
 done
-echo "dev-credentials: CA, server and client certificates and 3 tokens in $DIR"
+echo "dev-credentials: CA, server and client certificates and 4 tokens in $DIR"

@@ -98,7 +98,11 @@ absl::StatusOr<CallIdentity> Authorize(
         cert_subject.empty() ? std::string("absent")
                              : absl::StrCat("'", Quoted(cert_subject), "'")));
   }
-  if ((entry->roles & (*needed | kRoleAdmin)) == 0) {
+  // An analyst reads what a subscriber reads: the console it changes is
+  // the one it watches.
+  const uint32_t accepted =
+      *needed | kRoleAdmin | (*needed == kRoleSubscriber ? kRoleAnalyst : 0u);
+  if ((entry->roles & accepted) == 0) {
     return absl::PermissionDeniedError(absl::StrCat(
         "token '", entry->name, "' has role(s) '", RolesText(entry->roles),
         "'; ", Quoted(method), " needs the role '", RoleName(*needed), "'"));

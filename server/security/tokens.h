@@ -34,7 +34,8 @@ enum Role : uint32_t {
   kRolePublisher = 1u << 0,   // PublishEvent
   kRoleSubscriber = 1u << 1,  // streams, history, the book, what-if
   kRoleAdmin = 1u << 2,       // everything
-  // Changes the risk console's shared state: acknowledgements, silences.
+  // Changes the risk console's shared state (acknowledgements, silences),
+  // and reads all a subscriber reads.
   kRoleAnalyst = 1u << 3,
   // Not a role a token holds: what a method needs that every valid token
   // may call (ConsoleService.GetSession).

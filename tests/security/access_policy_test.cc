@@ -49,6 +49,7 @@ class AuthorizeTest : public ::testing::Test {
         << TokensFileLine("feed", kRolePublisher, "pub-token") << "\n"
         << TokensFileLine("desk1", kRoleSubscriber, "sub-token") << "\n"
         << TokensFileLine("ops", kRoleAdmin, "admin-token") << "\n"
+        << TokensFileLine("risk1", kRoleAnalyst, "analyst-token") << "\n"
         << TokensFileLine("bound", kRoleSubscriber, "bound-token",
                           "CN=desk1,O=Desk")
         << "\n";
@@ -80,6 +81,35 @@ TEST_F(AuthorizeTest, ARoleGrantsItsMethodsAndAdminGrantsAll) {
   auto health = Call(kHealth, std::nullopt);
   ASSERT_TRUE(health.ok());
   EXPECT_EQ(health->token_name, "");
+}
+
+TEST_F(AuthorizeTest, AnalystsChangeTheConsoleAndReadWhatSubscribersRead) {
+  constexpr char kAck[] = "/tariffalert.v1.ConsoleService/AcknowledgeAlert";
+  constexpr char kSilence[] = "/tariffalert.v1.ConsoleService/CreateSilence";
+  constexpr char kState[] = "/tariffalert.v1.ConsoleService/GetConsoleState";
+  constexpr char kSession[] = "/tariffalert.v1.ConsoleService/GetSession";
+  for (const char* m : {kAck, kSilence}) {
+    EXPECT_TRUE(Call(m, "Bearer analyst-token").ok()) << m;
+    EXPECT_TRUE(Call(m, "Bearer admin-token").ok()) << m;
+    auto sub = Call(m, "Bearer sub-token");
+    EXPECT_EQ(sub.status().code(), absl::StatusCode::kPermissionDenied) << m;
+    EXPECT_THAT(std::string(sub.status().message()), HasSubstr("'analyst'"));
+  }
+  EXPECT_TRUE(Call(kState, "Bearer analyst-token").ok());
+  EXPECT_TRUE(Call(kSubscribe, "Bearer analyst-token").ok());
+  EXPECT_TRUE(Call(kState, "Bearer sub-token").ok());
+  EXPECT_EQ(Call(kState, "Bearer pub-token").status().code(),
+            absl::StatusCode::kPermissionDenied);
+  // An analyst does not publish.
+  EXPECT_EQ(Call(kPublish, "Bearer analyst-token").status().code(),
+            absl::StatusCode::kPermissionDenied);
+  // Any valid token may ask who it is; an unknown one may not.
+  for (const char* t : {"Bearer pub-token", "Bearer sub-token",
+                        "Bearer analyst-token", "Bearer admin-token"}) {
+    EXPECT_TRUE(Call(kSession, t).ok()) << t;
+  }
+  EXPECT_EQ(Call(kSession, "Bearer nope").status().code(),
+            absl::StatusCode::kUnauthenticated);
 }
 
 TEST_F(AuthorizeTest, MissingOrUnknownTokensAreUnauthenticated) {

@@ -120,6 +120,8 @@ class ConsoleStateTest(unittest.TestCase):
                                              metadata=self.md("sub"), timeout=10)
         self.assertEqual(e.exception.code(), grpc.StatusCode.PERMISSION_DENIED)
         self.assertIn("analyst", e.exception.details())
+        # An analyst reads what a subscriber reads.
+        self.state(0, "ana")
         with self.assertRaises(grpc.RpcError) as e:
             self.state(0, "pub")
         self.assertEqual(e.exception.code(), grpc.StatusCode.PERMISSION_DENIED)
