@@ -1047,14 +1047,14 @@ async function loadEventMeasures(ev, res, box) {
 }
 
 function measuresTable(ms, attrs) {
-  return table(["measure", "in force", { label: "rate", class: "num" }, "targets", "products", "pause", "pending", "last event"],
+  return table(["measure (last event)", "in force", { label: "rate", class: "num" }, "targets", "products", "pause", "pending"],
     ms.map((m) => el("tr", { "data-measure-id": m.measure_id },
-      el("td", { class: "mono", text: m.measure_id }), el("td", { text: m.in_force ? "yes" : "no" }),
-      el("td", { class: "num", text: fmtRate(m.rate_pct) }), el("td", { text: targetsText(m) }), el("td", { text: productsText(m) }),
+      el("td", null, el("div", { class: "mono nowrap", text: m.measure_id }), el("div", { class: "muted small wrap", text: m.event_id })),
+      el("td", { text: m.in_force ? "yes" : "no" }),
+      el("td", { class: "num", text: fmtRate(m.rate_pct) }), el("td", { text: targetsText(m) }), el("td", { class: "wrap", text: productsText(m) }),
       el("td", { text: m.pause && m.pause.expires_time ? `snap back to ${fmtRate(m.pause.snap_back_rate_pct)} at ${fmtTime(m.pause.expires_time)}` : "" }),
       el("td", { text: m.pending && m.pending.stage && m.pending.stage !== "STAGE_UNSPECIFIED"
-        ? `${stageName(m.pending.stage)} ${fmtRate(m.pending.rate_pct)} p=${m.pending.probability}` : "" }),
-      el("td", { class: "mono", text: m.event_id }))), attrs);
+        ? `${stageName(m.pending.stage)} ${fmtRate(m.pending.rate_pct)} p=${m.pending.probability}` : "" }))), attrs);
 }
 
 // ---------------------------------------------------------------- history
