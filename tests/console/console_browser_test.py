@@ -86,7 +86,7 @@ def main():
         os.makedirs(tokens)
         lines = os.path.join(tokens, "tokens.txt")
         open(lines, "w").close()
-        for name, role in (("analyst-a", "analyst,subscriber"), ("analyst-b", "analyst,subscriber"),
+        for name, role in (("analyst-a", "analyst"), ("analyst-b", "analyst"),
                            ("subscriber", "subscriber"), ("publisher", "publisher")):
             r = h.cli("token", "new", "--name", "e2e-" + name, "--roles", role, "--line-file", lines)
             if r.returncode != 0:
