@@ -148,6 +148,7 @@ struct UiEvent {
   std::optional<uint64_t> resume_after;
   std::string text;
   bool error = false;
+  bool stopped = false;  // kStateStream: for good (a permanent error)
 };
 
 class EventQueue {
@@ -326,6 +327,7 @@ class StateWatcher {
           "console state: ",
           silenced ? "no message for 15 s" : StatusText(status),
           ConnectionHint(connection_, status), permanent ? "" : "; retrying");
+      e.stopped = permanent;
       queue_->Push(std::move(e));
       if (permanent) return;
       const absl::Duration delay = backoff.Next(unit(random));
@@ -901,6 +903,7 @@ class Console {
           SetStatus("console state: live again", false);
         }
         state_stream_error_ = e.error ? e.text : "";
+        state_stream_stopped_ = e.stopped;
         if (e.error) SetStatus(e.text, true);
         break;
       case UiEvent::kStatus:
@@ -1422,12 +1425,17 @@ class Console {
     }
     DrawHeader(now);
     const int status_y = LINES - 1;
-    const int detail_height = std::max(9, LINES * 2 / 5);
+    // The detail pane as tall as the selected alert needs, within 2/5 of
+    // the screen; the list has the rest.
+    const Lines detail = DetailLines(now);
+    const int detail_height =
+        std::clamp(static_cast<int>(detail.size()) + 1,
+                   std::min(8, LINES * 2 / 5), std::max(LINES * 2 / 5, 4));
     const int list_top = 2;
     list_height_ = std::max(3, LINES - list_top - detail_height - 1);
     const int detail_top = list_top + list_height_;
     DrawList(list_top, list_height_);
-    DrawDetail(detail_top, status_y - detail_top, now);
+    DrawDetail(detail_top, status_y - detail_top, detail);
     DrawStatus(status_y, now);
     if (help_) DrawHelp();
     if (prompt_) {
@@ -1484,7 +1492,9 @@ class Console {
         break;
     }
     piece("  state ", 0);
-    if (!state_stream_error_.empty()) {
+    if (state_stream_stopped_) {
+      piece("STOPPED", COLOR_PAIR(kPairError) | A_BOLD);
+    } else if (!state_stream_error_.empty()) {
       piece("RECONNECTING", COLOR_PAIR(kPairWarn) | A_BOLD);
     } else if (have_state_) {
       piece("LIVE", COLOR_PAIR(kPairGood) | A_BOLD);
@@ -1514,7 +1524,7 @@ class Console {
     return n;
   }
 
-  std::string AlertLine(const Row& row, int width) const {
+  std::string AlertLine(const Row& row, int width, bool selected) const {
     const v1::Alert& a = row.entry->alert;
     std::string mark;
     if (row.marks.acknowledgement != nullptr) mark += "ACK";
@@ -1530,14 +1540,14 @@ class Console {
             ? ""
             : absl::StrFormat("%+.1f%%", a.operating_profit_change_pct());
     const int name_width = std::clamp(width - 100, 20, 40);
-    return absl::StrCat("    ", Pad(row.entry->held ? "*" : "", 1), " ",
-                        Pad(sector ? "[sector]" : a.subject(), 9), " ",
-                        Pad(rules::SeverityShortName(a.severity()), 8), " ",
-                        PadLeft(absl::StrFormat("%+.1f", a.score_bps()), 9),
-                        " bps ", PadLeft(profit, 7), "  ", Pad(mark, 11), " ",
-                        Pad(a.name(), name_width), " ", Pad(a.sector(), 24),
-                        " ", Pad(a.country(), 3), " ",
-                        PadLeft(absl::StrCat("#", a.sequence()), 8));
+    return absl::StrCat(
+        selected ? "  > " : "    ", Pad(row.entry->held ? "*" : "", 1), " ",
+        Pad(sector ? "[sector]" : a.subject(), 13), " ",
+        Pad(rules::SeverityShortName(a.severity()), 8), " ",
+        PadLeft(absl::StrFormat("%+.1f", a.score_bps()), 9), " bps ",
+        PadLeft(profit, 7), "  ", Pad(mark, 11), " ", Pad(a.name(), name_width),
+        " ", Pad(a.sector(), 24), " ", Pad(a.country(), 3), " ",
+        PadLeft(absl::StrCat("#", a.sequence()), 8));
   }
 
   void DrawList(int top, int height) {
@@ -1602,7 +1612,7 @@ class Console {
                              !row.marks.silenced_by.empty();
           if (quiet) attr = A_DIM;
           if (r == selected_row_) attr = A_REVERSE | A_BOLD;
-          Put(y, 0, AlertLine(row, COLS), COLS, attr);
+          Put(y, 0, AlertLine(row, COLS, r == selected_row_), COLS, attr);
           break;
         }
       }
@@ -1617,16 +1627,26 @@ class Console {
     }
   }
 
-  void DrawDetail(int top, int height, absl::Time now) {
+  using Lines = std::vector<std::pair<std::string, attr_t>>;
+
+  void DrawDetail(int top, int height, const Lines& lines) {
     if (height <= 1) return;
     mvhline(top, 0, ACS_HLINE, COLS);
+    for (int i = 0; i + 1 < height && i < static_cast<int>(lines.size()); ++i) {
+      Put(top + 1 + i, 1, lines[i].first, COLS - 2, lines[i].second);
+    }
+  }
+
+  // The selected alert: what it is, its marks, the explanation, the
+  // contributions with their inputs, the stamps.
+  Lines DetailLines(absl::Time now) const {
+    Lines lines;
     const Row* row = SelectedRow();
     if (row == nullptr) {
-      Put(top + 1, 1, "no alert selected", COLS - 1, A_DIM);
-      return;
+      lines.push_back({"no alert selected", A_DIM});
+      return lines;
     }
     const v1::Alert& a = row->entry->alert;
-    std::vector<std::pair<std::string, attr_t>> lines;
     const bool sector = a.subject_kind() == v1::SUBJECT_KIND_SECTOR;
     lines.push_back(
         {absl::StrCat(sector ? absl::StrCat("sector ", a.subject())
@@ -1717,9 +1737,7 @@ class Console {
                       "   created ", ShortTime(FromProto(a.created_time())),
                       "   ", a.alert_id()),
          A_DIM});
-    for (int i = 0; i + 1 < height && i < static_cast<int>(lines.size()); ++i) {
-      Put(top + 1 + i, 1, lines[i].first, COLS - 2, lines[i].second);
-    }
+    return lines;
   }
 
   void DrawStatus(int y, absl::Time now) {
@@ -1800,6 +1818,7 @@ class Console {
   SubscriberState alert_state_was_ = SubscriberState::kConnecting;
   std::string alert_stream_text_;
   std::string state_stream_error_;
+  bool state_stream_stopped_ = false;
   uint64_t newest_sequence_ = 0;
   std::string status_;
   bool status_error_ = false;
