@@ -101,8 +101,8 @@ class TerminalConsoleTest(unittest.TestCase):
         tokens_file = cls.h.path("tokens.txt")
         cls.tokens = {}
         cls.token_files = {}
-        # The analyst reads (subscriber) and changes the state (analyst).
-        for name, roles in (("desk1", "subscriber,analyst"), ("viewer", "subscriber"),
+        # The analyst reads what a subscriber reads and changes the state.
+        for name, roles in (("desk1", "analyst"), ("viewer", "subscriber"),
                             ("feed", "publisher")):
             r = cls.h.cli("token", "new", "--name", name, "--roles", roles,
                           "--line-file", tokens_file)
