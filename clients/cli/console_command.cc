@@ -1051,9 +1051,10 @@ class Console {
         }
       }
     }
-    // The selection: the same alert, else the nearest alert row.
-    int selected = -1;
-    for (size_t i = 0; i < rows_.size(); ++i) {
+    // The selection: the first alert when following the newest, else the
+    // same alert, else the nearest alert row.
+    int selected = follow_newest_ && !prompt_ ? NearestAlertRow(0, +1) : -1;
+    for (size_t i = 0; selected < 0 && i < rows_.size(); ++i) {
       if (rows_[i].type == Row::kAlert &&
           rows_[i].entry->alert.alert_id() == selected_id_) {
         selected = static_cast<int>(i);
@@ -1104,6 +1105,8 @@ class Console {
       selected_row_ = target;
       selected_id_ = rows_[target].entry->alert.alert_id();
     }
+    // On the first alert the selection follows the newest event.
+    follow_newest_ = selected_row_ == NearestAlertRow(0, +1);
   }
 
   // ----- Keys.
@@ -1159,7 +1162,11 @@ class Console {
         DeleteSelectedAcknowledgement();
         break;
       case 's':
-        SilenceSelected(std::nullopt);
+        if (const Row* row = SelectedRow()) {
+          Silence(row->entry->alert, std::nullopt);
+        } else {
+          SetStatus("no alert selected", true);
+        }
         break;
       case 'S':
         AskSilenceUntil();
@@ -1340,12 +1347,13 @@ class Console {
   }
 
   void AskSilenceUntil() {
-    if (SelectedRow() == nullptr) {
+    const Row* row = SelectedRow();
+    if (row == nullptr) {
       SetStatus("no alert selected", true);
       return;
     }
     Ask("silence until (HH:MM UTC, RFC 3339 or a duration like 90m): ", "",
-        [this](const std::string& text) {
+        [this, alert = row->entry->alert](const std::string& text) {
           std::string error;
           std::optional<absl::Time> until =
               ParseUntil(text, absl::Now(), &error);
@@ -1353,19 +1361,13 @@ class Console {
             SetStatus(error, true);
             return;
           }
-          SilenceSelected(*until);
+          Silence(alert, *until);
         });
   }
 
   // Silences alerts like the selected one: its ticker, or its sector for a
   // sector alert; for an hour or until `until`. Asks for the comment first.
-  void SilenceSelected(std::optional<absl::Time> until) {
-    const Row* row = SelectedRow();
-    if (row == nullptr) {
-      SetStatus("no alert selected", true);
-      return;
-    }
-    const v1::Alert& alert = row->entry->alert;
+  void Silence(const v1::Alert& alert, std::optional<absl::Time> until) {
     v1::Matcher matcher;
     if (alert.subject_kind() == v1::SUBJECT_KIND_SECTOR) {
       matcher.set_field(v1::MATCHER_FIELD_SECTOR);
@@ -1501,18 +1503,17 @@ class Console {
     } else {
       piece("CONNECTING", COLOR_PAIR(kPairWarn) | A_BOLD);
     }
-    piece("  | ", 0);
+    piece(" | ", 0);
     piece(absl::StrCat("unacknowledged ", unacknowledged_),
           unacknowledged_ > 0 ? A_BOLD : 0);
     std::string rest = absl::StrCat(
-        "  | ", entries_.size(), " alerts, sequence ", newest_sequence_,
-        "  | audit sequence ", view_.audit_sequence(), "  | silences ",
-        ActiveSilences(now),
+        " | alerts ", entries_.size(), " to #", newest_sequence_, " | audit #",
+        view_.audit_sequence(), " | silences ", ActiveSilences(now),
         show_silenced_ ? " (shown)"
                        : absl::StrCat(" (", hidden_silenced_, " hidden)"),
-        "  | inhibitions ", view_.state().inhibitions_size());
-    if (!filter_.empty()) absl::StrAppend(&rest, "  | filter: ", filter_.text);
-    if (!search_.empty()) absl::StrAppend(&rest, "  | search: ", search_);
+        " | inhibitions ", view_.state().inhibitions_size());
+    if (!filter_.empty()) absl::StrAppend(&rest, " | filter: ", filter_.text);
+    if (!search_.empty()) absl::StrAppend(&rest, " | search: ", search_);
     piece(rest, 0);
   }
 
@@ -1539,7 +1540,7 @@ class Console {
         sector || a.operating_profit_change_pct() == 0
             ? ""
             : absl::StrFormat("%+.1f%%", a.operating_profit_change_pct());
-    const int name_width = std::clamp(width - 100, 20, 40);
+    const int name_width = std::clamp(width - 102, 12, 40);
     return absl::StrCat(
         selected ? "  > " : "    ", Pad(row.entry->held ? "*" : "", 1), " ",
         Pad(sector ? "[sector]" : a.subject(), 13), " ",
@@ -1832,6 +1833,7 @@ class Console {
   std::vector<rules::EventGroup> groups_;
   std::vector<Row> rows_;
   int selected_row_ = 0;
+  bool follow_newest_ = true;
   std::string selected_id_;
   int scroll_ = 0;
   int list_height_ = 10;
