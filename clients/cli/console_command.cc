@@ -1775,7 +1775,8 @@ class Console {
         "  /                search: ticker, name or sector contains (empty: "
         "all)",
         "  f                filter: ticker=AAPL,BBY sector=Materials",
-        "                   country=CN severity=high (empty: none)",
+        "                   country=CN severity=high; _ for a space in a",
+        "                   sector (Information_Technology); empty: none",
         "  x                show or hide silenced alerts",
         "  ^L               redraw;  q  quit",
         "",
