@@ -22,7 +22,8 @@ while [ $# -gt 0 ]; do
     --holdings) HOLDINGS=$2; shift ;;
     -h|--help)
       echo "usage: scripts/quickstart.sh [--keep-running] [--top N] [--delay-ms MS] [--holdings LIST]"
-      echo "  --keep-running  leave redis-server and tariff-alertd running at the end"
+      echo "  --keep-running  leave redis-server, tariff-alertd and the console running at the end"
+      echo "                  (and, on a terminal, wait for Enter before the timeline)"
       echo "  --top N         alerts shown per event (largest first; default 5)"
       echo "  --delay-ms MS   pause between published events (default 400)"
       echo "  --holdings LIST the portfolio each event is applied to, TICKER=VALUE,..."
@@ -37,8 +38,10 @@ WORK=$(mktemp -d -t tariff-alert-quickstart.XXXXXX)
 TA_REDIS_PID=""
 SERVER_PID=""
 WATCH_PID=""
+CONSOLE_PID=""
 cleanup() {
   ta_stop_pid "$WATCH_PID"
+  ta_stop_pid "$CONSOLE_PID"
   ta_stop_pid "$SERVER_PID"
   ta_stop_pid "$TA_REDIS_PID"
   rm -rf "$WORK"
@@ -83,6 +86,27 @@ echo "serving on $ADDR (redis $REDIS)"
 # What every client passes: the CA, its certificate, and a token file.
 TLS="--tls-ca $CREDS/ca.pem --tls-cert $CREDS/client.pem --tls-key $CREDS/client.key"
 
+# The risk console (docs/console.md): a web gateway to the server, on a free
+# loopback port; log in with the analyst token.
+# shellcheck disable=SC2086
+"$BUILD/server/console_web/tariff-console" --listen 127.0.0.1:0 --server "$ADDR" $TLS \
+  >"$WORK/console.out" 2>"$WORK/console.log" &
+CONSOLE_PID=$!
+for i in $(seq 1 200); do
+  grep -q "serving" "$WORK/console.out" 2>/dev/null && break
+  kill -0 "$CONSOLE_PID" 2>/dev/null || { cat "$WORK/console.log" >&2; exit 1; }
+  sleep 0.05
+done
+CONSOLE_URL=$(grep -o 'http[s]*://[^ ]*' "$WORK/console.out" | head -1)
+[ -n "$CONSOLE_URL" ] || { echo "tariff-console did not start" >&2; cat "$WORK/console.log" >&2; exit 1; }
+echo "risk console: $CONSOLE_URL  (log in with the analyst token $(cat "$CREDS/analyst.token"))"
+echo "  or in a terminal: $CLI console --server $ADDR $TLS --token-file $CREDS/analyst.token"
+if [ "$KEEP" = 1 ] && [ -t 0 ]; then
+  # Time to open the console and watch the timeline stream in.
+  read -r -t 120 -p "open the console, then press Enter to publish the timeline (or wait 2 min) " _ || true
+  echo
+fi
+
 echo "== 5/5 the 2025 tariff timeline, $TOP largest alerts per event as they stream"
 echo "   and, as each event's last line, its impact on the portfolio $HOLDINGS"
 # shellcheck disable=SC2086
@@ -117,7 +141,11 @@ if [ "$KEEP" = 1 ]; then
   trap - EXIT
   cat <<MSG
 
-Still running (stop with: kill $SERVER_PID $TA_REDIS_PID; rm -rf $WORK).
+Still running (stop with: kill $CONSOLE_PID $SERVER_PID $TA_REDIS_PID; rm -rf $WORK).
+The risk console: $CONSOLE_URL, log in with the analyst token
+  $(cat "$CREDS/analyst.token")
+  (read-only: the subscriber token in $CREDS/subscriber.token). In a terminal:
+  $CLI console --server $ADDR \$TLS --token-file $CREDS/analyst.token
 Mutual TLS and tokens: the clients' flags are in \$TLS, the tokens in $CREDS:
   TLS="$TLS"
   $CLI watch --server $ADDR \$TLS --token-file $CREDS/subscriber.token --explain
