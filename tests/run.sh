@@ -26,7 +26,7 @@ trap cleanup EXIT
 # password in a file of mode 600 (never on a command line).
 TA_REDIS_USER=ta-test
 TA_REDIS_KEYS='test:*'
-TA_REDIS_EXTRA_COMMANDS="+append +del +hdel +hget +setrange +ttl +scan"
+TA_REDIS_EXTRA_COMMANDS="+append +del +setrange +ttl +scan"
 ta_start_redis "$WORK" --auth
 export TA_TEST_REDIS="127.0.0.1:$TA_REDIS_PORT"
 export TA_TEST_REDIS_USER=$TA_REDIS_USER
