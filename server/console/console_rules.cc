@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -238,10 +240,14 @@ const config::v1::ConsoleConfig& DefaultConsoleConfig() {
   static const config::v1::ConsoleConfig* const config = [] {
     auto parsed =
         ParseConsoleConfig(kDefaultConsoleConfig, "config/console.textproto");
-    // The build embeds the file the unit tests parse: it cannot fail here
-    // unless the tests failed first.
-    return new config::v1::ConsoleConfig(parsed.ok() ? *parsed
-                                                     : config::v1::ConsoleConfig());
+    // The build embeds the file the unit tests parse; a broken one must not
+    // start a server without its rules.
+    if (!parsed.ok()) {
+      std::fprintf(stderr, "built-in console config: %s\n",
+                   std::string(parsed.status().message()).c_str());
+      std::abort();
+    }
+    return new config::v1::ConsoleConfig(*std::move(parsed));
   }();
   return *config;
 }
