@@ -5,14 +5,23 @@ exposure table (data/exposure).
 
 An event published with the CLI shows in the live list; `a` acknowledges the
 selected alert, the pane marks it and the server's state (GetConsoleState,
-through Debian's grpcio) has it; a second console with a subscriber token
+through Debian's grpcio) has it, and a real web console page (a tariff-console
+gateway on the same server, Debian's chromium driven by npm's puppeteer-core:
+web_check.mjs) logged in with the analyst's token shows that alert as
+acknowledged by desk1 within 10 s; a second console with a subscriber token
 shows the acknowledgement too (its history comes from the log) and gets a
 permission error in its status line when it presses `a`; `s` silences alerts
 of the selected ticker (the server has the silence, both consoles hide the
 alerts, `x` shows them marked); `q` quits, SIGTERM stops the other, both
 with status 0 and in bounded time. No token ever shows on a screen.
 
-Usage: terminal_console_test.py SERVER_BIN CLI_BIN PROTO_DIR REPO_ROOT
+Usage: terminal_console_test.py SERVER_BIN CLI_BIN PROTO_DIR REPO_ROOT \
+           [CONSOLE_BIN NODE_DIR ARTIFACTS_DIR]
+
+CONSOLE_BIN is tariff-console, NODE_DIR where tests/console/install-node-deps.sh
+puts puppeteer-core (installed by name when missing), ARTIFACTS_DIR where the
+web page's screenshot goes; without them (no tariff-console in the build) the
+web half is skipped, saying so.
 """
 
 import os
@@ -27,7 +36,9 @@ import uuid
 import grpc
 
 SERVER_BIN, CLI_BIN, PROTO_DIR, ROOT = sys.argv[1:5]
-del sys.argv[1:5]
+CONSOLE_BIN, NODE_DIR, ARTIFACTS = (sys.argv[5:8] + [None] * 3)[:3]
+del sys.argv[1:8]
+HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(ROOT, "tests", "interop"))
 import harness  # noqa: E402
 
@@ -93,7 +104,23 @@ class Tmux:
 class TerminalConsoleTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
+        cls.tmux = cls.channel = cls.gateway = cls.gateway_url = None
         cls.h = harness.Harness(SERVER_BIN, CLI_BIN)
+        try:
+            cls.set_up()
+        except BaseException:
+            # tearDownClass does not run when setUpClass fails: nothing
+            # started may be left behind.
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def set_up(cls):
+        if CONSOLE_BIN:
+            # puppeteer-core by name from npm when missing (as the browser
+            # test: never a browser of its own).
+            subprocess.run(["bash", os.path.join(ROOT, "tests", "console", "install-node-deps.sh"),
+                            NODE_DIR], check=True, timeout=330)
         generate_stubs(cls.h.path(""))
         global console_pb, console_grpc
         from tariffalert.v1 import console_service_pb2 as console_pb
@@ -118,11 +145,54 @@ class TerminalConsoleTest(unittest.TestCase):
         cls.console = console_grpc.ConsoleServiceStub(cls.channel)
         cls.tmux = Tmux(cls.h.tmp.name)
         cls.screens = []
+        if CONSOLE_BIN:
+            cls.start_gateway()
+
+    @classmethod
+    def start_gateway(cls):
+        """A tariff-console gateway on the same tariff-alertd, on 127.0.0.1
+        with a free port."""
+        os.makedirs(ARTIFACTS, exist_ok=True)
+        key = cls.h.write("csrf.key", os.urandom(32).hex() + "\n")
+        os.chmod(key, 0o600)
+        log = cls.h.path("console.log")
+        with open(log, "w") as out:
+            cls.gateway = subprocess.Popen(
+                [CONSOLE_BIN, "--listen", "127.0.0.1:0", "--server", cls.h.address, "--insecure",
+                 "--csrf-key-file", key, "--web-root", os.path.join(ROOT, "web", "console")],
+                stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            m = re.search(r"tariff-console: serving (http://127\.0\.0\.1:\d+/)", cls.read(log))
+            if m:
+                cls.gateway_url = m.group(1)
+                return
+            if cls.gateway.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise RuntimeError("tariff-console did not start:\n" + cls.read(log)[-3000:])
+
+    @staticmethod
+    def read(path):
+        try:
+            with open(path) as f:
+                return f.read()
+        except OSError:
+            return ""
 
     @classmethod
     def tearDownClass(cls):
-        cls.tmux.kill()
-        cls.channel.close()
+        if cls.tmux is not None:
+            cls.tmux.kill()
+        if cls.gateway is not None and cls.gateway.poll() is None:
+            cls.gateway.send_signal(signal.SIGTERM)
+            try:
+                cls.gateway.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                cls.gateway.kill()
+                cls.gateway.wait()
+        if cls.channel is not None:
+            cls.channel.close()
         cls.h.close()
 
     # ----- helpers
@@ -190,6 +260,31 @@ class TerminalConsoleTest(unittest.TestCase):
         self.fail("%s did not exit within %d s:\n%s" %
                   (session, timeout, self.tmux.capture(session)))
 
+    def web_check(self, alert_id, actor, token):
+        """web_check.mjs: a real web console page shows alert_id as
+        acknowledged by actor. In a session of its own, so that on a timeout
+        node and its chromium are stopped together."""
+        work = self.h.path("web")
+        os.makedirs(work, exist_ok=True)
+        env = dict(os.environ, TA_NODE_DIR=NODE_DIR, TA_URL=self.gateway_url,
+                   TA_TOKEN_FILE=self.token_files[token], TA_ALERT_ID=alert_id, TA_ACTOR=actor,
+                   TA_ARTIFACTS=ARTIFACTS, TA_WORK=work, TA_WAIT_MS="10000")
+        for k in ("TARIFF_ALERT_TOKEN", "PUPPETEER_EXECUTABLE_PATH"):
+            env.pop(k, None)
+        node = subprocess.Popen(["node", os.path.join(HERE, "web_check.mjs")], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                start_new_session=True)
+        try:
+            out, _ = node.communicate(timeout=90)
+        except subprocess.TimeoutExpired:
+            os.killpg(node.pid, signal.SIGKILL)
+            out, _ = node.communicate()
+            out += "\n(web_check.mjs stopped after 90 s)"
+        for t in self.tokens.values():
+            out = out.replace(t, "<token>")
+        print(out.rstrip())
+        return node.returncode == 0, out
+
     # ----- the test
 
     def test_console(self):
@@ -231,6 +326,19 @@ class TerminalConsoleTest(unittest.TestCase):
         acks = [a for a in self.state().acknowledgements if a.alert_id == alert_id]
         self.assertEqual(len(acks), 1, self.state())
         self.assertEqual(acks[0].actor, "desk1")
+
+        # The web console: a real page on a tariff-console gateway, logged in
+        # as the analyst, shows the row of that alert acknowledged by desk1.
+        if self.gateway_url:
+            ok, out = self.web_check(alert_id, "desk1", "desk1")
+            if not ok:
+                gateway_log = self.read(self.h.path("console.log"))[-3000:]
+                for t in self.tokens.values():
+                    gateway_log = gateway_log.replace(t, "<token>")
+                self.fail("the web console does not show %s as acknowledged (above); "
+                          "tariff-console log:\n%s" % (alert_id, gateway_log))
+        else:
+            print("SKIP the web console check: no tariff-console in this build")
 
         # A second console, read-only: the history shows the event with the
         # acknowledgement; its `a` is refused in its status line.
@@ -283,7 +391,7 @@ class TerminalConsoleTest(unittest.TestCase):
         os.kill(self.console_pid("viewer"), signal.SIGTERM)
         self.assertEqual(self.wait_exit("viewer"), 0)
 
-        for text in self.screens:
+        for text in self.screens + [self.h.server_log(), self.read(self.h.path("console.log"))]:
             for token in self.tokens.values():
                 self.assertNotIn(token, text)
         # For a reviewer: the analyst's screen after the silence.
