@@ -40,7 +40,7 @@ bool HasTime(const google::protobuf::Timestamp& t) {
   return t.seconds() != 0 || t.nanos() != 0;
 }
 
-constexpr const char* kSeverityNames[] = {"UNSPECIFIED", "INFO",  "LOW",
+constexpr const char* kSeverityNames[] = {"UNSPECIFIED", "INFO", "LOW",
                                           "MEDIUM",      "HIGH", "CRITICAL"};
 
 bool CountryMatches(absl::string_view value, const AlertFields& a) {
@@ -139,9 +139,9 @@ absl::Status ValidateSilence(const v1::Silence& s, absl::Time now) {
                        "SEVERITY, MEASURE"));
     }
     if (m.value().empty() || m.value().size() > kMaxValueBytes) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          where, ".value: ", QuoteForError(m.value()), " must be 1 to ",
-          kMaxValueBytes, " bytes"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ".value: ", QuoteForError(m.value()),
+                       " must be 1 to ", kMaxValueBytes, " bytes"));
     }
     if (m.field() == v1::MATCHER_FIELD_COUNTRY &&
         !Country::Parse(absl::AsciiStrToUpper(m.value())).has_value()) {
@@ -160,8 +160,8 @@ absl::Status ValidateSilence(const v1::Silence& s, absl::Time now) {
   if (!HasTime(s.end_time())) {
     return absl::InvalidArgumentError("silence.end_time: not set");
   }
-  const absl::Time start = HasTime(s.start_time()) ? ToTime(s.start_time())
-                                                   : now;
+  const absl::Time start =
+      HasTime(s.start_time()) ? ToTime(s.start_time()) : now;
   const absl::Time end = ToTime(s.end_time());
   if (end <= start) {
     return absl::InvalidArgumentError(
@@ -183,9 +183,9 @@ absl::Status ValidateSilence(const v1::Silence& s, absl::Time now) {
         "silence.comment: say why (a colleague will read it)");
   }
   if (s.comment().size() > kMaxCommentBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "silence.comment: ", s.comment().size(), " bytes, at most ",
-        kMaxCommentBytes));
+    return absl::InvalidArgumentError(
+        absl::StrCat("silence.comment: ", s.comment().size(),
+                     " bytes, at most ", kMaxCommentBytes));
   }
   return absl::OkStatus();
 }
@@ -378,8 +378,7 @@ AlertMarks StateView::Mark(const AlertFields& alert, absl::Time now) const {
   return marks;
 }
 
-std::vector<EventGroup> GroupAlerts(
-    absl::Span<const v1::Alert* const> alerts) {
+std::vector<EventGroup> GroupAlerts(absl::Span<const v1::Alert* const> alerts) {
   std::vector<EventGroup> events;
   absl::flat_hash_map<std::string, size_t> event_index;
   // event -> sector -> group index

@@ -90,8 +90,7 @@ class StateView {
 
   AlertMarks Mark(const AlertFields& alert, absl::Time now) const;
   // The first active silence that matches, or null.
-  const v1::Silence* SilencedBy(const AlertFields& alert,
-                                absl::Time now) const;
+  const v1::Silence* SilencedBy(const AlertFields& alert, absl::Time now) const;
 
  private:
   void Index();

@@ -46,8 +46,8 @@ absl::Status ParseInto(const redisReply& r, google::protobuf::Message* m,
                        absl::string_view where) {
   if (r.type != REDIS_REPLY_STRING ||
       !m->ParseFromArray(r.str, static_cast<int>(r.len))) {
-    return absl::DataLossError(absl::StrCat(where, ": not a valid ",
-                                            m->GetDescriptor()->name()));
+    return absl::DataLossError(
+        absl::StrCat(where, ": not a valid ", m->GetDescriptor()->name()));
   }
   return absl::OkStatus();
 }
@@ -66,8 +66,8 @@ std::string RedisConsoleStore::Key(absl::string_view name) const {
 }
 
 absl::StatusOr<v1::ConsoleState> RedisConsoleStore::Snapshot() {
-  auto reply = commands_->Command({"EVAL", kSnapshotScript, "3", Key("seq"),
-                                   Key("acks"), Key("silences")});
+  auto reply = commands_->Command(
+      {"EVAL", kSnapshotScript, "3", Key("seq"), Key("acks"), Key("silences")});
   if (!reply.ok()) return reply.status();
   const redisReply& r = **reply;
   if (r.type != REDIS_REPLY_ARRAY || r.elements != 3 ||
@@ -85,16 +85,15 @@ absl::StatusOr<v1::ConsoleState> RedisConsoleStore::Snapshot() {
   state.set_audit_sequence(sequence);
   const redisReply& acks = *r.element[1];
   for (size_t i = 0; i + 1 < acks.elements; i += 2) {
-    absl::Status s = ParseInto(*acks.element[i + 1],
-                               state.add_acknowledgements(),
-                               absl::StrCat("redis key ", Key("acks")));
+    absl::Status s =
+        ParseInto(*acks.element[i + 1], state.add_acknowledgements(),
+                  absl::StrCat("redis key ", Key("acks")));
     if (!s.ok()) return s;
   }
   const redisReply& silences = *r.element[2];
   for (size_t i = 0; i + 1 < silences.elements; i += 2) {
-    absl::Status s =
-        ParseInto(*silences.element[i + 1], state.add_silences(),
-                  absl::StrCat("redis key ", Key("silences")));
+    absl::Status s = ParseInto(*silences.element[i + 1], state.add_silences(),
+                               absl::StrCat("redis key ", Key("silences")));
     if (!s.ok()) return s;
   }
   return state;
@@ -118,9 +117,9 @@ absl::StatusOr<uint64_t> RedisConsoleStore::Change(
 
 absl::StatusOr<v1::AuditRecord> RedisConsoleStore::Acknowledge(
     v1::AuditRecord record) {
-  auto seq = Change("acks", AckField(record.acknowledgement()),
-                    record.acknowledgement().SerializeAsString(), "any", "",
-                    record);
+  auto seq =
+      Change("acks", AckField(record.acknowledgement()),
+             record.acknowledgement().SerializeAsString(), "any", "", record);
   if (!seq.ok()) return seq.status();
   record.set_sequence(*seq);
   return record;
@@ -164,11 +163,12 @@ absl::StatusOr<v1::AuditRecord> RedisConsoleStore::ExpireSilence(
     auto reply = commands_->Command({"HGET", Key("silences"), id});
     if (!reply.ok()) return reply.status();
     if ((*reply)->type == REDIS_REPLY_NIL) {
-      return absl::NotFoundError(absl::StrCat("silence ", id, ": no such silence"));
+      return absl::NotFoundError(
+          absl::StrCat("silence ", id, ": no such silence"));
     }
     v1::Silence silence;
-    absl::Status parsed =
-        ParseInto(**reply, &silence, absl::StrCat("redis key ", Key("silences")));
+    absl::Status parsed = ParseInto(
+        **reply, &silence, absl::StrCat("redis key ", Key("silences")));
     if (!parsed.ok()) return parsed;
     const std::string old_bytes((*reply)->str, (*reply)->len);
     if (ToTime(silence.end_time()) <= ToTime(record.time())) {
@@ -267,8 +267,7 @@ absl::Status RedisConsoleStore::PutReplicaStatus(
   v1::ReplicaStatus stored = status;
   stored.clear_this_replica();
   stored.clear_answering();
-  auto reply = commands_->Command({"HSET", Key("replicas"),
-                                   status.replica_id(),
+  auto reply = commands_->Command({"HSET", Key("replicas"), status.replica_id(),
                                    stored.SerializeAsString()});
   return reply.status();
 }

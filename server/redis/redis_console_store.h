@@ -41,8 +41,7 @@ class RedisConsoleStore {
   // time, actor, action and the acknowledgement or silence set.
   absl::StatusOr<v1::AuditRecord> Acknowledge(v1::AuditRecord record);
   // NOT_FOUND when there is no such acknowledgement.
-  absl::StatusOr<v1::AuditRecord> DeleteAcknowledgement(
-      v1::AuditRecord record);
+  absl::StatusOr<v1::AuditRecord> DeleteAcknowledgement(v1::AuditRecord record);
   // The silence's id must be new (ALREADY_EXISTS otherwise).
   absl::StatusOr<v1::AuditRecord> CreateSilence(v1::AuditRecord record);
   // Ends silence `id` at record.time(): NOT_FOUND for an unknown id,

@@ -6,10 +6,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
+#include "google/protobuf/text_format.h"
 #include "server/common/hash.h"
 #include "server/common/sectors.h"
 #include "server/common/text_proto.h"
-#include "google/protobuf/text_format.h"
 #include "tariffalert/config/v1/scoring_config.pb.h"
 
 namespace tariffalert {

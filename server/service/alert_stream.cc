@@ -91,9 +91,9 @@ void AlertStream::Accept() {
   admitted_client_ = std::move(client.key);
   token_digest_ = client.token_digest;
   admitted_ = true;
-  auto request = ParseRequest(&request_, service_->portfolio_context(),
-                              service_->request_limits(),
-                              service_->alert_muter());
+  auto request =
+      ParseRequest(&request_, service_->portfolio_context(),
+                   service_->request_limits(), service_->alert_muter());
   request_.Clear();
   if (!request.ok()) {
     absl::MutexLock lock(&mu_);

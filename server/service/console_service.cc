@@ -230,10 +230,9 @@ void ConsoleKeeper::Probe(absl::Time now) {
 }
 
 v1::ConsoleState ConsoleKeeper::State(absl::Time now) const {
-  const absl::Duration keep =
-      absl::Hours(config_.expired_silence_hours() == 0
-                      ? 24
-                      : config_.expired_silence_hours());
+  const absl::Duration keep = absl::Hours(
+      config_.expired_silence_hours() == 0 ? 24
+                                           : config_.expired_silence_hours());
   v1::ConsoleState state;
   {
     absl::ReaderMutexLock lock(&mu_);
@@ -339,25 +338,25 @@ void ConsoleServiceImpl::Unary(
     int index, absl::StatusOr<Response> (ConsoleServiceImpl::*method)(
                    const grpc::CallbackServerContext&, const Request&)) {
   MarkMethodRawCallback(
-      index,
-      new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer,
-                                               grpc::ByteBuffer>(
-          [this, method](grpc::CallbackServerContext* context,
-                         const grpc::ByteBuffer* request,
-                         grpc::ByteBuffer* response) {
-            grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-            Request parsed;
-            absl::Status status = CheckDeadline(*context);
-            if (status.ok()) status = ParseMessage(*request, &parsed);
-            if (status.ok()) {
-              absl::StatusOr<Response> result = (this->*method)(*context,
-                                                                parsed);
-              status = result.status();
-              if (result.ok()) SerializeResponse(*result, response);
-            }
-            reactor->Finish(ToGrpcStatus(status));
-            return reactor;
-          }));
+      index, new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer,
+                                                      grpc::ByteBuffer>(
+                 [this, method](grpc::CallbackServerContext* context,
+                                const grpc::ByteBuffer* request,
+                                grpc::ByteBuffer* response) {
+                   grpc::ServerUnaryReactor* reactor =
+                       context->DefaultReactor();
+                   Request parsed;
+                   absl::Status status = CheckDeadline(*context);
+                   if (status.ok()) status = ParseMessage(*request, &parsed);
+                   if (status.ok()) {
+                     absl::StatusOr<Response> result =
+                         (this->*method)(*context, parsed);
+                     status = result.status();
+                     if (result.ok()) SerializeResponse(*result, response);
+                   }
+                   reactor->Finish(ToGrpcStatus(status));
+                   return reactor;
+                 }));
 }
 
 ConsoleServiceImpl::ConsoleServiceImpl(ConsoleKeeper* keeper,
@@ -366,8 +365,7 @@ ConsoleServiceImpl::ConsoleServiceImpl(ConsoleKeeper* keeper,
   Unary(kGetSession, &ConsoleServiceImpl::GetSessionImpl);
   Unary(kAcknowledgeAlert, &ConsoleServiceImpl::AcknowledgeAlertImpl);
   Unary(kAcknowledgeEvent, &ConsoleServiceImpl::AcknowledgeEventImpl);
-  Unary(kDeleteAcknowledgement,
-        &ConsoleServiceImpl::DeleteAcknowledgementImpl);
+  Unary(kDeleteAcknowledgement, &ConsoleServiceImpl::DeleteAcknowledgementImpl);
   Unary(kCreateSilence, &ConsoleServiceImpl::CreateSilenceImpl);
   Unary(kExpireSilence, &ConsoleServiceImpl::ExpireSilenceImpl);
   Unary(kGetConsoleState, &ConsoleServiceImpl::GetConsoleStateImpl);
@@ -523,8 +521,8 @@ absl::StatusOr<v1::AuditRecord> ConsoleServiceImpl::CreateSilenceImpl(
         m.field() == v1::MATCHER_FIELD_COUNTRY) {
       m.set_value(absl::AsciiStrToUpper(m.value()));
     } else if (m.field() == v1::MATCHER_FIELD_SEVERITY) {
-      m.set_value(console::SeverityShortName(
-          console::ParseSeverityName(m.value())));
+      m.set_value(
+          console::SeverityShortName(console::ParseSeverityName(m.value())));
     }
   }
   return Applied(keeper_->store().CreateSilence(std::move(record)));
@@ -562,9 +560,8 @@ absl::StatusOr<v1::ServerStatus> ConsoleServiceImpl::GetServerStatusImpl(
       r.set_answering(now - ToTime(r.seen_time()) < kAnswering);
       r.set_this_replica(r.replica_id() == keeper_->replica_id());
       have_self = have_self || r.this_replica();
-      out.set_log_newest_sequence(
-          std::max(out.log_newest_sequence(),
-                   r.newest_sequence() + r.lag_sequences()));
+      out.set_log_newest_sequence(std::max(
+          out.log_newest_sequence(), r.newest_sequence() + r.lag_sequences()));
       *out.add_replicas() = std::move(r);
     }
   }
@@ -643,8 +640,7 @@ grpc::Status ConsoleServiceImpl::WatchConsoleState(
       last_sent = absl::Now();
     }
     if (records->size() < 500) {
-      keeper_->WaitForChange(position, inhibitions_version,
-                             absl::Seconds(1));
+      keeper_->WaitForChange(position, inhibitions_version, absl::Seconds(1));
     }
   }
   return grpc::Status::CANCELLED;

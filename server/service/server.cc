@@ -8,16 +8,16 @@
 #include "grpc/health/v1/health.pb.h"
 #include "server/common/log.h"
 #include "server/common/status_macros.h"
+#include "server/console/console_rules.h"
 #include "server/redis/redis_book_store.h"
 #include "server/redis/redis_exposure_store.h"
 #include "server/security/auth_processor.h"
 #include "server/security/tokens.h"
 #include "server/service/book_service.h"
 #include "server/service/console_service.h"
-#include "server/tariff_book/book_codec.h"
-#include "server/console/console_rules.h"
 #include "server/service/log_tailer.h"
 #include "server/service/services.h"
+#include "server/tariff_book/book_codec.h"
 
 namespace tariffalert {
 namespace {
@@ -91,14 +91,18 @@ absl::StatusOr<std::unique_ptr<TariffAlertServer>> TariffAlertServer::Start(
     Publisher* publisher = s->publisher_.get();
     AlertHub* hub = s->hub_.get();
     RedisBookStore* log_store = s->book_store_.get();
-    probe.exposure_version = [watcher] { return watcher->Current()->version(); };
+    probe.exposure_version = [watcher] {
+      return watcher->Current()->version();
+    };
     probe.book = [publisher]() -> absl::StatusOr<v1::BookState> {
       auto book = publisher->CurrentBook();
       if (!book.ok()) return book.status();
       return BookToProto(*book);
     };
     probe.newest_sequence = [hub] { return hub->newest_sequence(); };
-    probe.log_newest_sequence = [log_store] { return log_store->LastSequence(); };
+    probe.log_newest_sequence = [log_store] {
+      return log_store->LastSequence();
+    };
     const config::v1::ConsoleConfig& config =
         o.console.has_value() ? *o.console : console::DefaultConsoleConfig();
     s->console_ = std::make_shared<ConsoleKeeper>(

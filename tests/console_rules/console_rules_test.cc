@@ -55,13 +55,13 @@ v1::Silence SilenceOf(std::vector<std::pair<v1::MatcherField, std::string>> m,
 }
 
 TEST(SilenceTest, EveryMatcherMustMatch) {
-  const AlertFields bby = FieldsOf(
-      TickerAlert("e1", "BBY", "Consumer Discretionary", -400, 1));
-  const AlertFields aapl = FieldsOf(
-      TickerAlert("e1", "AAPL", "Information Technology", -180, 2));
-  v1::Silence s = SilenceOf({{v1::MATCHER_FIELD_TICKER, "bby"},
-                             {v1::MATCHER_FIELD_EVENT, "e1"}},
-                            kNow, kNow + absl::Hours(1));
+  const AlertFields bby =
+      FieldsOf(TickerAlert("e1", "BBY", "Consumer Discretionary", -400, 1));
+  const AlertFields aapl =
+      FieldsOf(TickerAlert("e1", "AAPL", "Information Technology", -180, 2));
+  v1::Silence s = SilenceOf(
+      {{v1::MATCHER_FIELD_TICKER, "bby"}, {v1::MATCHER_FIELD_EVENT, "e1"}},
+      kNow, kNow + absl::Hours(1));
   EXPECT_TRUE(SilenceMatches(s, bby));  // tickers case-insensitive
   EXPECT_FALSE(SilenceMatches(s, aapl));
   s.mutable_matchers(1)->set_value("e2");
@@ -76,15 +76,14 @@ TEST(SilenceTest, CountryCoversImporterTargetsCompanyAndEuMembers) {
   a.add_target_countries("EU");
   const AlertFields f = FieldsOf(a);
   for (const char* c : {"US", "DE", "EU", "FR", "eu"}) {
-    EXPECT_TRUE(SilenceMatches(
-        SilenceOf({{v1::MATCHER_FIELD_COUNTRY, c}}, kNow, kNow + absl::Hours(1)),
-        f))
+    EXPECT_TRUE(SilenceMatches(SilenceOf({{v1::MATCHER_FIELD_COUNTRY, c}}, kNow,
+                                         kNow + absl::Hours(1)),
+                               f))
         << c;
   }
-  EXPECT_FALSE(SilenceMatches(
-      SilenceOf({{v1::MATCHER_FIELD_COUNTRY, "JP"}}, kNow,
-                kNow + absl::Hours(1)),
-      f));
+  EXPECT_FALSE(SilenceMatches(SilenceOf({{v1::MATCHER_FIELD_COUNTRY, "JP"}},
+                                        kNow, kNow + absl::Hours(1)),
+                              f));
   // An all-partners event concerns every country outside the importer's.
   a.clear_target_countries();
   EXPECT_TRUE(SilenceMatches(SilenceOf({{v1::MATCHER_FIELD_COUNTRY, "JP"}},
@@ -96,9 +95,10 @@ TEST(SilenceTest, SeverityMatchesThatSeverityAndBelow) {
   v1::Alert a = TickerAlert("e1", "BBY", "Consumer Discretionary", -400, 1);
   const v1::Silence medium = SilenceOf({{v1::MATCHER_FIELD_SEVERITY, "medium"}},
                                        kNow, kNow + absl::Hours(1));
-  for (auto [sev, silenced] :
-       {std::pair{v1::SEVERITY_LOW, true}, {v1::SEVERITY_MEDIUM, true},
-        {v1::SEVERITY_HIGH, false}, {v1::SEVERITY_CRITICAL, false}}) {
+  for (auto [sev, silenced] : {std::pair{v1::SEVERITY_LOW, true},
+                               {v1::SEVERITY_MEDIUM, true},
+                               {v1::SEVERITY_HIGH, false},
+                               {v1::SEVERITY_CRITICAL, false}}) {
     a.set_severity(sev);
     EXPECT_EQ(SilenceMatches(medium, FieldsOf(a)), silenced) << sev;
   }
@@ -248,10 +248,10 @@ v1::AuditRecord AckRecord(uint64_t seq, const std::string& alert_id,
 
 TEST(StateViewTest, AppliesRecordsInOrderOnlyAndMarksAlerts) {
   StateView view;
-  const v1::Alert bby = TickerAlert("e1", "BBY", "Consumer Discretionary",
-                                    -400, 1);
-  const v1::Alert aapl = TickerAlert("e1", "AAPL", "Information Technology",
-                                     -180, 2);
+  const v1::Alert bby =
+      TickerAlert("e1", "BBY", "Consumer Discretionary", -400, 1);
+  const v1::Alert aapl =
+      TickerAlert("e1", "AAPL", "Information Technology", -180, 2);
   EXPECT_EQ(view.Mark(FieldsOf(bby), kNow).acknowledgement, nullptr);
   // A gap (3 before 2) is refused and changes nothing.
   EXPECT_FALSE(view.Apply(AckRecord(2, bby.alert_id(), "")));
@@ -281,8 +281,7 @@ TEST(StateViewTest, AppliesRecordsInOrderOnlyAndMarksAlerts) {
   *silence.mutable_silence()->mutable_end_time() = At(kNow + absl::Minutes(5));
   ASSERT_TRUE(view.Apply(silence));
   EXPECT_EQ(view.state().silences_size(), 1);
-  EXPECT_EQ(view.Mark(FieldsOf(bby), kNow + absl::Minutes(10)).silenced_by,
-            "");
+  EXPECT_EQ(view.Mark(FieldsOf(bby), kNow + absl::Minutes(10)).silenced_by, "");
 }
 
 TEST(GroupingTest, EventsNewestFirstSectorsAndAlertsByMagnitude) {
