@@ -113,12 +113,16 @@ absl::Status ConsoleKeeper::Start() {
   return absl::OkStatus();
 }
 
-void ConsoleKeeper::Stop() {
+void ConsoleKeeper::BeginStop() {
   if (!stop_.HasBeenNotified()) stop_.Notify();
-  if (thread_.joinable()) thread_.join();
   // Wake the watchers so that they see stopping().
   absl::MutexLock lock(&mu_);
   ++inhibitions_version_;
+}
+
+void ConsoleKeeper::Stop() {
+  BeginStop();
+  if (thread_.joinable()) thread_.join();
 }
 
 absl::Status ConsoleKeeper::Resync() {

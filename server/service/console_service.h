@@ -55,8 +55,12 @@ class ConsoleKeeper final : public AlertMuter {
   // Reads the state from Redis and starts following it. UNAVAILABLE when
   // Redis does not answer.
   absl::Status Start();
-  // Stops the thread and ends every WatchConsoleState call. Idempotent.
-  void Stop();
+  // Ends every WatchConsoleState call (within a second) and tells the
+  // thread to stop, without waiting for it: a shutdown calls it first.
+  void BeginStop() ABSL_LOCKS_EXCLUDED(mu_);
+  // BeginStop, then waits for the thread (up to one Redis read's block).
+  // Idempotent.
+  void Stop() ABSL_LOCKS_EXCLUDED(mu_);
   bool stopping() const { return stop_.HasBeenNotified(); }
 
   RedisConsoleStore& store() { return *store_; }

@@ -227,8 +227,9 @@ void TariffAlertServer::Shutdown(absl::Duration grace) {
   if (pause_clock_.joinable()) pause_clock_.join();
   if (tokens_watcher_.joinable()) tokens_watcher_.join();
   if (tailer_ != nullptr) tailer_->Stop();
-  // Ends the WatchConsoleState calls, which would hold the shutdown's grace.
-  if (console_ != nullptr) console_->Stop();
+  // Ends the WatchConsoleState calls, which would hold the shutdown's grace;
+  // the keeper's thread is joined after the server stopped.
+  if (console_ != nullptr) console_->BeginStop();
   if (server_ != nullptr) {
     server_->GetHealthCheckService()->SetServingStatus(false);
     hub_->EndAll(absl::UnavailableError(
@@ -238,6 +239,7 @@ void TariffAlertServer::Shutdown(absl::Duration grace) {
   }
   // Then SubscribeAlerts' completion queues, once every stream is gone.
   if (alert_service_ != nullptr) alert_service_->Stop();
+  if (console_ != nullptr) console_->Stop();
 }
 
 }  // namespace tariffalert
