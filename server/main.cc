@@ -197,35 +197,37 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
     return 2;
   }
-  if (!scoring_config.empty()) {
-    auto text = ReadFileToString(scoring_config);
+  // A config file given by `flag`: read, parsed with `parse`, stored with
+  // `take`; false (and the error printed, naming the file) otherwise.
+  auto load_config = [](const char* flag, const std::string& path,
+                        auto parse, auto take) {
+    auto text = ReadFileToString(path);
     if (!text.ok()) {
-      std::fprintf(stderr, "--scoring-config: %s\n",
+      std::fprintf(stderr, "%s: %s\n", flag,
                    std::string(text.status().message()).c_str());
-      return 2;
+      return false;
     }
-    auto params = ScoringParams::Parse(*text, scoring_config);
-    if (!params.ok()) {
+    auto parsed = parse(*text, path);
+    if (!parsed.ok()) {
       std::fprintf(stderr, "%s\n",
-                   std::string(params.status().message()).c_str());
-      return 2;
+                   std::string(parsed.status().message()).c_str());
+      return false;
     }
-    options.scoring = *std::move(params);
+    take(*std::move(parsed));
+    return true;
+  };
+  if (!scoring_config.empty() &&
+      !load_config("--scoring-config", scoring_config, ScoringParams::Parse,
+                   [&](ScoringParams p) { options.scoring = std::move(p); })) {
+    return 2;
   }
-  if (!console_config.empty()) {
-    auto text = ReadFileToString(console_config);
-    if (!text.ok()) {
-      std::fprintf(stderr, "--console-config: %s\n",
-                   std::string(text.status().message()).c_str());
-      return 2;
-    }
-    auto config = console::ParseConsoleConfig(*text, console_config);
-    if (!config.ok()) {
-      std::fprintf(stderr, "%s\n",
-                   std::string(config.status().message()).c_str());
-      return 2;
-    }
-    options.console = *std::move(config);
+  if (!console_config.empty() &&
+      !load_config("--console-config", console_config,
+                   console::ParseConsoleConfig,
+                   [&](config::v1::ConsoleConfig c) {
+                     options.console = std::move(c);
+                   })) {
+    return 2;
   }
   options.exposure_poll_interval = absl::Milliseconds(poll_ms);
   options.publisher.book_clock =

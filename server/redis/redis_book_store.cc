@@ -221,35 +221,14 @@ absl::StatusOr<std::vector<LoggedAlert>> RedisBookStore::ReadAfter(
   args.push_back(absl::StrCat(after_sequence, "-0"));
   auto reply = connection_->Command(args);
   if (!reply.ok()) return reply.status();
+  auto entries = XreadEntries(**reply, Key("alerts"));
+  if (!entries.ok()) return entries.status();
   std::vector<LoggedAlert> out;
-  const redisReply& r = **reply;
-  if (r.type == REDIS_REPLY_NIL) return out;  // nothing within `block`
-  // [[key, [[id, [field, value, ...]], ...]]]
-  if (r.type != REDIS_REPLY_ARRAY || r.elements != 1 ||
-      r.element[0]->type != REDIS_REPLY_ARRAY || r.element[0]->elements != 2 ||
-      r.element[0]->element[1]->type != REDIS_REPLY_ARRAY) {
-    return absl::InternalError("redis: unexpected XREAD reply");
-  }
-  const redisReply& entries = *r.element[0]->element[1];
-  out.reserve(entries.elements);
-  for (size_t i = 0; i < entries.elements; ++i) {
-    const redisReply& e = *entries.element[i];
-    if (e.type != REDIS_REPLY_ARRAY || e.elements != 2 ||
-        e.element[0]->type != REDIS_REPLY_STRING ||
-        e.element[1]->type != REDIS_REPLY_ARRAY ||
-        e.element[1]->elements != 2) {
-      return absl::DataLossError(
-          absl::StrCat("redis key ", Key("alerts"), ": malformed entry"));
-    }
-    absl::string_view id(e.element[0]->str, e.element[0]->len);
+  out.reserve(entries->size());
+  for (const SequencedEntry& e : *entries) {
     LoggedAlert a;
-    if (!absl::SimpleAtoi(id.substr(0, id.find('-')), &a.sequence)) {
-      return absl::DataLossError(
-          absl::StrCat("redis key ", Key("alerts"), ": entry id '", id, "'"));
-    }
-    const redisReply& value = *e.element[1]->element[1];
-    a.alert = AlertBytesWithSequence(a.sequence,
-                                     absl::string_view(value.str, value.len));
+    a.sequence = e.sequence;
+    a.alert = AlertBytesWithSequence(a.sequence, e.value);
     out.push_back(std::move(a));
   }
   return out;
@@ -261,26 +240,16 @@ RedisBookStore::EntryAt(uint64_t sequence) {
       connection_->Command({"XRANGE", Key("alerts"),
                             absl::StrCat(sequence, "-0"), "+", "COUNT", "1"});
   if (!reply.ok()) return reply.status();
-  const redisReply& r = **reply;
-  if (r.type != REDIS_REPLY_ARRAY) {
-    return absl::InternalError("redis: unexpected XRANGE reply");
-  }
-  if (r.elements == 0) return std::nullopt;
-  const redisReply& e = *r.element[0];
-  if (e.type != REDIS_REPLY_ARRAY || e.elements != 2 ||
-      e.element[1]->type != REDIS_REPLY_ARRAY || e.element[1]->elements != 2) {
-    return absl::DataLossError(
-        absl::StrCat("redis key ", Key("alerts"), ": malformed entry"));
-  }
-  absl::string_view id(e.element[0]->str, e.element[0]->len);
-  uint64_t found = 0;
+  auto entries = StreamEntries(**reply, Key("alerts"));
+  if (!entries.ok()) return entries.status();
+  if (entries->empty()) return std::nullopt;
+  const SequencedEntry& e = entries->front();
   v1::Alert alert;
-  const redisReply& value = *e.element[1]->element[1];
-  if (!absl::SimpleAtoi(id.substr(0, id.find('-')), &found) ||
-      !alert.ParseFromArray(value.str, static_cast<int>(value.len))) {
-    return absl::DataLossError(
-        absl::StrCat("redis key ", Key("alerts"), ": entry '", id, "'"));
+  if (!alert.ParseFromArray(e.value.data(), static_cast<int>(e.value.size()))) {
+    return absl::DataLossError(absl::StrCat("redis key ", Key("alerts"),
+                                            ": entry ", e.sequence, "-0"));
   }
+  const uint64_t found = e.sequence;
   return std::make_pair(found, TimeFromProto(alert.created_time()));
 }
 

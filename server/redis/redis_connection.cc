@@ -205,4 +205,46 @@ absl::StatusOr<long long> ReplyInteger(const redisReply& reply) {
       absl::StrCat("redis: expected an integer reply, got type ", reply.type));
 }
 
+absl::StatusOr<std::vector<SequencedEntry>> StreamEntries(
+    const redisReply& reply, absl::string_view key) {
+  if (reply.type != REDIS_REPLY_ARRAY) {
+    return absl::InternalError(
+        absl::StrCat("redis key ", key, ": unexpected stream reply"));
+  }
+  std::vector<SequencedEntry> out;
+  out.reserve(reply.elements);
+  for (size_t i = 0; i < reply.elements; ++i) {
+    const redisReply& e = *reply.element[i];
+    if (e.type != REDIS_REPLY_ARRAY || e.elements != 2 ||
+        e.element[0]->type != REDIS_REPLY_STRING ||
+        e.element[1]->type != REDIS_REPLY_ARRAY ||
+        e.element[1]->elements != 2 ||
+        e.element[1]->element[1]->type != REDIS_REPLY_STRING) {
+      return absl::DataLossError(
+          absl::StrCat("redis key ", key, ": malformed entry"));
+    }
+    absl::string_view id(e.element[0]->str, e.element[0]->len);
+    SequencedEntry entry;
+    if (!absl::SimpleAtoi(id.substr(0, id.find('-')), &entry.sequence)) {
+      return absl::DataLossError(
+          absl::StrCat("redis key ", key, ": entry id '", id, "'"));
+    }
+    const redisReply& value = *e.element[1]->element[1];
+    entry.value = absl::string_view(value.str, value.len);
+    out.push_back(entry);
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<SequencedEntry>> XreadEntries(
+    const redisReply& reply, absl::string_view key) {
+  if (reply.type == REDIS_REPLY_NIL) return std::vector<SequencedEntry>{};
+  if (reply.type != REDIS_REPLY_ARRAY || reply.elements != 1 ||
+      reply.element[0]->type != REDIS_REPLY_ARRAY ||
+      reply.element[0]->elements != 2) {
+    return absl::InternalError("redis: unexpected XREAD reply");
+  }
+  return StreamEntries(*reply.element[0]->element[1], key);
+}
+
 }  // namespace tariffalert

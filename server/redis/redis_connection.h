@@ -77,6 +77,22 @@ class RedisConnection {
 absl::StatusOr<std::string> ReplyString(const redisReply& reply);
 absl::StatusOr<long long> ReplyInteger(const redisReply& reply);
 
+// An entry of a stream whose ids are "<sequence>-0" and whose entries hold
+// one field (the alert log, the console's audit stream). `value` points into
+// the reply.
+struct SequencedEntry {
+  uint64_t sequence = 0;
+  absl::string_view value;
+};
+// The entries of an XRANGE reply ([[id, [field, value]], ...]);
+// DATA_LOSS naming `key` for a malformed one.
+absl::StatusOr<std::vector<SequencedEntry>> StreamEntries(
+    const redisReply& reply, absl::string_view key);
+// The same for an XREAD reply of one stream ([[key, entries]]; nil when
+// nothing came within its block: no entries).
+absl::StatusOr<std::vector<SequencedEntry>> XreadEntries(
+    const redisReply& reply, absl::string_view key);
+
 }  // namespace tariffalert
 
 #endif  // TARIFF_ALERT_SERVER_REDIS_REDIS_CONNECTION_H_

@@ -207,33 +207,19 @@ absl::StatusOr<std::vector<v1::AuditRecord>> RedisConsoleStore::ReadAfter(
   args.push_back(absl::StrCat(after, "-0"));
   auto reply = reader_->Command(args);
   if (!reply.ok()) return reply.status();
+  auto entries = XreadEntries(**reply, Key("audit"));
+  if (!entries.ok()) return entries.status();
   std::vector<v1::AuditRecord> out;
-  const redisReply& r = **reply;
-  if (r.type == REDIS_REPLY_NIL) return out;
-  if (r.type != REDIS_REPLY_ARRAY || r.elements != 1 ||
-      r.element[0]->type != REDIS_REPLY_ARRAY || r.element[0]->elements != 2 ||
-      r.element[0]->element[1]->type != REDIS_REPLY_ARRAY) {
-    return absl::InternalError("redis: unexpected XREAD reply");
-  }
-  const redisReply& entries = *r.element[0]->element[1];
-  const std::string where = absl::StrCat("redis key ", Key("audit"));
-  for (size_t i = 0; i < entries.elements; ++i) {
-    const redisReply& e = *entries.element[i];
-    if (e.type != REDIS_REPLY_ARRAY || e.elements != 2 ||
-        e.element[0]->type != REDIS_REPLY_STRING ||
-        e.element[1]->type != REDIS_REPLY_ARRAY ||
-        e.element[1]->elements != 2) {
-      return absl::DataLossError(absl::StrCat(where, ": malformed entry"));
-    }
-    absl::string_view id(e.element[0]->str, e.element[0]->len);
-    uint64_t sequence = 0;
-    if (!absl::SimpleAtoi(id.substr(0, id.find('-')), &sequence)) {
-      return absl::DataLossError(absl::StrCat(where, ": entry id '", id, "'"));
-    }
+  out.reserve(entries->size());
+  for (const SequencedEntry& e : *entries) {
     v1::AuditRecord& record = out.emplace_back();
-    absl::Status s = ParseInto(*e.element[1]->element[1], &record, where);
-    if (!s.ok()) return s;
-    record.set_sequence(sequence);
+    if (!record.ParseFromArray(e.value.data(),
+                               static_cast<int>(e.value.size()))) {
+      return absl::DataLossError(absl::StrCat("redis key ", Key("audit"),
+                                              ": entry ", e.sequence,
+                                              "-0 is not an AuditRecord"));
+    }
+    record.set_sequence(e.sequence);
   }
   return out;
 }
@@ -242,24 +228,9 @@ absl::StatusOr<uint64_t> RedisConsoleStore::OldestKept() {
   auto reply =
       commands_->Command({"XRANGE", Key("audit"), "-", "+", "COUNT", "1"});
   if (!reply.ok()) return reply.status();
-  const redisReply& r = **reply;
-  if (r.type != REDIS_REPLY_ARRAY) {
-    return absl::InternalError("redis: unexpected XRANGE reply");
-  }
-  if (r.elements == 0) return 0;
-  const redisReply& e = *r.element[0];
-  if (e.type != REDIS_REPLY_ARRAY || e.elements < 1 ||
-      e.element[0]->type != REDIS_REPLY_STRING) {
-    return absl::DataLossError(
-        absl::StrCat("redis key ", Key("audit"), ": malformed entry"));
-  }
-  absl::string_view id(e.element[0]->str, e.element[0]->len);
-  uint64_t sequence = 0;
-  if (!absl::SimpleAtoi(id.substr(0, id.find('-')), &sequence)) {
-    return absl::DataLossError(
-        absl::StrCat("redis key ", Key("audit"), ": entry id '", id, "'"));
-  }
-  return sequence;
+  auto entries = StreamEntries(**reply, Key("audit"));
+  if (!entries.ok()) return entries.status();
+  return entries->empty() ? 0 : entries->front().sequence;
 }
 
 absl::Status RedisConsoleStore::PutReplicaStatus(

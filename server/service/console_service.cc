@@ -153,7 +153,9 @@ void ConsoleKeeper::Run() {
       }
       stop_.WaitForNotificationWithTimeout(kReadBlock);
     } else {
-      if (failing) TA_LOG(INFO) << "console state: audit stream read again";
+      if (failing) {
+        TA_LOG(INFO) << "console state: audit stream read again";
+      }
       failing = false;
       bool gap = false;
       {
