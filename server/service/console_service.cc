@@ -12,6 +12,7 @@
 #include "server/security/tokens.h"
 #include "server/service/grpc_status.h"
 #include "server/service/request_parser.h"
+#include "server/service/services.h"
 #include "server/tariff_book/book_codec.h"
 
 namespace tariffalert {
@@ -28,6 +29,8 @@ constexpr absl::Duration kHeartbeat = absl::Seconds(5);
 // after an hour it is forgotten.
 constexpr absl::Duration kAnswering = absl::Seconds(5);
 constexpr absl::Duration kForget = absl::Hours(1);
+constexpr int kMaxWatchers = 256;
+constexpr int kMaxWatchersPerClient = 16;
 
 // ConsoleService's methods in proto order (the generated code's indices).
 enum MethodIndex {
@@ -584,9 +587,45 @@ absl::StatusOr<v1::ServerStatus> ConsoleServiceImpl::GetServerStatusImpl(
   return out;
 }
 
+absl::Status ConsoleServiceImpl::AdmitWatcher(const std::string& client) {
+  absl::MutexLock lock(&watchers_mu_);
+  if (watchers_ >= kMaxWatchers) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(kMaxWatchers, " WatchConsoleState streams are open on "
+                                   "this replica, the most it serves"));
+  }
+  int& mine = watchers_by_client_[client];
+  if (mine >= kMaxWatchersPerClient) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        client, " has ", mine, " WatchConsoleState streams open, the most "
+        "one client may (", kMaxWatchersPerClient, ")"));
+  }
+  ++mine;
+  ++watchers_;
+  return absl::OkStatus();
+}
+
+void ConsoleServiceImpl::ReleaseWatcher(const std::string& client) {
+  absl::MutexLock lock(&watchers_mu_);
+  --watchers_;
+  if (auto it = watchers_by_client_.find(client);
+      it != watchers_by_client_.end() && --it->second <= 0) {
+    watchers_by_client_.erase(it);
+  }
+}
+
 grpc::Status ConsoleServiceImpl::WatchConsoleState(
     grpc::ServerContext* context, const v1::WatchConsoleStateRequest* request,
     grpc::ServerWriter<v1::WatchConsoleStateResponse>* writer) {
+  const std::string client = StreamClientOf(*context, tokens_).key;
+  if (absl::Status admitted = AdmitWatcher(client); !admitted.ok()) {
+    return ToGrpcStatus(admitted);
+  }
+  struct Release {
+    ConsoleServiceImpl* self;
+    const std::string& client;
+    ~Release() { self->ReleaseWatcher(client); }
+  } release{this, client};
   uint64_t position = 0;
   uint64_t inhibitions_version = 0;
   auto send = [&](v1::WatchConsoleStateResponse& message) {

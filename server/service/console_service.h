@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
@@ -165,8 +166,19 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service {
   absl::StatusOr<v1::AuditRecord> Applied(
       absl::StatusOr<v1::AuditRecord> record);
 
+  // WatchConsoleState calls hold a thread each: at most kMaxWatchers open,
+  // kMaxWatchersPerClient per token (or host without tokens).
+  absl::Status AdmitWatcher(const std::string& client)
+      ABSL_LOCKS_EXCLUDED(watchers_mu_);
+  void ReleaseWatcher(const std::string& client)
+      ABSL_LOCKS_EXCLUDED(watchers_mu_);
+
   ConsoleKeeper* const keeper_;
   const TokenStore* const tokens_;
+  absl::Mutex watchers_mu_;
+  int watchers_ ABSL_GUARDED_BY(watchers_mu_) = 0;
+  absl::flat_hash_map<std::string, int> watchers_by_client_
+      ABSL_GUARDED_BY(watchers_mu_);
 };
 
 }  // namespace tariffalert

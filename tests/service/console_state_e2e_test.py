@@ -301,6 +301,44 @@ class ConsoleStateTest(unittest.TestCase):
             self.assertIn("paused", found[0].reason)
             self.assertEqual(list(found[0].target_stages), [1])  # THREATENED
 
+    def test_watch_streams_per_token_are_limited(self):
+        def watch():
+            call = self.console[0].WatchConsoleState(con.WatchConsoleStateRequest(),
+                                                     metadata=self.md("sub"), timeout=30)
+            first = next(call)  # admitted: the snapshot
+            self.assertTrue(first.HasField("snapshot"))
+            return call
+        calls = [watch() for _ in range(16)]
+        try:
+            refused = self.console[0].WatchConsoleState(con.WatchConsoleStateRequest(),
+                                                        metadata=self.md("sub"), timeout=10)
+            with self.assertRaises(grpc.RpcError) as e:
+                next(refused)
+            self.assertEqual(e.exception.code(), grpc.StatusCode.RESOURCE_EXHAUSTED)
+            self.assertIn("16", e.exception.details())
+            self.assertNotIn(self.tokens["sub"], e.exception.details())
+            # Another token is not held back, and a closed stream frees its place.
+            other = self.console[0].WatchConsoleState(con.WatchConsoleStateRequest(),
+                                                      metadata=self.md("ana"), timeout=10)
+            self.assertTrue(next(other).HasField("snapshot"))
+            other.cancel()
+            calls.pop().cancel()
+            again = bounded(lambda: self._try_watch(), timeout=5)
+            self.assertIsNotNone(again)
+            again.cancel()
+        finally:
+            for c in calls:
+                c.cancel()
+
+    def _try_watch(self):
+        call = self.console[0].WatchConsoleState(con.WatchConsoleStateRequest(),
+                                                 metadata=self.md("sub"), timeout=10)
+        try:
+            next(call)
+            return call
+        except grpc.RpcError:
+            return None
+
     def test_server_status_lists_both_replicas(self):
         status = bounded(lambda: (lambda s: s if len(s.replicas) >= 2 else None)(
             self.console[0].GetServerStatus(con.GetServerStatusRequest(),
