@@ -7,10 +7,12 @@
 
 #include <chrono>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <thread>
 #include <utility>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -62,6 +64,14 @@ std::string SessionToken(const httplib::Request& req) {
   return "";
 }
 
+// The Set-Cookie value that sets the ta_session cookie to `token`, or
+// clears it when `token` is empty.
+std::string SessionCookie(absl::string_view token, bool secure) {
+  return absl::StrCat(
+      kSessionCookie, "=", token, token.empty() ? "; Max-Age=0" : "",
+      "; HttpOnly; SameSite=Strict; Path=/", secure ? "; Secure" : "");
+}
+
 void Json(httplib::Response& res, int status, const std::string& body) {
   res.status = status;
   res.set_header("Cache-Control", "no-store");
@@ -82,6 +92,13 @@ void Unauthenticated(httplib::Response& res) {
 std::string Scrub(const std::string& message, const std::string& token) {
   if (token.empty()) return message;
   return absl::StrReplaceAll(message, {{token, "<token>"}});
+}
+
+// A forwarded call's error, as the server gave it (`token` scrubbed).
+void GrpcError(httplib::Response& res, const grpc::Status& status,
+               const std::string& token) {
+  JsonError(res, HttpStatusFor(status.error_code()), status.error_code(),
+            Scrub(status.error_message(), token));
 }
 
 const char* ContentTypeOf(absl::string_view path) {
@@ -449,31 +466,24 @@ void ConsoleGateway::RespondSession(const std::string& token, bool set_cookie,
   v1::Session session;
   const grpc::Status status =
       CallUnary(*get_session, token, v1::GetSessionRequest(), &session);
-  const std::string clear_cookie = absl::StrCat(
-      kSessionCookie, "=; Max-Age=0; HttpOnly; SameSite=Strict; Path=/",
-      https_ ? "; Secure" : "");
   if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
       status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
     // The server's reason goes to the log, not to whoever tries tokens.
     TA_LOG(INFO) << "login refused: " << GrpcCodeName(status.error_code())
                  << ": " << Scrub(status.error_message(), token);
-    res.set_header("Set-Cookie", clear_cookie);
+    res.set_header("Set-Cookie", SessionCookie("", https_));
     JsonError(res, 401, grpc::StatusCode::UNAUTHENTICATED,
               "the token was not accepted");
     return;
   }
   if (!status.ok()) {
-    JsonError(res, HttpStatusFor(status.error_code()), status.error_code(),
-              Scrub(status.error_message(), token));
+    GrpcError(res, status, token);
     return;
   }
   if (set_cookie) {
     // A session cookie (no Max-Age): it goes when the browser closes, and
     // the token's own lifetime is the server's business.
-    res.set_header("Set-Cookie",
-                   absl::StrCat(kSessionCookie, "=", token,
-                                "; HttpOnly; SameSite=Strict; Path=/",
-                                https_ ? "; Secure" : ""));
+    res.set_header("Set-Cookie", SessionCookie(token, https_));
   }
   Json(res, 200,
        absl::StrCat("{\"session\":", MessageToJson(session), ",\"csrf_token\":",
@@ -522,10 +532,7 @@ void ConsoleGateway::HandleLogout(const httplib::Request& req,
                                   httplib::Response& res) {
   std::string token;
   if (!CheckStateChange(req, res, &token)) return;
-  res.set_header("Set-Cookie",
-                 absl::StrCat(kSessionCookie,
-                              "=; Max-Age=0; HttpOnly; SameSite=Strict; Path=/",
-                              https_ ? "; Secure" : ""));
+  res.set_header("Set-Cookie", SessionCookie("", https_));
   Json(res, 200, "{}");
 }
 
@@ -555,8 +562,7 @@ void ConsoleGateway::HandleRpc(const httplib::Request& req,
   const grpc::Status status =
       CallUnary(*method, token, *request, response.get());
   if (!status.ok()) {
-    JsonError(res, HttpStatusFor(status.error_code()), status.error_code(),
-              Scrub(status.error_message(), token));
+    GrpcError(res, status, token);
     return;
   }
   Json(res, 200, MessageToJson(*response));
@@ -587,69 +593,80 @@ void ServeEvents(std::shared_ptr<EventStream> stream,
       });
 }
 
+// Makes the stream of a logged-in browser's request from its token and
+// resume point; an error refuses the request (400 INVALID_ARGUMENT).
+using OpenStream =
+    absl::FunctionRef<absl::StatusOr<std::shared_ptr<EventStream>>(
+        const std::string& token, std::optional<uint64_t> resume_after)>;
+
+// A stream request, checked in turn: the session (401), the resume point
+// and what `open` checks (400), a place among the `max_streams` that
+// `open_streams` counts (503).
+void HandleStream(const httplib::Request& req, httplib::Response& res,
+                  std::atomic<int>* open_streams, int max_streams,
+                  OpenStream open) {
+  const std::string token = SessionToken(req);
+  if (token.empty()) {
+    Unauthenticated(res);
+    return;
+  }
+  auto resume = ParseResumePoint(
+      req.get_header_value("Last-Event-ID"), req.has_header("Last-Event-ID"),
+      req.get_param_value("after"), req.has_param("after"));
+  if (!resume.ok()) {
+    JsonError(res, 400, grpc::StatusCode::INVALID_ARGUMENT,
+              resume.status().message());
+    return;
+  }
+  // Made before the place is taken: a stream does nothing until its first
+  // Pump.
+  auto stream = open(token, *resume);
+  if (!stream.ok()) {
+    JsonError(res, 400, grpc::StatusCode::INVALID_ARGUMENT,
+              stream.status().message());
+    return;
+  }
+  if (open_streams->fetch_add(1) >= max_streams) {
+    open_streams->fetch_sub(1);
+    JsonError(res, 503, grpc::StatusCode::UNAVAILABLE,
+              "the console gateway has as many streams open as it serves");
+    return;
+  }
+  ServeEvents(*std::move(stream), std::make_shared<StreamSlot>(open_streams),
+              res);
+}
+
 }  // namespace
 
 void ConsoleGateway::HandleAlertStream(const httplib::Request& req,
                                        httplib::Response& res) {
-  const std::string token = SessionToken(req);
-  if (token.empty()) {
-    Unauthenticated(res);
-    return;
-  }
-  auto resume = ParseResumePoint(
-      req.get_header_value("Last-Event-ID"), req.has_header("Last-Event-ID"),
-      req.get_param_value("after"), req.has_param("after"));
-  if (!resume.ok()) {
-    JsonError(res, 400, grpc::StatusCode::INVALID_ARGUMENT,
-              resume.status().message());
-    return;
-  }
-  v1::AlertFilter filter;
-  if (req.has_param("filter")) {
-    if (absl::Status s = JsonToMessage(req.get_param_value("filter"), &filter);
-        !s.ok()) {
-      JsonError(res, 400, grpc::StatusCode::INVALID_ARGUMENT,
+  HandleStream(
+      req, res, &open_streams_, options_.max_streams,
+      [&](const std::string& token, std::optional<uint64_t> resume_after)
+          -> absl::StatusOr<std::shared_ptr<EventStream>> {
+        v1::AlertFilter filter;
+        if (req.has_param("filter")) {
+          if (absl::Status s =
+                  JsonToMessage(req.get_param_value("filter"), &filter);
+              !s.ok()) {
+            return absl::InvalidArgumentError(
                 absl::StrCat("filter: ", s.message()));
-      return;
-    }
-  }
-  if (open_streams_.fetch_add(1) >= options_.max_streams) {
-    open_streams_.fetch_sub(1);
-    JsonError(res, 503, grpc::StatusCode::UNAVAILABLE,
-              "the console gateway has as many streams open as it serves");
-    return;
-  }
-  auto slot = std::make_shared<StreamSlot>(&open_streams_);
-  ServeEvents(std::make_shared<AlertEventStream>(&replicas_, &calls_, token,
-                                                 std::move(filter), *resume),
-              std::move(slot), res);
+          }
+        }
+        return std::make_shared<AlertEventStream>(
+            &replicas_, &calls_, token, std::move(filter), resume_after);
+      });
 }
 
 void ConsoleGateway::HandleConsoleStream(const httplib::Request& req,
                                          httplib::Response& res) {
-  const std::string token = SessionToken(req);
-  if (token.empty()) {
-    Unauthenticated(res);
-    return;
-  }
-  auto resume = ParseResumePoint(
-      req.get_header_value("Last-Event-ID"), req.has_header("Last-Event-ID"),
-      req.get_param_value("after"), req.has_param("after"));
-  if (!resume.ok()) {
-    JsonError(res, 400, grpc::StatusCode::INVALID_ARGUMENT,
-              resume.status().message());
-    return;
-  }
-  if (open_streams_.fetch_add(1) >= options_.max_streams) {
-    open_streams_.fetch_sub(1);
-    JsonError(res, 503, grpc::StatusCode::UNAVAILABLE,
-              "the console gateway has as many streams open as it serves");
-    return;
-  }
-  auto slot = std::make_shared<StreamSlot>(&open_streams_);
-  ServeEvents(
-      std::make_shared<ConsoleEventStream>(&replicas_, &calls_, token, *resume),
-      std::move(slot), res);
+  HandleStream(
+      req, res, &open_streams_, options_.max_streams,
+      [&](const std::string& token, std::optional<uint64_t> resume_after)
+          -> absl::StatusOr<std::shared_ptr<EventStream>> {
+        return std::make_shared<ConsoleEventStream>(&replicas_, &calls_, token,
+                                                    resume_after);
+      });
 }
 
 void ConsoleGateway::HandleFile(const std::string& relative_path, bool no_store,
