@@ -165,7 +165,7 @@ AlertEventStream::AlertEventStream(const Replicas* replicas,
                                    CallRegistry* calls, std::string token,
                                    v1::AlertFilter filter,
                                    std::optional<uint64_t> resume_after)
-    : EventStream(replicas, calls, std::move(token)),
+    : ReaderEventStream(replicas, calls, std::move(token)),
       filter_(std::move(filter)),
       tracker_(resume_after) {}
 
@@ -182,10 +182,8 @@ void AlertEventStream::Start(const std::shared_ptr<grpc::Channel>& channel,
   reader_ = stub_->SubscribeAlerts(context, request);
 }
 
-bool AlertEventStream::ReadNext(std::string* out) {
-  v1::SubscribeAlertsResponse response;
-  if (!reader_->Read(&response)) return false;
-  Delivered();
+void AlertEventStream::OnMessage(v1::SubscribeAlertsResponse& response,
+                                 std::string* out) {
   if (response.has_heartbeat()) {
     tracker_.OnHeartbeat(response.heartbeat().newest_sequence());
     absl::StrAppend(out,
@@ -198,13 +196,6 @@ bool AlertEventStream::ReadNext(std::string* out) {
     absl::StrAppend(out,
                     SseEvent("alert", MessageToJson(alert), alert.sequence()));
   }
-  return true;
-}
-
-grpc::Status AlertEventStream::Finish() {
-  grpc::Status status = reader_->Finish();
-  reader_.reset();
-  return status;
 }
 
 EventStream::Next AlertEventStream::OnEnd(const grpc::Status& status,
@@ -230,14 +221,14 @@ EventStream::Next AlertEventStream::OnEnd(const grpc::Status& status,
     case ResumeTracker::EndAction::kResume:
       break;
   }
-  return status.error_code() == grpc::StatusCode::UNAVAILABLE ? Next::kFailOver
-                                                              : Next::kEnd;
+  return FailOverIfUnavailable(status);
 }
 
 ConsoleEventStream::ConsoleEventStream(const Replicas* replicas,
                                        CallRegistry* calls, std::string token,
                                        std::optional<uint64_t> resume_after)
-    : EventStream(replicas, calls, std::move(token)), position_(resume_after) {}
+    : ReaderEventStream(replicas, calls, std::move(token)),
+      position_(resume_after) {}
 
 ConsoleEventStream::~ConsoleEventStream() { StopCall(); }
 
@@ -251,10 +242,8 @@ void ConsoleEventStream::Start(const std::shared_ptr<grpc::Channel>& channel,
   reader_ = stub_->WatchConsoleState(context, request);
 }
 
-bool ConsoleEventStream::ReadNext(std::string* out) {
-  v1::WatchConsoleStateResponse response;
-  if (!reader_->Read(&response)) return false;
-  Delivered();
+void ConsoleEventStream::OnMessage(v1::WatchConsoleStateResponse& response,
+                                   std::string* out) {
   received_ = true;
   if (response.has_snapshot()) {
     absl::StrAppend(out,
@@ -274,13 +263,6 @@ bool ConsoleEventStream::ReadNext(std::string* out) {
     absl::StrAppend(out, SseEvent("heartbeat", MessageToJson(response)));
   }
   position_ = std::max(position_.value_or(0), response.audit_sequence());
-  return true;
-}
-
-grpc::Status ConsoleEventStream::Finish() {
-  grpc::Status status = reader_->Finish();
-  reader_.reset();
-  return status;
 }
 
 EventStream::Next ConsoleEventStream::OnEnd(const grpc::Status& status,
@@ -294,8 +276,7 @@ EventStream::Next ConsoleEventStream::OnEnd(const grpc::Status& status,
     position_.reset();
     return Next::kReopen;
   }
-  return status.error_code() == grpc::StatusCode::UNAVAILABLE ? Next::kFailOver
-                                                              : Next::kEnd;
+  return FailOverIfUnavailable(status);
 }
 
 }  // namespace tariffalert

@@ -76,6 +76,13 @@ class EventStream {
   // A message arrived on the current call: the next failure may try every
   // replica again.
   void Delivered() { failures_in_a_row_ = 0; }
+  // The end of a call that no subclass rule covers: a replica that went
+  // away is replaced, anything else ends the response.
+  static Next FailOverIfUnavailable(const grpc::Status& status) {
+    return status.error_code() == grpc::StatusCode::UNAVAILABLE
+               ? Next::kFailOver
+               : Next::kEnd;
+  }
   // Cancels and finishes the call in flight, if any. Each subclass's
   // destructor calls it, while its reader still exists.
   void StopCall();
@@ -97,7 +104,34 @@ class EventStream {
   std::unique_ptr<grpc::ClientContext> context_;
 };
 
-class AlertEventStream : public EventStream {
+// An EventStream whose calls stream `Response` messages: reads them (each
+// one Delivered) and finishes the call; Start sets `reader_`.
+template <typename Response>
+class ReaderEventStream : public EventStream {
+ protected:
+  using EventStream::EventStream;
+  // Writes the events of `response`, the current call's newest, to `out`
+  // (it may move from `response`).
+  virtual void OnMessage(Response& response, std::string* out) = 0;
+
+  std::unique_ptr<grpc::ClientReader<Response>> reader_;
+
+ private:
+  bool ReadNext(std::string* out) final {
+    Response response;
+    if (!reader_->Read(&response)) return false;
+    Delivered();
+    OnMessage(response, out);
+    return true;
+  }
+  grpc::Status Finish() final {
+    grpc::Status status = reader_->Finish();
+    reader_.reset();
+    return status;
+  }
+};
+
+class AlertEventStream : public ReaderEventStream<v1::SubscribeAlertsResponse> {
  public:
   AlertEventStream(const Replicas* replicas, CallRegistry* calls,
                    std::string token, v1::AlertFilter filter,
@@ -107,8 +141,8 @@ class AlertEventStream : public EventStream {
  private:
   void Start(const std::shared_ptr<grpc::Channel>& channel,
              grpc::ClientContext* context) override;
-  bool ReadNext(std::string* out) override;
-  grpc::Status Finish() override;
+  void OnMessage(v1::SubscribeAlertsResponse& response,
+                 std::string* out) override;
   Next OnEnd(const grpc::Status& status, const grpc::ClientContext& context,
              std::string* out, grpc::Status* end_status) override;
 
@@ -116,11 +150,11 @@ class AlertEventStream : public EventStream {
   // Where the page stands: alerts sent, heartbeats' newest_sequence.
   ResumeTracker tracker_;
   std::unique_ptr<v1::AlertService::Stub> stub_;
-  std::unique_ptr<grpc::ClientReader<v1::SubscribeAlertsResponse>> reader_;
   std::vector<v1::Alert> alerts_;
 };
 
-class ConsoleEventStream : public EventStream {
+class ConsoleEventStream
+    : public ReaderEventStream<v1::WatchConsoleStateResponse> {
  public:
   ConsoleEventStream(const Replicas* replicas, CallRegistry* calls,
                      std::string token, std::optional<uint64_t> resume_after);
@@ -129,8 +163,8 @@ class ConsoleEventStream : public EventStream {
  private:
   void Start(const std::shared_ptr<grpc::Channel>& channel,
              grpc::ClientContext* context) override;
-  bool ReadNext(std::string* out) override;
-  grpc::Status Finish() override;
+  void OnMessage(v1::WatchConsoleStateResponse& response,
+                 std::string* out) override;
   Next OnEnd(const grpc::Status& status, const grpc::ClientContext& context,
              std::string* out, grpc::Status* end_status) override;
 
@@ -141,7 +175,6 @@ class ConsoleEventStream : public EventStream {
   bool resuming_ = false;
   bool received_ = false;
   std::unique_ptr<v1::ConsoleService::Stub> stub_;
-  std::unique_ptr<grpc::ClientReader<v1::WatchConsoleStateResponse>> reader_;
 };
 
 }  // namespace tariffalert
