@@ -10,6 +10,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "server/common/log.h"
+#include "server/common/stop_signals.h"
 #include "server/console/console_rules.h"
 #include "server/exposure/loader.h"
 #include "server/redis/redis_credentials.h"
@@ -17,14 +18,9 @@
 
 int main(int argc, char** argv) {
   using namespace tariffalert;
-  // Block the stop signals in every thread (gRPC's included) before any
-  // starts; the main thread takes them with sigwait.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Before any thread (gRPC's included) starts; the main thread takes them
+  // with sigwait.
+  const sigset_t stop_signals = BlockStopSignals({SIGHUP});
 
   ServerOptions options;
   std::string redis_address = "127.0.0.1:6379";

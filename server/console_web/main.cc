@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "clients/cli/connection_flags.h"
 #include "server/common/log.h"
+#include "server/common/stop_signals.h"
 #include "server/console_web/csrf.h"
 #include "server/console_web/gateway.h"
 
@@ -37,13 +38,9 @@ std::string DefaultWebRoot() {
 
 int main(int argc, char** argv) {
   using namespace tariffalert;
-  // Blocked in every thread (gRPC's and httplib's too) before any starts;
-  // one thread takes them with sigwait.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Before any thread (gRPC's and httplib's too) starts; one thread takes
+  // them with sigwait.
+  const sigset_t stop_signals = BlockStopSignals();
   // A browser that goes away mid-write must not kill the process.
   signal(SIGPIPE, SIG_IGN);
 
