@@ -53,10 +53,12 @@
 #include "absl/time/time.h"
 #include "clients/cli/commands.h"
 #include "clients/cli/connection_flags.h"
+#include "clients/cli/filter_flags.h"
 #include "clients/lib/alert_subscriber.h"
 #include "clients/lib/backoff.h"
 #include "clients/lib/connection.h"
 #include "server/console/console_rules.h"
+#include "server/scoring/portfolio.h"
 #include "tariffalert/v1/alert_service.grpc.pb.h"
 #include "tariffalert/v1/console_service.grpc.pb.h"
 
@@ -508,14 +510,6 @@ std::vector<std::string> Wrap(absl::string_view text, size_t width) {
   }
   if (!line.empty()) lines.push_back(std::move(line));
   return lines;
-}
-
-std::string Money(double v) {
-  const double m = std::abs(v);
-  if (m >= 1e9) return absl::StrFormat("%+.2fB", v / 1e9);
-  if (m >= 1e6) return absl::StrFormat("%+.2fM", v / 1e6);
-  if (m >= 1e3) return absl::StrFormat("%+.1fk", v / 1e3);
-  return absl::StrFormat("%+.0f", v);
 }
 
 // "import cost" for CHANNEL_IMPORT_COST.
@@ -1587,10 +1581,10 @@ class Console {
               total, " alerts, ", unack, " unacknowledged)");
           auto p = portfolio_.find(row.event->event_id);
           if (p != portfolio_.end()) {
-            absl::StrAppend(&text, "  portfolio ",
-                            Money(p->second.portfolio().impact_value()), " (",
-                            absl::StrFormat("%+.1f", p->second.score_bps()),
-                            " bps)");
+            absl::StrAppend(
+                &text, "  portfolio ",
+                FormatMoney(p->second.portfolio().impact_value()), " (",
+                absl::StrFormat("%+.1f", p->second.score_bps()), " bps)");
           }
           Put(y, 0, text, COLS,
               COLOR_PAIR(kPairEvent) | A_BOLD | (unack == 0 ? A_DIM : 0));
@@ -1850,16 +1844,7 @@ class ConsoleCommand : public Command {
         "The risk console in the terminal: live alerts grouped by event and "
         "sector, their explanations, acknowledgement and silences.");
     connection_flags_.Add(c);
-    c->add_option("--tickers", tickers_, "only these tickers")->delimiter(',');
-    c->add_option("--sectors", sectors_, "only these GICS sectors")
-        ->delimiter(',');
-    c->add_option(
-         "--countries", countries_,
-         "only events involving, or companies listed in, these countries")
-        ->delimiter(',');
-    c->add_option("--min-score-bps", min_score_bps_, "only |score| >= this");
-    c->add_option("--min-severity", min_severity_,
-                  "info, low, medium, high or critical");
+    filter_flags_.Add(c);
     c->add_option("--holdings", holdings_,
                   "your positions, TICKER=VALUE,...: held tickers are marked "
                   "and each event shows its portfolio impact")
@@ -1882,38 +1867,20 @@ class ConsoleCommand : public Command {
       return kExitUsage;
     }
     ConsoleOptions options;
-    v1::AlertFilter& f = options.filter;
-    for (const auto& t : tickers_) f.add_tickers(t);
-    for (const auto& s : sectors_) f.add_sectors(s);
-    for (const auto& c : countries_) f.add_countries(c);
-    if (min_score_bps_) f.set_min_abs_score_bps(*min_score_bps_);
-    if (!min_severity_.empty()) {
-      const int s = rules::ParseSeverityName(min_severity_);
-      if (s == 0) {
-        std::fprintf(stderr,
-                     "console: --min-severity: '%s' is not info, low, "
-                     "medium, high or critical\n",
-                     min_severity_.c_str());
-        return kExitUsage;
-      }
-      f.set_min_severity(static_cast<v1::Severity>(s));
+    auto filter = filter_flags_.Resolve();
+    if (!filter.ok()) {
+      std::fprintf(stderr, "console: %s\n",
+                   std::string(filter.status().message()).c_str());
+      return kExitUsage;
     }
-    for (const std::string& h : holdings_) {
-      std::pair<std::string, std::string> kv =
-          absl::StrSplit(h, absl::MaxSplits('=', 1));
-      double value = 0;
-      if (kv.first.empty() || !absl::SimpleAtod(kv.second, &value)) {
-        std::fprintf(stderr,
-                     "console: --holdings: '%s' is not TICKER=VALUE (e.g. "
-                     "AAPL=1000000)\n",
-                     h.c_str());
-        return kExitUsage;
-      }
-      v1::Holding holding;
-      holding.set_ticker(kv.first);
-      holding.set_position_value(value);
-      options.holdings.push_back(std::move(holding));
+    options.filter = *std::move(filter);
+    auto holdings = ParseHoldings(holdings_);
+    if (!holdings.ok()) {
+      std::fprintf(stderr, "console: %s\n",
+                   std::string(holdings.status().message()).c_str());
+      return kExitUsage;
     }
+    options.holdings = *std::move(holdings);
     auto connection = connection_flags_.Resolve();
     if (!connection.ok()) {
       std::fprintf(stderr, "console: %s\n",
@@ -1935,9 +1902,8 @@ class ConsoleCommand : public Command {
 
  private:
   ConnectionFlags connection_flags_;
-  std::vector<std::string> tickers_, sectors_, countries_, holdings_;
-  std::optional<double> min_score_bps_;
-  std::string min_severity_;
+  AlertFilterFlags filter_flags_;
+  std::vector<std::string> holdings_;
   uint64_t history_ = 2000;
   std::optional<double> heartbeat_timeout_seconds_;
 };

@@ -8,7 +8,6 @@
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
 
-#include <cmath>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -20,14 +19,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "clients/cli/commands.h"
 #include "clients/cli/connection_flags.h"
+#include "clients/cli/filter_flags.h"
 #include "clients/lib/alert_subscriber.h"
 #include "clients/lib/connection.h"
 #include "server/common/csv.h"
 #include "server/exposure/loader.h"
+#include "server/scoring/portfolio.h"
 #include "tariffalert/v1/alert_service.grpc.pb.h"
 
 namespace tariffalert::cli {
@@ -38,15 +38,6 @@ namespace v1 = ::tariffalert::v1;
 std::string Clip(const std::string& s, size_t width) {
   if (s.size() <= width) return s;
   return s.substr(0, width - 1) + "~";
-}
-
-// "-1.26M", "+950.0k": short and signed, as the server's explanations.
-std::string Money(double v) {
-  const double m = std::abs(v);
-  if (m >= 1e9) return absl::StrFormat("%+.2fB", v / 1e9);
-  if (m >= 1e6) return absl::StrFormat("%+.2fM", v / 1e6);
-  if (m >= 1e3) return absl::StrFormat("%+.1fk", v / 1e3);
-  return absl::StrFormat("%+.0f", v);
 }
 
 // "HIGH" for SEVERITY_HIGH.
@@ -65,16 +56,7 @@ class WatchCommand : public Command, public AlertHandler {
     CLI::App* c = app.add_subcommand(
         "watch", "Subscribe to alerts and print them as they stream.");
     connection_flags_.Add(c);
-    c->add_option("--tickers", tickers_, "only these tickers")->delimiter(',');
-    c->add_option("--sectors", sectors_, "only these GICS sectors")
-        ->delimiter(',');
-    c->add_option(
-         "--countries", countries_,
-         "only events involving, or companies listed in, these countries")
-        ->delimiter(',');
-    c->add_option("--min-score-bps", min_score_bps_, "only |score| >= this");
-    c->add_option("--min-severity", min_severity_,
-                  "info, low, medium, high or critical");
+    filter_flags_.Add(c);
     c->add_option("--kinds", kinds_, "ticker, sector and/or portfolio")
         ->delimiter(',');
     c->add_option("--holdings", holdings_,
@@ -113,24 +95,14 @@ class WatchCommand : public Command, public AlertHandler {
 
   int Run() override {
     v1::SubscribeAlertsRequest request;
-    v1::AlertFilter* f = request.mutable_filter();
-    for (const auto& t : tickers_) f->add_tickers(t);
-    for (const auto& s : sectors_) f->add_sectors(s);
-    for (const auto& c : countries_) f->add_countries(c);
-    if (min_score_bps_) f->set_min_abs_score_bps(*min_score_bps_);
-    if (!min_severity_.empty()) {
-      v1::Severity s;
-      if (!v1::Severity_Parse(
-              absl::StrCat("SEVERITY_", absl::AsciiStrToUpper(min_severity_)),
-              &s)) {
-        std::fprintf(stderr,
-                     "watch: --min-severity: '%s' is not info, low, medium, "
-                     "high or critical\n",
-                     min_severity_.c_str());
-        return kExitUsage;
-      }
-      f->set_min_severity(s);
+    auto filter = filter_flags_.Resolve();
+    if (!filter.ok()) {
+      std::fprintf(stderr, "watch: %s\n",
+                   std::string(filter.status().message()).c_str());
+      return kExitUsage;
     }
+    v1::AlertFilter* f = request.mutable_filter();
+    *f = *std::move(filter);
     for (const auto& k : kinds_) {
       v1::SubjectKind kind;
       if (!v1::SubjectKind_Parse(
@@ -269,20 +241,14 @@ class WatchCommand : public Command, public AlertHandler {
   // Checks the syntax only; the server checks the rest (and names the
   // field).
   bool AddHoldings(v1::SubscribeAlertsRequest& request) {
-    for (const std::string& h : holdings_) {
-      std::pair<std::string, std::string> kv =
-          absl::StrSplit(h, absl::MaxSplits('=', 1));
-      double value = 0;
-      if (kv.first.empty() || !absl::SimpleAtod(kv.second, &value)) {
-        std::fprintf(stderr,
-                     "watch: --holdings: '%s' is not TICKER=VALUE (e.g. "
-                     "AAPL=1000000)\n",
-                     h.c_str());
-        return false;
-      }
-      v1::Holding* holding = request.add_holdings();
-      holding->set_ticker(kv.first);
-      holding->set_position_value(value);
+    auto holdings = ParseHoldings(holdings_);
+    if (!holdings.ok()) {
+      std::fprintf(stderr, "watch: %s\n",
+                   std::string(holdings.status().message()).c_str());
+      return false;
+    }
+    for (v1::Holding& holding : *holdings) {
+      *request.add_holdings() = std::move(holding);
     }
     if (holdings_file_.empty()) return true;
     auto text = ReadFileToString(holdings_file_);
@@ -319,14 +285,15 @@ class WatchCommand : public Command, public AlertHandler {
     const v1::PortfolioImpact& p = a.portfolio();
     std::vector<std::string> top;
     for (const v1::HoldingImpact& h : p.top_holdings()) {
-      top.push_back(absl::StrCat(h.ticker(), " ", Money(h.impact_value())));
+      top.push_back(
+          absl::StrCat(h.ticker(), " ", FormatMoney(h.impact_value())));
     }
-    std::string gross = Money(p.position_value());
+    std::string gross = FormatMoney(p.position_value());
     if (!gross.empty() && gross[0] == '+') gross.erase(0, 1);
     std::string text =
         top.empty() ? absl::StrCat("0 of ", gross, ": no holding affected")
-                    : absl::StrCat(Money(p.impact_value()), " of ", gross, ": ",
-                                   absl::StrJoin(top, ", "));
+                    : absl::StrCat(FormatMoney(p.impact_value()), " of ", gross,
+                                   ": ", absl::StrJoin(top, ", "));
     if (p.unknown_tickers_size() > 0) {
       absl::StrAppend(&text, " (", p.unknown_tickers_size(), " unknown)");
     }
@@ -397,10 +364,9 @@ class WatchCommand : public Command, public AlertHandler {
 
   ConnectionFlags connection_flags_;
   ConnectionOptions connection_;
-  std::vector<std::string> tickers_, sectors_, countries_, kinds_, holdings_;
+  AlertFilterFlags filter_flags_;
+  std::vector<std::string> kinds_, holdings_;
   std::string holdings_file_;
-  std::optional<double> min_score_bps_;
-  std::string min_severity_;
   std::optional<uint64_t> resume_after_;
   bool json_ = false, explain_ = false, show_heartbeats_ = false;
   std::optional<int> top_per_event_;
