@@ -188,7 +188,9 @@ class ConsoleStateTest(unittest.TestCase):
         self.console[1].DeleteAcknowledgement(
             con.DeleteAcknowledgementRequest(alert_id=target), metadata=self.md("ana"),
             timeout=10)
-        self.assertNotIn(target, {a.alert_id for a in self.state(0).acknowledgements})
+        # The other replica has it within its next read of the audit stream.
+        self.assertTrue(bounded(lambda: target not in {
+            a.alert_id for a in self.state(0).acknowledgements}, timeout=3))
         with self.assertRaises(grpc.RpcError) as e:
             self.console[1].DeleteAcknowledgement(
                 con.DeleteAcknowledgementRequest(alert_id=target),
@@ -207,6 +209,9 @@ class ConsoleStateTest(unittest.TestCase):
             (con.Silence(matchers=[con.Matcher(field=con.MATCHER_FIELD_TICKER, value="AAPL")],
                          end_time=end), "silence.comment"),
         ]
+        # Both replicas caught up with the earlier tests' changes first.
+        self.assertTrue(bounded(
+            lambda: self.state(0).audit_sequence == self.state(1).audit_sequence))
         before = self.state(0).audit_sequence
         for silence, field in cases:
             with self.assertRaises(grpc.RpcError) as e:
