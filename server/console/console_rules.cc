@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -301,7 +302,12 @@ void StateView::Index() {
 }
 
 bool StateView::Apply(const v1::AuditRecord& record) {
-  if (record.sequence() != state_.audit_sequence() + 1) return false;
+  // Sequences start at 1; after 2^64 - 1 (a state no store makes) comes
+  // none, not 0 wrapped around.
+  if (state_.audit_sequence() == std::numeric_limits<uint64_t>::max() ||
+      record.sequence() != state_.audit_sequence() + 1) {
+    return false;
+  }
   state_.set_audit_sequence(record.sequence());
   switch (record.action()) {
     case v1::AUDIT_ACTION_ACKNOWLEDGED:

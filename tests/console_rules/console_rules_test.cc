@@ -3,6 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <limits>
+
 #include "google/protobuf/text_format.h"
 
 namespace tariffalert::console {
@@ -282,6 +285,18 @@ TEST(StateViewTest, AppliesRecordsInOrderOnlyAndMarksAlerts) {
   ASSERT_TRUE(view.Apply(silence));
   EXPECT_EQ(view.state().silences_size(), 1);
   EXPECT_EQ(view.Mark(FieldsOf(bby), kNow + absl::Minutes(10)).silenced_by, "");
+}
+
+// Found by tests/fuzz/console_request: the "next" record of a state at
+// 2^64 - 1 was sequence 0 (audit_sequence() + 1 wrapped), and took the view
+// back to 0.
+TEST(StateViewTest, NoRecordFollowsTheLastSequence) {
+  v1::ConsoleState state;
+  state.set_audit_sequence(std::numeric_limits<uint64_t>::max());
+  StateView view(state);
+  EXPECT_FALSE(view.Apply(AckRecord(0, "e1/T/BBY", "")));
+  EXPECT_EQ(view.audit_sequence(), std::numeric_limits<uint64_t>::max());
+  EXPECT_EQ(view.state().acknowledgements_size(), 0);
 }
 
 TEST(GroupingTest, EventsNewestFirstSectorsAndAlertsByMagnitude) {
