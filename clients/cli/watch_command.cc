@@ -69,6 +69,9 @@ class WatchCommand : public Command, public AlertHandler {
     c->add_option("--resume-after", resume_after_,
                   "replay retained alerts after this sequence first (later "
                   "reconnects resume after the last sequence seen)");
+    c->add_flag("--respect-silences", respect_silences_,
+                "leave out alerts an active console silence matches "
+                "(docs/console.md); they stay in the log");
     c->add_flag("--json", json_, "JSON lines instead of a table");
     c->add_flag("--explain", explain_,
                 "print each alert's explanation under it");
@@ -103,6 +106,7 @@ class WatchCommand : public Command, public AlertHandler {
     }
     v1::AlertFilter* f = request.mutable_filter();
     *f = *std::move(filter);
+    f->set_respect_silences(respect_silences_);
     for (const auto& k : kinds_) {
       v1::SubjectKind kind;
       if (!v1::SubjectKind_Parse(
@@ -365,6 +369,7 @@ class WatchCommand : public Command, public AlertHandler {
   ConnectionFlags connection_flags_;
   ConnectionOptions connection_;
   AlertFilterFlags filter_flags_;
+  bool respect_silences_ = false;
   std::vector<std::string> kinds_, holdings_;
   std::string holdings_file_;
   std::optional<uint64_t> resume_after_;

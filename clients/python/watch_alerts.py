@@ -162,6 +162,7 @@ def watch(args, alert_pb, pb, pb_grpc):
         request.filter.tickers.extend(args.tickers.split(","))
     if args.countries:
         request.filter.countries.extend(args.countries.split(","))
+    request.filter.respect_silences = args.respect_silences
 
     while True:
         remaining = None if deadline is None else deadline - time.monotonic()
@@ -262,6 +263,8 @@ def main():
     parser.add_argument("--tickers", help="only these tickers, comma-separated")
     parser.add_argument("--countries",
                         help="only events involving, or companies listed in, these")
+    parser.add_argument("--respect-silences", action="store_true",
+                        help="leave out alerts an active console silence matches")
     parser.add_argument("--resume-after", type=int,
                         help="replay the retained alerts after this sequence first")
     parser.add_argument("--max-alerts", type=int, help="exit after this many alerts")

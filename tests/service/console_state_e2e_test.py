@@ -10,6 +10,7 @@ Usage: console_state_e2e_test.py SERVER_BIN CLI_BIN PROTO_DIR REPO_ROOT
 
 import os
 import queue
+import subprocess
 import sys
 import tempfile
 import threading
@@ -269,9 +270,19 @@ class ConsoleStateTest(unittest.TestCase):
 
         respecting, r_out = stream(True)
         plain, p_out = stream(False)
+        # The CLI's watch asks for the same.
+        watch = subprocess.Popen(
+            [CLI_BIN, "watch", "--server", self.b.address, "--insecure",
+             "--token-file", self.a.path("sub.token"), "--tickers", "BBY",
+             "--respect-silences", "--json", "--duration-seconds", "6"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(1)  # the watch is live (its first heartbeat) well within this
         silenced_event = self.publish("--imposing", "US", "--targets", "CN", "--rate", "55")
         self.assertIn(silenced_event, events_within(p_out, 3))
         self.assertNotIn(silenced_event, events_within(r_out, 1))
+        watched, watch_err = watch.communicate(timeout=20)
+        self.assertIn("# live", watch_err)
+        self.assertNotIn(silenced_event, watched)
         # Never hidden from the log.
         self.assertTrue(any(a.subject == "BBY" for a in self.list_alerts(silenced_event)))
 
