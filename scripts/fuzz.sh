@@ -6,14 +6,15 @@
 #
 #   scripts/fuzz.sh [-t SECONDS] [TARGET...]
 #
-# -t / TA_FUZZ_SECONDS   time per target (default 60; 8 targets = 8 minutes)
+# -t / TA_FUZZ_SECONDS   time per target (default 60; 12 targets = 12 minutes)
 # TA_FUZZ_BUILD_DIR      build dir (default build-fuzz)
 # TA_FUZZ_OUT            scratch dir for new corpus, logs and crash artifacts
 #                        (default a new /tmp/tariff-alert-fuzz.XXXXXX; kept)
 # TA_FUZZ_RSS_MB         libFuzzer -rss_limit_mb (default 2048)
 # TARGET                 some of: exposure_csv event_json publish_request
 #                        scoring_config book_codec alert_log alert_filter
-#                        list_alerts
+#                        list_alerts credentials console_config
+#                        console_request console_web_input
 #
 # Exits non-zero if any target crashed, leaked, timed out or ran out of
 # memory; the inputs are listed at the end (add each, once fixed, to
@@ -21,7 +22,8 @@
 set -euo pipefail
 TA_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 ALL_TARGETS=(exposure_csv event_json publish_request scoring_config book_codec
-             alert_log alert_filter list_alerts credentials)
+             alert_log alert_filter list_alerts credentials console_config
+             console_request console_web_input)
 
 SECONDS_EACH=${TA_FUZZ_SECONDS:-60}
 while getopts "t:h" opt; do

@@ -27,19 +27,28 @@ SEPARATOR = "\n%%\n"  # exposure_csv_fuzz.cc's kSeparator
 def load_protos(tmp):
     protos = ["tariffalert/v1/%s.proto" % p for p in
               ("tariff_event", "alert", "tariff_event_service", "alert_service",
-               "tariff_book")]
+               "tariff_book", "console_service")]
     subprocess.run(["protoc", "-I", os.path.join(ROOT, "proto"),
                     "-I", "/usr/include", "--python_out", tmp] + protos,
                    check=True)
     sys.path.insert(0, tmp)
-    from tariffalert.v1 import (alert_pb2, alert_service_pb2, tariff_book_pb2,
-                                tariff_event_pb2, tariff_event_service_pb2)
+    from tariffalert.v1 import (alert_pb2, alert_service_pb2, console_service_pb2,
+                                tariff_book_pb2, tariff_event_pb2,
+                                tariff_event_service_pb2)
     return alert_pb2, alert_service_pb2, tariff_book_pb2, tariff_event_pb2, \
-        tariff_event_service_pb2
+        tariff_event_service_pb2, console_service_pb2
+
+
+_CLEARED = set()
 
 
 def write(target, name, data):
+    """Writes one seed; the first write to a target in a run clears its
+    directory (the corpora not made here, credentials', stay as they are)."""
     d = os.path.join(CORPUS, target)
+    if target not in _CLEARED:
+        _CLEARED.add(target)
+        shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d, exist_ok=True)
     if isinstance(data, str):
         data = data.encode()
@@ -256,18 +265,160 @@ def scoring_seeds():
           'import_shares { importer: "US" partners { partner: "EU" share: 0.2 }'
           ' }\n')
 
+def console_seeds(alert_pb2, alert_service_pb2, c):
+    # console_config: the built-in config, and a refusal of each kind.
+    write("console_config", "default", read("config", "console.textproto"))
+    write("console_config", "two_rules",
+          'inhibition_rules {\n  name: "a"\n  source_state: MEASURE_STATE_PAUSED\n'
+          '  target_stages: STAGE_THREATENED\n  target_stages: STAGE_ANNOUNCED\n}\n'
+          'inhibition_rules {\n  name: "b"\n  source_state: MEASURE_STATE_PAUSED\n'
+          '  target_stages: STAGE_EFFECTIVE\n  escalations_only: true\n}\n'
+          'audit_retention: 500\nexpired_silence_hours: 1\n')
+    write("console_config", "name_used_twice",
+          'inhibition_rules { name: "x" source_state: MEASURE_STATE_PAUSED '
+          'target_stages: STAGE_THREATENED }\n'
+          'inhibition_rules { name: "x" source_state: MEASURE_STATE_PAUSED '
+          'target_stages: STAGE_ANNOUNCED }\n')
+    write("console_config", "no_target_stage",
+          'inhibition_rules {\n  name: "no-stage"\n'
+          '  source_state: MEASURE_STATE_PAUSED\n}\n')
+    write("console_config", "unknown_field",
+          "# unknown field\naudit_retention: 10\nretention_days: 3\n")
+    write("console_config", "numeric_enums",
+          'inhibition_rules { name: "n" source_state: 1 target_stages: 9 }\n')
+    write("console_config", "empty", "")
+
+    # console_request (console_request_fuzz.cc's chunks: kind, u16 length,
+    # payload). Now is 2025-07-08 00:00 UTC unless a chunk 0 sets it.
+    now = 1751932800
+    def chunk(kind, payload):
+        return struct.pack("<BH", kind, len(payload)) + payload
+    def now_chunk(t):
+        return chunk(0, struct.pack("<q", t))
+
+    def alert(seq, event, subject, kind=alert_pb2.SUBJECT_KIND_TICKER,
+              sector="Information Technology", score=-120.0,
+              severity=alert_pb2.SEVERITY_MEDIUM, measure="us-cn-34",
+              stage=1, delta=10.0):
+        a = alert_pb2.Alert(sequence=seq, event_id=event, subject_kind=kind,
+                            subject=subject, sector=sector, score_bps=score,
+                            severity=severity, measure_id=measure, stage=stage,
+                            imposing_country="US", country="US",
+                            headline="US threatens " + event)
+        a.alert_id = "%s/%s/%s" % (event, "S" if kind == 2 else "T", subject)
+        a.target_countries.append("CN")
+        a.contributions.add(channel=1, country="CN", delta_pct=delta,
+                            bps=score)
+        return a.SerializeToString()
+    alerts = [alert(1, "e1", "AAPL"),
+              alert(2, "e1", "DELL", score=40),
+              alert(3, "e1", "Materials", kind=alert_pb2.SUBJECT_KIND_SECTOR,
+                    sector="Materials", score=15,
+                    severity=alert_pb2.SEVERITY_LOW),
+              alert(4, "e2", "SAP", sector="Information Technology",
+                    measure="us-eu-30", stage=3,
+                    severity=alert_pb2.SEVERITY_HIGH, score=-300),
+              alert(5, "e2", "book", kind=alert_pb2.SUBJECT_KIND_PORTFOLIO,
+                    sector="", score=-80)]
+
+    silence = c.CreateSilenceRequest()
+    silence.silence.matchers.add(field=c.MATCHER_FIELD_TICKER, value="aapl")
+    silence.silence.matchers.add(field=c.MATCHER_FIELD_COUNTRY, value="cn")
+    silence.silence.end_time.seconds = now + 3600
+    silence.silence.comment = "handled: the pause holds"
+    write("console_request", "silence_of_aapl_then_alerts",
+          chunk(1, silence.SerializeToString()) +
+          b"".join(chunk(4, a) for a in alerts))
+
+    refused = c.CreateSilenceRequest()
+    refused.silence.matchers.add(field=c.MATCHER_FIELD_SEVERITY, value="huge")
+    refused.silence.end_time.seconds = now + 31 * 86400
+    refused.silence.comment = " "
+    write("console_request", "silence_refused_bad_severity",
+          chunk(1, refused.SerializeToString()))
+    write("console_request", "silence_not_set", chunk(1, b""))
+
+    state = c.ConsoleState(audit_sequence=10)
+    state.acknowledgements.add(alert_id="e1/T/AAPL", event_id="e1",
+                               actor="ana", comment="seen")
+    state.acknowledgements.add(event_id="e2", actor="bo")
+    s = state.silences.add(id="s-00000000000000aa", created_by="ana",
+                           comment="noise")
+    s.matchers.add(field=c.MATCHER_FIELD_SEVERITY, value="LOW")
+    s.start_time.seconds, s.end_time.seconds = now - 60, now + 600
+    inh = state.inhibitions.add(rule="threat-during-pause",
+                                measure_id="us-cn-34",
+                                reason="measure us-cn-34 is paused",
+                                escalations_only=True)
+    inh.target_stages.append(1)
+    inh.until_time.seconds = now + 86400
+    ack = c.AuditRecord(sequence=11, actor="cy",
+                        action=c.AUDIT_ACTION_ACKNOWLEDGED)
+    ack.acknowledgement.alert_id = "e1/T/DELL"
+    ack.acknowledgement.actor = "cy"
+    gap = c.AuditRecord(sequence=13, actor="cy",
+                        action=c.AUDIT_ACTION_ACKNOWLEDGEMENT_DELETED)
+    gap.acknowledgement.event_id = "e2"
+    expired = c.AuditRecord(sequence=12, actor="ana",
+                            action=c.AUDIT_ACTION_SILENCE_EXPIRED)
+    expired.silence.CopyFrom(s)
+    expired.silence.end_time.seconds = now
+    expired.silence.expired_by = "ana"
+    write("console_request", "state_records_gap_and_alerts",
+          now_chunk(now) + chunk(2, state.SerializeToString()) +
+          chunk(3, ack.SerializeToString()) + chunk(3, gap.SerializeToString()) +
+          chunk(3, expired.SerializeToString()) +
+          chunk(3, gap.SerializeToString()) +
+          b"".join(chunk(4, a) for a in alerts))
+    # (A state at 2^64 - 1 and a record 0: regressions/console_request/.)
+
+    # console_web_input (console_web_input_fuzz.cc: first byte picks the
+    # part, % 6).
+    web = "console_web_input"
+    write(web, "resume_last_event_id_wins", b"\x00\x03" + b"42\n7")
+    write(web, "resume_after_only", b"\x00\x02" + b"\n18446744073709551615")
+    write(web, "resume_overflow", b"\x00\x01" + b"18446744073709551616\n")
+    write(web, "resume_not_digits", b"\x00\x03" + b"-1\n+5")
+    # The forwarded methods, in console_web_input_fuzz.cc's kMethods order;
+    # 12 is the login body.
+    write(web, "rpc_create_silence", b"\x01\x06" + json.dumps({
+        "silence": {"matchers": [{"field": "MATCHER_FIELD_TICKER",
+                                  "value": "AAPL"},
+                                 {"field": 5, "value": "LOW"}],
+                    "endTime": "2025-07-08T01:00:00Z",
+                    "comment": "handled"}}).encode())
+    write(web, "rpc_list_alerts", b"\x01\x08" + json.dumps({
+        "filter": {"tickers": ["AAPL"], "min_severity": "SEVERITY_LOW"},
+        "page_size": 20, "start_time": "2025-04-01T00:00:00.5Z"}).encode())
+    write(web, "rpc_acknowledge_unknown_field", b"\x01\x03" +
+          b'{"alert_id": "e1/T/AAPL", "comment": "x", "who": "me"}')
+    write(web, "rpc_score_scenario_empty", b"\x01\x0b")
+    write(web, "login_body", b"\x01\x0c" + b'{"token": "ta_example"}')
+    write(web, "csrf_key_session_header",
+          b"\x02" + b"0123456789abcdef0123456789abcdef\nta_session-token\n" +
+          b"00" * 32)
+    write(web, "csrf_short_key", b"\x02" + b"short\nta_x\n")
+    write(web, "path_create_silence", b"\x03ConsoleService/CreateSilence")
+    write(web, "path_publish_event", b"\x03TariffEventService/PublishEvent")
+    write(web, "server_error_with_newline",
+          b"\x04\x0e" + b'replica "a"\r\ngone\\ \x01 \x7f')
+    write(web, "stream_alert", b"\x05\x00" + alerts[0])
+    watch = c.WatchConsoleStateResponse(audit_sequence=11)
+    watch.record.CopyFrom(ack)
+    watch.server_time.seconds = now
+    write(web, "stream_console_record", b"\x05\x01" + watch.SerializeToString())
+
 
 def main():
-    if os.path.isdir(CORPUS):
-        shutil.rmtree(CORPUS)
     with tempfile.TemporaryDirectory() as tmp:
         alert_pb2, alert_service_pb2, tariff_book_pb2, tariff_event_pb2, \
-            tariff_event_service_pb2 = load_protos(tmp)
+            tariff_event_service_pb2, console_service_pb2 = load_protos(tmp)
         exposure_seeds()
         event_seeds(tariff_event_pb2, tariff_event_service_pb2)
         book_seeds(tariff_book_pb2, tariff_event_pb2)
         alert_seeds(alert_pb2, alert_service_pb2)
         scoring_seeds()
+        console_seeds(alert_pb2, alert_service_pb2, console_service_pb2)
     for target in sorted(os.listdir(CORPUS)):
         d = os.path.join(CORPUS, target)
         files = os.listdir(d)
