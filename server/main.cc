@@ -43,6 +43,13 @@ int main(int argc, char** argv) {
   app.add_option("--listen", options.listen_address,
                  "host:port to serve gRPC on; port 0 picks a free port")
       ->capture_default_str();
+  double drain_seconds = 5;
+  app.add_option("--drain-seconds", drain_seconds,
+                 "on SIGTERM: health NOT_SERVING, no new calls, streams told "
+                 "to resume on another replica, calls in flight given this "
+                 "long (docs/operations.md)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 600.0));
   app.add_option("--redis", redis_address, "Redis host:port")
       ->capture_default_str();
   app.add_option("--redis-prefix", options.redis.key_prefix,
@@ -258,7 +265,8 @@ int main(int argc, char** argv) {
                     << s.message();
     }
   }
-  TA_LOG(INFO) << "signal " << signal << ": shutting down";
-  (*server)->Shutdown(absl::Seconds(5));
+  TA_LOG(INFO) << "signal " << signal << ": draining for at most "
+               << drain_seconds << " s";
+  (*server)->Shutdown(absl::Seconds(drain_seconds));
   return 0;
 }

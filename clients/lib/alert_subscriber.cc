@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "clients/lib/backoff.h"
+#include "clients/lib/connection.h"
 
 namespace tariffalert {
 namespace {
@@ -53,7 +54,8 @@ absl::Status AlertSubscriber::Start() {
   if (handler_ == nullptr) {
     return absl::InvalidArgumentError("handler: must not be null");
   }
-  if (options_.server_address.empty()) {
+  addresses_ = ServerAddresses(options_.server_address);
+  if (addresses_.empty()) {
     return absl::InvalidArgumentError("server_address: must not be empty");
   }
   if (options_.heartbeat_timeout <= absl::ZeroDuration()) {
@@ -165,7 +167,8 @@ std::shared_ptr<grpc::Channel> AlertSubscriber::NewChannel() const {
   auto credentials = options_.credentials != nullptr
                          ? options_.credentials
                          : grpc::InsecureChannelCredentials();
-  return grpc::CreateCustomChannel(options_.server_address, credentials, args);
+  return grpc::CreateCustomChannel(addresses_[address_index_], credentials,
+                                   args);
 }
 
 void AlertSubscriber::Run() {
@@ -224,7 +227,14 @@ void AlertSubscriber::Run() {
       failed_attempts = 0;
     }
     ++failed_attempts;
-    if (end.silence) {
+    const bool gone =
+        end.status.error_code() == grpc::StatusCode::UNAVAILABLE;
+    if (addresses_.size() > 1 && (gone || end.silence)) {
+      // The replica is draining or gone: resume on the next one.
+      address_index_ = (address_index_ + 1) % addresses_.size();
+      channel = NewChannel();
+      stub = v1::AlertService::NewStub(channel);
+    } else if (end.silence) {
       // The connection itself may be what went quiet (a half-open TCP
       // connection, a stalled proxy): start over on a new one.
       channel = NewChannel();

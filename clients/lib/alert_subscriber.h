@@ -38,7 +38,9 @@
 namespace tariffalert {
 
 struct SubscriberOptions {
-  // host:port of a tariff-alert server.
+  // host:port of a tariff-alert server, or replicas "host:port,host:port":
+  // when a stream ends with UNAVAILABLE (a replica draining or gone) or
+  // heartbeat silence, the next one is tried, resuming where it stopped.
   std::string server_address = "127.0.0.1:50051";
   // Null: plaintext (grpc::InsecureChannelCredentials()). For TLS and a
   // token: MakeChannelCredentials and TokenMetadata (connection.h).
@@ -180,6 +182,7 @@ class AlertSubscriber {
   // The handler's part of one message (nothing once Stop() was asked).
   void Handle(v1::SubscribeAlertsResponse& response, bool* live)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // A channel to addresses_[address_index_].
   std::shared_ptr<grpc::Channel> NewChannel() const;
   bool StopRequested() const ABSL_LOCKS_EXCLUDED(mu_);
   void Notify(const StateChange& change);
@@ -189,6 +192,8 @@ class AlertSubscriber {
   AlertHandler* const handler_;
 
   // The subscriber thread's own state.
+  std::vector<std::string> addresses_;
+  size_t address_index_ = 0;
   ResumeTracker tracker_;
   std::vector<v1::Alert> batch_;
   SubscriberStats local_stats_;

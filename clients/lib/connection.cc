@@ -9,6 +9,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/string_view.h"
 
 namespace tariffalert {
@@ -92,9 +94,13 @@ bool UsesTls(const ConnectionOptions& o) {
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>>
 MakeChannelCredentials(const ConnectionOptions& o) {
   if (!UsesTls(o)) {
-    if (!o.insecure && !IsLoopback(o.server_address)) {
+    std::string not_loopback;
+    for (const std::string& a : ServerAddresses(o.server_address)) {
+      if (!IsLoopback(a) && not_loopback.empty()) not_loopback = a;
+    }
+    if (!o.insecure && !not_loopback.empty()) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "plaintext to ", o.server_address,
+          "plaintext to ", not_loopback,
           " is not a loopback address: use --tls-ca (or --tls for the "
           "system's roots), or --insecure to send in clear text"));
     }
@@ -133,7 +139,19 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateClientChannel(
   auto credentials = MakeChannelCredentials(o);
   if (!credentials.ok()) return credentials.status();
   AddChannelArguments(o, &args);
-  return grpc::CreateCustomChannel(o.server_address, *credentials, args);
+  const std::vector<std::string> addresses = ServerAddresses(o.server_address);
+  return grpc::CreateCustomChannel(
+      addresses.empty() ? o.server_address : addresses.front(), *credentials,
+      args);
+}
+
+std::vector<std::string> ServerAddresses(absl::string_view list) {
+  std::vector<std::string> out;
+  for (absl::string_view a : absl::StrSplit(list, ',', absl::SkipEmpty())) {
+    a = absl::StripAsciiWhitespace(a);
+    if (!a.empty()) out.emplace_back(a);
+  }
+  return out;
 }
 
 std::vector<std::pair<std::string, std::string>> TokenMetadata(

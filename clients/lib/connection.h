@@ -23,6 +23,9 @@ namespace tariffalert {
 inline constexpr char kTokenEnv[] = "TARIFF_ALERT_TOKEN";
 
 struct ConnectionOptions {
+  // host:port, or replicas as "host:port,host:port": streams (watch,
+  // console, AlertSubscriber) move to the next one when one goes away;
+  // single calls use the first.
   std::string server_address = "127.0.0.1:50051";
   // TLS: on when any of these is set, or `tls`. The CA bundle the server's
   // certificate must chain to; empty: the system's roots.
@@ -74,6 +77,10 @@ void AddTokenMetadata(const ConnectionOptions& options,
 // certificate or token.
 std::string ConnectionHint(const ConnectionOptions& options,
                            const grpc::Status& status);
+
+// The addresses of a "host:port,host:port" list, in order (empty ones
+// dropped).
+std::vector<std::string> ServerAddresses(absl::string_view list);
 
 }  // namespace tariffalert
 

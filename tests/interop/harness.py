@@ -89,13 +89,16 @@ class Harness:
         return self.cli("load", "--redis", self.redis, "--redis-prefix", self.prefix,
                         companies, exposures, env=self.redis_env())
 
-    def start_server(self, *extra, security=("--insecure",)):
+    def start_server(self, *extra, security=("--insecure",), listen="127.0.0.1:0"):
         """Starts tariff-alertd; `security`: its TLS and token flags (by
-        default plaintext on loopback without tokens)."""
+        default plaintext on loopback without tokens); `listen`: its address
+        (a fixed port to restart a replica where its clients look for it)."""
         port_file = self.path("port")
-        with open(self.path("server.log"), "w") as log:
+        if os.path.exists(port_file):
+            os.unlink(port_file)
+        with open(self.path("server.log"), "a") as log:
             self.server = subprocess.Popen(
-                [self.server_bin, "--listen", "127.0.0.1:0", "--redis", self.redis,
+                [self.server_bin, "--listen", listen, "--redis", self.redis,
                  "--redis-prefix", self.prefix, "--port-file", port_file,
                  "--exposure-poll-ms", "50"] + list(security) + list(extra),
                 stdout=log, stderr=subprocess.STDOUT, env=self.redis_env())
