@@ -3,7 +3,9 @@
 # Idempotent: installs only what is missing; does nothing else.
 set -euo pipefail
 
-PACKAGES=(
+# What building needs (the container's build stage installs only these:
+# install-deps.sh --build, Dockerfile).
+BUILD_PACKAGES=(
   # build
   cmake g++ make pkg-config
   libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
@@ -11,6 +13,9 @@ PACKAGES=(
   # the consoles: cpp-httplib (with OpenSSL for HTTPS) for the web console,
   # ncurses for the terminal one
   libcpp-httplib-dev libssl-dev libncurses-dev
+)
+PACKAGES=(
+  "${BUILD_PACKAGES[@]}"
   # run
   redis-server redis-tools
   # test: GoogleTest, Debian's Python gRPC for the interop tests, clang for
@@ -21,6 +26,12 @@ PACKAGES=(
   chromium tmux
 )
 
+BUILD_ONLY=0
+if [ "${1:-}" = "--build" ]; then
+  BUILD_ONLY=1
+  PACKAGES=("${BUILD_PACKAGES[@]}")
+fi
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
@@ -29,7 +40,7 @@ for p in "${PACKAGES[@]}"; do
 done
 # The browser test's driver (npm's puppeteer-core, tests/console) needs
 # Node.js and npm: Debian's, unless the machine already has them.
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+if [ "$BUILD_ONLY" = 0 ] && { ! command -v node >/dev/null || ! command -v npm >/dev/null; }; then
   missing+=(nodejs npm)
 fi
 if [ ${#missing[@]} -eq 0 ]; then
