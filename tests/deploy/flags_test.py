@@ -72,7 +72,7 @@ for line in re.findall(r"^(?:ENTRYPOINT|CMD)\s+(.*)$", dockerfile, re.M):
 for unit in sorted((src / "deploy/systemd").glob("*.service")):
     binary = "tariff-console" if "console" in unit.name else "tariff-alertd"
     for line in unit.read_text().splitlines():
-        if re.search(r"\b(useradd|systemctl)\b", line):  # not the binary's flags
+        if re.search(r"\b(useradd|systemctl|cmake)\b", line):  # not the binary's flags
             continue
         for flag in FLAG.findall(line):
             uses.append((unit.name, binary, flag))
