@@ -17,7 +17,7 @@ ta_free_port() {
 # The commands tariff-alertd and `tariff-alert load` send, and the ones their
 # Lua scripts call (Redis 7 checks those too): the ACL a deployment gives the
 # project's user (docs/redis.md, "Authentication and network").
-TA_REDIS_ACL_COMMANDS="-@all +get +set +mget +incr +incrby +exists +expire +persist +hset +hget +hdel +hgetall +multi +exec +eval +xadd +xrange +xread +xtrim +select"
+TA_REDIS_ACL_COMMANDS="-@all +get +set +mget +incr +incrby +exists +expire +persist +hset +hget +hdel +hgetall +multi +exec +eval +xadd +xrange +xread +xtrim +select +wait +role"
 
 # A random secret, hex, from the kernel.
 ta_random_secret() {

@@ -14,6 +14,7 @@
 #include "server/console/console_rules.h"
 #include "server/exposure/loader.h"
 #include "server/redis/redis_credentials.h"
+#include "server/redis/redis_ha_flags.h"
 #include "server/service/server.h"
 
 int main(int argc, char** argv) {
@@ -64,6 +65,8 @@ int main(int argc, char** argv) {
   app.add_option("--redis-password-file", redis_password_file,
                  "file whose first line is the Redis password (mode 600); "
                  "default: TARIFF_ALERT_REDIS_PASSWORD");
+  RedisHaFlags redis_ha;
+  AddRedisHaFlags(app, &redis_ha);
   app.add_option("--scoring-config", scoring_config,
                  "text-format ScoringConfig; default: the built-in "
                  "config/scoring.textproto");
@@ -197,6 +200,10 @@ int main(int argc, char** argv) {
   if (absl::Status s =
           LoadRedisCredentials(redis_password_file, &options.redis);
       !s.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
+    return 2;
+  }
+  if (absl::Status s = ApplyRedisHaFlags(redis_ha, &options.redis); !s.ok()) {
     std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
     return 2;
   }

@@ -12,6 +12,7 @@
 #include "server/exposure/loader.h"
 #include "server/redis/redis_credentials.h"
 #include "server/redis/redis_exposure_store.h"
+#include "server/redis/redis_ha_flags.h"
 
 namespace tariffalert::cli {
 namespace {
@@ -36,6 +37,9 @@ class LoadCommand : public Command {
     c->add_option("--redis-password-file", password_file_,
                   "file whose first line is the Redis password (mode 600); "
                   "default: TARIFF_ALERT_REDIS_PASSWORD");
+    // The loader finds the primary through Sentinel too; its writes are not
+    // WAITed for (a load is re-run if it failed).
+    AddRedisHaFlags(*c, &ha_, /*with_wait=*/false);
     c->add_option("--dir", dir_,
                   "directory holding companies.csv and exposures.csv, and "
                   "links.csv if there is one");
@@ -79,6 +83,10 @@ class LoadCommand : public Command {
       std::fprintf(stderr, "load: %s\n", std::string(s.message()).c_str());
       return kExitUsage;
     }
+    if (absl::Status s = ApplyRedisHaFlags(ha_, &options); !s.ok()) {
+      std::fprintf(stderr, "load: %s\n", std::string(s.message()).c_str());
+      return kExitUsage;
+    }
     RedisExposureStore store(std::make_unique<RedisConnection>(options));
     auto result = LoadExposure(store, companies_, exposures_, links_);
     if (!result.ok()) {
@@ -108,6 +116,7 @@ class LoadCommand : public Command {
   std::string prefix_ = "ta:";
   std::string user_;
   std::string password_file_;
+  RedisHaFlags ha_;
   std::string dir_;
   std::string companies_;
   std::string exposures_;

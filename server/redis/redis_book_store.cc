@@ -28,10 +28,15 @@ return 1
 // revision, new revision, book bytes, fingerprint, response bytes, dedupe
 // seconds, retention, then one argument per alert. Returns {2, record} if
 // the event was committed before, {0} on a book conflict, {1, first
-// sequence} once stored.
+// sequence} once stored. A duplicate writes a no-op (INCRBY 0) so that the
+// WAIT after it covers the record it returns (WAIT counts this connection's
+// writes only).
 constexpr char kCommitScript[] = R"lua(
 local prior = redis.call('GET', KEYS[5])
-if prior then return {2, prior} end
+if prior then
+  redis.call('INCRBY', KEYS[3], 0)
+  return {2, prior}
+end
 local current = redis.call('GET', KEYS[2])
 if current == false then current = '0' end
 if current ~= ARGV[1] then return {0} end
@@ -99,7 +104,7 @@ absl::StatusOr<bool> RedisBookStore::Store(uint64_t expected_revision,
   if (!BookToProto(book).SerializeToString(&bytes)) {
     return absl::InternalError("the tariff book could not be serialized");
   }
-  auto reply = connection_->Command(
+  auto reply = connection_->CommandAndWait(
       {"EVAL", kStoreScript, "2", Key("book"), Key("book:revision"),
        absl::StrCat(expected_revision), absl::StrCat(book.revision()),
        std::move(bytes)});
@@ -151,7 +156,10 @@ absl::StatusOr<CommitOutcome> RedisBookStore::Commit(
           std::max<int64_t>(1, absl::ToInt64Seconds(log_.dedupe_window))),
       absl::StrCat(log_.retention)};
   args.insert(args.end(), commit.alerts.begin(), commit.alerts.end());
-  auto reply = connection_->Command(args);
+  // With --redis-min-replicas, acknowledged only once WAIT confirms it
+  // (docs/delivery.md): a shortfall is DEADLINE_EXCEEDED, "outcome unknown,
+  // retry with the same event_id", like a lost reply.
+  auto reply = connection_->CommandAndWait(args);
   if (!reply.ok()) {
     // The connection fails with "no reply to <command>" once the script was
     // sent (a timeout or a connection lost while waiting): Redis may have

@@ -2,20 +2,52 @@
 
 #include <sys/time.h>
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
+#include "server/metrics/metrics.h"
 
 namespace tariffalert {
 namespace {
 
 std::string Where(const RedisOptions& o) {
+  if (!o.sentinels.empty()) {
+    return absl::StrCat("redis master '", o.master_name, "'");
+  }
   return absl::StrCat("redis ", o.host, ":", o.port);
+}
+
+// An error reply that means "not the master (any more), ask the sentinels
+// again": a demoted master or a replica (READONLY), a node still loading
+// its data (LOADING), a replica cut off from its master (MASTERDOWN).
+bool NotMasterError(const redisReply& reply) {
+  if (reply.type != REDIS_REPLY_ERROR) return false;
+  const absl::string_view error(reply.str, reply.len);
+  return absl::StartsWith(error, "READONLY") ||
+         absl::StartsWith(error, "LOADING") ||
+         absl::StartsWith(error, "MASTERDOWN");
+}
+
+// One command outside Pipeline (the sentinels, ROLE); nullptr on an I/O
+// error or a timeout (ctx->errstr says which).
+RedisReplyPtr RunOn(redisContext* ctx, const std::vector<std::string>& args) {
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (const std::string& a : args) {
+    argv.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  return RedisReplyPtr(static_cast<redisReply*>(redisCommandArgv(
+      ctx, static_cast<int>(argv.size()), argv.data(), lens.data())));
 }
 
 std::string Who(const RedisOptions& o) {
@@ -70,8 +102,29 @@ absl::Status ParseRedisAddress(absl::string_view address,
   return absl::OkStatus();
 }
 
+absl::Status ParseSentinelAddresses(absl::string_view addresses,
+                                    RedisOptions* options) {
+  options->sentinels.clear();
+  for (absl::string_view a :
+       absl::StrSplit(addresses, ',', absl::SkipEmpty())) {
+    RedisOptions one;
+    if (absl::Status s = ParseRedisAddress(absl::StripAsciiWhitespace(a), &one);
+        !s.ok()) {
+      return s;
+    }
+    options->sentinels.emplace_back(one.host, one.port);
+  }
+  if (options->sentinels.empty()) {
+    return absl::InvalidArgumentError(
+        "sentinel addresses must be host:port,host:port,...");
+  }
+  return absl::OkStatus();
+}
+
 RedisConnection::RedisConnection(RedisOptions options)
-    : options_(std::move(options)) {}
+    : options_(std::move(options)),
+      host_(options_.host),
+      port_(options_.port) {}
 
 RedisConnection::~RedisConnection() {
   absl::MutexLock lock(&mu_);
@@ -80,6 +133,9 @@ RedisConnection::~RedisConnection() {
 
 absl::Status RedisConnection::Fail(absl::string_view what) {
   std::string message = absl::StrCat(Where(options_), ": ", what);
+  if (!options_.sentinels.empty()) {
+    absl::StrAppend(&message, " (at ", host_, ":", port_, ")");
+  }
   if (ctx_ != nullptr) {
     if (ctx_->err != 0) absl::StrAppend(&message, ": ", ctx_->errstr);
     // After an I/O error or a timeout the context is unusable: drop it and
@@ -90,16 +146,77 @@ absl::Status RedisConnection::Fail(absl::string_view what) {
   return absl::UnavailableError(message);
 }
 
+absl::Status RedisConnection::ResolveMaster() {
+  // Each sentinel in turn, each bounded by the connect and command timeouts
+  // (at most 500 ms each: a dead sentinel must not hold up the next).
+  const absl::Duration limit = absl::Milliseconds(500);
+  const timeval connect_tv =
+      absl::ToTimeval(std::min(options_.connect_timeout, limit));
+  const timeval command_tv =
+      absl::ToTimeval(std::min(options_.command_timeout, limit));
+  std::string errors;
+  for (const auto& [host, port] : options_.sentinels) {
+    const std::string where = absl::StrCat("sentinel ", host, ":", port);
+    redisContext* s = redisConnectWithTimeout(host.c_str(), port, connect_tv);
+    if (s == nullptr || s->err != 0 ||
+        redisSetTimeout(s, command_tv) != REDIS_OK) {
+      absl::StrAppend(&errors, "; ", where, ": ",
+                      s == nullptr ? "out of memory" : s->errstr);
+      if (s != nullptr) redisFree(s);
+      continue;
+    }
+    if (!options_.sentinel_password.empty()) {
+      RedisReplyPtr auth = RunOn(s, {"AUTH", options_.sentinel_password});
+      if (!auth || auth->type == REDIS_REPLY_ERROR) {
+        absl::StrAppend(&errors, "; ", where, ": AUTH rejected");
+        redisFree(s);
+        continue;
+      }
+    }
+    RedisReplyPtr reply =
+        RunOn(s, {"SENTINEL", "get-master-addr-by-name", options_.master_name});
+    std::string error;
+    if (!reply) {
+      error = s->errstr;
+    } else if (reply->type == REDIS_REPLY_NIL) {
+      error = absl::StrCat("knows no master '", options_.master_name, "'");
+    } else if (reply->type == REDIS_REPLY_ERROR) {
+      error = std::string(reply->str, reply->len);
+    } else if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+               reply->element[0]->type != REDIS_REPLY_STRING ||
+               reply->element[1]->type != REDIS_REPLY_STRING ||
+               !absl::SimpleAtoi(absl::string_view(reply->element[1]->str,
+                                                   reply->element[1]->len),
+                                 &port_)) {
+      error = "unexpected reply to SENTINEL get-master-addr-by-name";
+    } else {
+      host_ = std::string(reply->element[0]->str, reply->element[0]->len);
+    }
+    redisFree(s);
+    if (error.empty()) return absl::OkStatus();
+    absl::StrAppend(&errors, "; ", where, ": ", error);
+  }
+  return absl::UnavailableError(
+      absl::StrCat(Where(options_), ": no sentinel named the master", errors));
+}
+
 absl::Status RedisConnection::EnsureConnected() {
   if (ctx_ != nullptr) return absl::OkStatus();
-  ctx_ = redisConnectWithTimeout(options_.host.c_str(), options_.port,
+  if (!options_.sentinels.empty()) {
+    if (absl::Status s = ResolveMaster(); !s.ok()) return s;
+  }
+  ctx_ = redisConnectWithTimeout(host_.c_str(), port_,
                                  absl::ToTimeval(options_.connect_timeout));
   if (ctx_ == nullptr) return absl::UnavailableError("redis: out of memory");
   if (ctx_->err != 0) return Fail("cannot connect");
   // redisConnectWithTimeout bounds only the connect; without this a stalled
-  // server would block a command forever.
-  if (redisSetTimeout(ctx_, absl::ToTimeval(options_.command_timeout)) !=
-      REDIS_OK) {
+  // server would block a command forever. A WAIT may take its own timeout
+  // on top.
+  const absl::Duration timeout =
+      options_.command_timeout + (options_.min_replicas > 0
+                                      ? options_.wait_timeout
+                                      : absl::ZeroDuration());
+  if (redisSetTimeout(ctx_, absl::ToTimeval(timeout)) != REDIS_OK) {
     return Fail("cannot set timeout");
   }
   if (!options_.password.empty()) {
@@ -141,6 +258,23 @@ absl::Status RedisConnection::EnsureConnected() {
     if (!reply || reply->type == REDIS_REPLY_ERROR)
       return Fail("SELECT failed");
   }
+  if (!options_.sentinels.empty()) {
+    // The sentinels may lag a failover: make sure this is the master.
+    RedisReplyPtr role = RunOn(ctx_, {"ROLE"});
+    if (!role) return Fail("no reply to ROLE");
+    if (absl::Status denied = AccessError(options_, "ROLE", *role);
+        !denied.ok()) {
+      redisFree(ctx_);
+      ctx_ = nullptr;
+      return denied;
+    }
+    if (role->type != REDIS_REPLY_ARRAY || role->elements == 0 ||
+        role->element[0]->type != REDIS_REPLY_STRING ||
+        absl::string_view(role->element[0]->str, role->element[0]->len) !=
+            "master") {
+      return Fail("the node the sentinels named is not a master (yet)");
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -160,6 +294,7 @@ absl::StatusOr<RedisReplyPtr> RedisConnection::Command(
 absl::StatusOr<std::vector<RedisReplyPtr>> RedisConnection::Pipeline(
     const std::vector<std::vector<std::string>>& commands) {
   absl::MutexLock lock(&mu_);
+  metrics::RedisCall call(commands);  // a failure unless Done(true) below
   if (absl::Status s = EnsureConnected(); !s.ok()) return s;
   std::vector<const char*> argv;
   std::vector<size_t> lens;
@@ -187,8 +322,43 @@ absl::StatusOr<std::vector<RedisReplyPtr>> RedisConnection::Pipeline(
   for (size_t i = 0; i < commands.size(); ++i) {
     absl::Status denied = AccessError(options_, commands[i][0], *replies[i]);
     if (!denied.ok()) return denied;
+    if (NotMasterError(*replies[i])) {
+      // Drop the connection: the next call asks the sentinels again.
+      return Fail(
+          absl::StrCat(commands[i][0], ": ",
+                       absl::string_view(replies[i]->str, replies[i]->len)));
+    }
   }
+  call.Done(std::none_of(replies.begin(), replies.end(), [](const auto& r) {
+    return r->type == REDIS_REPLY_ERROR;
+  }));
   return replies;
+}
+
+absl::StatusOr<RedisReplyPtr> RedisConnection::CommandAndWait(
+    const std::vector<std::string>& args) {
+  if (options_.min_replicas <= 0) return Command(args);
+  const std::string timeout_ms =
+      absl::StrCat(absl::ToInt64Milliseconds(options_.wait_timeout));
+  auto replies = Pipeline(
+      {args, {"WAIT", absl::StrCat(options_.min_replicas), timeout_ms}});
+  if (!replies.ok()) return replies.status();
+  RedisReplyPtr reply = std::move((*replies)[0]);
+  if (reply->type == REDIS_REPLY_ERROR) {
+    return absl::InternalError(absl::StrCat(
+        Where(options_), ": ", args[0], ": ",
+        Redacted(options_, absl::string_view(reply->str, reply->len))));
+  }
+  auto replicas = ReplyInteger(*(*replies)[1]);
+  if (!replicas.ok()) return replicas.status();
+  if (*replicas < options_.min_replicas) {
+    return absl::DeadlineExceededError(
+        absl::StrCat(Where(options_), ": ", args[0],
+                     " ran on the primary but WAIT confirmed ", *replicas,
+                     " of the ", options_.min_replicas, " replicas required (",
+                     "--redis-min-replicas) within ", timeout_ms, " ms"));
+  }
+  return reply;
 }
 
 absl::StatusOr<std::string> ReplyString(const redisReply& reply) {

@@ -13,6 +13,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -35,7 +36,25 @@ struct RedisOptions {
   absl::Duration command_timeout = absl::Seconds(2);
   // Prepended to every key of the project (docs/redis.md).
   std::string key_prefix = "ta:";
+  // Redis Sentinel (docs/redis.md, "High availability"). When not empty,
+  // host/port are ignored: the connection asks these sentinels, in turn, for
+  // the address of `master_name` before connecting, and again after any
+  // failure or a READONLY/LOADING reply, and checks with ROLE that the node
+  // it reached is a master.
+  std::vector<std::pair<std::string, int>> sentinels;
+  std::string master_name = "tariff-alert";
+  // AUTH to the sentinels when not empty (never logged); sentinels without a
+  // password need none.
+  std::string sentinel_password;
+  // CommandAndWait: a write counts only once `WAIT min_replicas
+  // wait_timeout` confirms that many replicas have it. 0: no WAIT.
+  int min_replicas = 0;
+  absl::Duration wait_timeout = absl::Seconds(1);
 };
+
+// Parses "host:port,host:port,..." into options->sentinels.
+absl::Status ParseSentinelAddresses(absl::string_view addresses,
+                                    RedisOptions* options);
 
 // Parses "host:port" into options.host/port.
 absl::Status ParseRedisAddress(absl::string_view address,
@@ -63,14 +82,27 @@ class RedisConnection {
   absl::StatusOr<std::vector<RedisReplyPtr>> Pipeline(
       const std::vector<std::vector<std::string>>& commands)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // Command, then (when options().min_replicas > 0, in the same round trip
+  // on the same connection) `WAIT min_replicas wait_timeout`. If fewer
+  // replicas confirmed: DEADLINE_EXCEEDED naming the count (the write is on
+  // the primary but not confirmed; the caller may retry an idempotent
+  // write). A lost connection after sending: UNAVAILABLE "no reply to ...".
+  absl::StatusOr<RedisReplyPtr> CommandAndWait(
+      const std::vector<std::string>& args) ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   absl::Status EnsureConnected() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // With sentinels: sets host_/port_ to the master's address.
+  absl::Status ResolveMaster() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Fail(absl::string_view what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const RedisOptions options_;
   absl::Mutex mu_;
   redisContext* ctx_ ABSL_GUARDED_BY(mu_) = nullptr;
+  // The node connected to: options_.host/port, or the master the sentinels
+  // named last.
+  std::string host_ ABSL_GUARDED_BY(mu_);
+  int port_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // Reply helpers: a message naming what was expected.

@@ -105,7 +105,8 @@ absl::StatusOr<uint64_t> RedisConsoleStore::Change(
     const v1::AuditRecord& record) {
   v1::AuditRecord stored = record;
   stored.clear_sequence();
-  auto reply = commands_->Command(
+  // With --redis-min-replicas, WAIT on the same connection after the script.
+  auto reply = commands_->CommandAndWait(
       {"EVAL", kChangeScript, "3", Key("seq"), Key("audit"), Key(hash), field,
        value, std::string(mode), expected, stored.SerializeAsString(),
        absl::StrCat(audit_retention_)});
