@@ -18,6 +18,8 @@ PACKAGES=(
   "${BUILD_PACKAGES[@]}"
   # run
   redis-server redis-tools
+  # test: Sentinel failover (tests/operations)
+  redis-sentinel
   # test: GoogleTest, Debian's Python gRPC for the interop tests, clang for
   # the -Wthread-safety check
   libgtest-dev libgmock-dev python3 python3-grpcio python3-protobuf clang-14
