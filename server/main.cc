@@ -44,6 +44,10 @@ int main(int argc, char** argv) {
   app.add_option("--listen", options.listen_address,
                  "host:port to serve gRPC on; port 0 picks a free port")
       ->capture_default_str();
+  app.add_option("--health-listen", options.health_listen_address,
+                 "host:port of a plaintext port serving only the gRPC health "
+                 "service (for probes without a client certificate, e.g. "
+                 "Kubernetes' grpc probes); default: none");
   double drain_seconds = 5;
   app.add_option("--drain-seconds", drain_seconds,
                  "on SIGTERM: health NOT_SERVING, no new calls, streams told "

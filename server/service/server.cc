@@ -22,6 +22,17 @@
 namespace tariffalert {
 namespace {
 
+// The health statuses of the gRPC port and of the --health-listen port,
+// kept alike.
+struct HealthStatuses {
+  grpc::HealthCheckServiceInterface* main;
+  grpc::HealthCheckServiceInterface* extra;  // null without --health-listen
+  void Set(const char* service, bool serving) const {
+    main->SetServingStatus(service, serving);
+    if (extra != nullptr) extra->SetServingStatus(service, serving);
+  }
+};
+
 // Clients may ping every 10 s or more; the default minimum of 5 minutes
 // would answer a client's 20 s keepalive with GOAWAY too_many_pings.
 constexpr int kMinClientPingIntervalMs = 10000;
@@ -142,19 +153,35 @@ absl::StatusOr<std::unique_ptr<TariffAlertServer>> TariffAlertServer::Start(
     s->console_->set_replica_id(
         absl::StrCat(host[0] != '\0' ? host : "localhost", ":", s->port_));
   }
-  grpc::HealthCheckServiceInterface* health =
-      s->server_->GetHealthCheckService();
-  health->SetServingStatus(kEventServiceName, true);
-  health->SetServingStatus(kAlertServiceName, true);
-  health->SetServingStatus(kBookServiceName, true);
-  health->SetServingStatus(kConsoleServiceName, true);
+  if (!o.health_listen_address.empty()) {
+    // Health only, in plaintext: nothing else is registered on it.
+    grpc::ServerBuilder health_builder;
+    health_builder.AddListeningPort(o.health_listen_address,
+                                    grpc::InsecureServerCredentials(),
+                                    &s->health_port_);
+    s->health_server_ = health_builder.BuildAndStart();
+    if (s->health_server_ == nullptr || s->health_port_ == 0) {
+      return absl::UnavailableError(absl::StrCat(
+          "--health-listen: cannot listen on ", o.health_listen_address));
+    }
+    TA_LOG(INFO) << "health (plaintext, grpc.health.v1.Health only) on port "
+                 << s->health_port_;
+  }
+  HealthStatuses health{s->server_->GetHealthCheckService(),
+                        s->health_server_ == nullptr
+                            ? nullptr
+                            : s->health_server_->GetHealthCheckService()};
+  health.Set(kEventServiceName, true);
+  health.Set(kAlertServiceName, true);
+  health.Set(kBookServiceName, true);
+  health.Set(kConsoleServiceName, true);
   // While Redis does not answer, publishing and the book cannot be served;
   // live streams go on from the hub.
   // The publisher fails fast meanwhile rather than wait out Redis timeouts.
   s->tailer_->Follow([health, p = s->publisher_.get()](bool reachable) {
     p->SetStoreReachable(reachable);
-    health->SetServingStatus(kEventServiceName, reachable);
-    health->SetServingStatus(kBookServiceName, reachable);
+    health.Set(kEventServiceName, reachable);
+    health.Set(kBookServiceName, reachable);
   });
   if (o.publisher.book_clock == BookClock::kWall) {
     Publisher* publisher = s->publisher_.get();
@@ -232,10 +259,17 @@ void TariffAlertServer::Shutdown(absl::Duration grace) {
   if (console_ != nullptr) console_->BeginStop();
   if (server_ != nullptr) {
     server_->GetHealthCheckService()->SetServingStatus(false);
+    if (health_server_ != nullptr) {
+      health_server_->GetHealthCheckService()->SetServingStatus(false);
+    }
     hub_->EndAll(absl::UnavailableError(
         "server shutting down; resume on another replica"));
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
     server_->Wait();
+  }
+  if (health_server_ != nullptr) {
+    health_server_->Shutdown(absl::ToChronoTime(absl::Now()));
+    health_server_->Wait();
   }
   // Then SubscribeAlerts' completion queues, once every stream is gone.
   if (alert_service_ != nullptr) alert_service_->Stop();

@@ -59,6 +59,10 @@ struct ServerLimits {
 struct ServerOptions {
   // host:port; port 0 picks a free one (see port()).
   std::string listen_address = "127.0.0.1:50051";
+  // A second, plaintext port serving only grpc.health.v1.Health, with the
+  // same statuses: for probes that cannot present a client certificate
+  // (Kubernetes' native gRPC probes). Empty: none.
+  std::string health_listen_address;
   RedisOptions redis;
   absl::Duration exposure_poll_interval = absl::Milliseconds(200);
   HubOptions hub;
@@ -95,6 +99,8 @@ class TariffAlertServer {
   ~TariffAlertServer();
 
   int port() const { return port_; }
+  // The --health-listen port; 0 without one.
+  int health_port() const { return health_port_; }
   // Health NOT_SERVING, streams end with UNAVAILABLE (clients resume
   // elsewhere), in-flight calls get until `grace`. Idempotent.
   void Shutdown(absl::Duration grace = absl::Seconds(5));
@@ -134,6 +140,8 @@ class TariffAlertServer {
   std::unique_ptr<ConsoleServiceImpl> console_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  std::unique_ptr<grpc::Server> health_server_;
+  int health_port_ = 0;
   bool shut_down_ = false;
 };
 
