@@ -10,6 +10,8 @@ BUILD_PACKAGES=(
   cmake g++ make pkg-config
   libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libhiredis-dev libcli11-dev
+  # tariff-alertd --config FILE (YAML)
+  libyaml-cpp-dev
   # the consoles: cpp-httplib (with OpenSSL for HTTPS) for the web console,
   # ncurses for the terminal one
   libcpp-httplib-dev libssl-dev libncurses-dev

@@ -11,6 +11,7 @@
 #include "absl/synchronization/mutex.h"
 #include "server/common/log.h"
 #include "server/common/stop_signals.h"
+#include "server/config/config_file.h"
 #include "server/console/console_rules.h"
 #include "server/exposure/loader.h"
 #include "server/redis/redis_credentials.h"
@@ -180,7 +181,36 @@ int main(int argc, char** argv) {
                  "write the bound port to this file once serving");
   app.add_option("--log-level", log_level, "debug, info, warning or error")
       ->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  std::string log_format = "text";
+  app.add_option("--log-format", log_format,
+                 "stderr lines: 'text' or 'json' (one object per line: time, "
+                 "level, message, source and fields; docs/operations.md)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json"}));
+  std::string config_path;
+  app.add_option("--config", config_path,
+                 "YAML file of these flags, the long names without dashes as "
+                 "keys (deploy/config/tariff-alertd.yaml); flags on the "
+                 "command line win");
+  bool print_config = false;
+  app.add_flag("--print-config", print_config,
+               "print the effective configuration as YAML (secrets as "
+               "set/unset) and exit");
+  ConfigFile config_file;
+  try {
+    if (absl::Status s = config_file.Parse(app, argc, argv, "--config");
+        !s.ok()) {
+      std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
+      return 2;
+    }
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (print_config) {
+    std::fputs(ConfigFile::Print(app, {"config", "print-config"}).c_str(),
+               stdout);
+    return 0;
+  }
   security.reflection_open = reflection == "open";
 #ifdef NDEBUG
   // Abseil's lock-order graph costs every Lock on the fan-out path; debug
@@ -191,14 +221,18 @@ int main(int argc, char** argv) {
   LogLevel level;
   if (!ParseLogLevel(log_level, &level)) {
     std::fprintf(stderr,
-                 "--log-level: '%s' is not debug, info, warning or error\n",
-                 log_level.c_str());
+                 "%s--log-level: '%s' is not debug, info, warning or error\n",
+                 config_file.Where("log-level").c_str(), log_level.c_str());
     return 2;
   }
   SetMinLogLevel(level);
+  LogFormat format = LogFormat::kText;
+  ParseLogFormat(log_format, &format);  // checked by CLI11
+  SetLogFormat(format);
   if (absl::Status s = ParseRedisAddress(redis_address, &options.redis);
       !s.ok()) {
-    std::fprintf(stderr, "--redis: %s\n", std::string(s.message()).c_str());
+    std::fprintf(stderr, "%s--redis: %s\n", config_file.Where("redis").c_str(),
+                 std::string(s.message()).c_str());
     return 2;
   }
   if (absl::Status s =

@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstring>
+#include <mutex>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -14,8 +16,11 @@ namespace tariffalert {
 namespace {
 
 std::atomic<int> g_min_level{static_cast<int>(LogLevel::kInfo)};
+std::atomic<int> g_format{static_cast<int>(LogFormat::kText)};
+std::mutex g_sink_mu;
+std::string* g_sink = nullptr;  // guarded by g_sink_mu
 
-const char* LevelName(LogLevel level) {
+const char* LevelLetter(LogLevel level) {
   switch (level) {
     case LogLevel::kDebug:
       return "D";
@@ -27,6 +32,74 @@ const char* LevelName(LogLevel level) {
       return "E";
   }
   return "?";
+}
+
+const char* LevelWord(LogLevel level) {
+  switch (level) {
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarning:
+      return "warning";
+    case LogLevel::kError:
+      return "error";
+  }
+  return "unknown";
+}
+
+// The length of the valid UTF-8 sequence at text[i], 0 if invalid
+// (overlong forms, surrogates and code points above U+10FFFF included).
+size_t Utf8SequenceLength(absl::string_view text, size_t i) {
+  const auto byte = [&](size_t k) {
+    return static_cast<unsigned char>(text[k]);
+  };
+  const unsigned char b0 = byte(i);
+  size_t n;
+  unsigned char lo = 0x80, hi = 0xBF;  // the second byte's range
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    n = 2;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    n = 3;
+    if (b0 == 0xE0) lo = 0xA0;
+    if (b0 == 0xED) hi = 0x9F;
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    n = 4;
+    if (b0 == 0xF0) lo = 0x90;
+    if (b0 == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + n > text.size()) return 0;
+  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (size_t k = 2; k < n; ++k) {
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
+  }
+  return n;
+}
+
+// Text-format field values: bare unless they hold a space, '"', '=' or a
+// control character (then JSON-quoted).
+std::string TextValue(absl::string_view value) {
+  bool bare = !value.empty();
+  for (char c : value) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || c == '"' || c == '=' || u == 0x7F) bare = false;
+  }
+  return bare ? std::string(value) : JsonQuote(value);
+}
+
+void WriteLine(const std::string& text) {
+  {
+    std::lock_guard<std::mutex> lock(g_sink_mu);
+    if (g_sink != nullptr) {
+      g_sink->append(text);
+      return;
+    }
+  }
+  // One write per line: concurrent lines interleave whole, never mixed.
+  ssize_t ignored = ::write(STDERR_FILENO, text.data(), text.size());
+  (void)ignored;
 }
 
 }  // namespace
@@ -54,21 +127,135 @@ bool ParseLogLevel(absl::string_view text, LogLevel* level) {
   return true;
 }
 
+void SetLogFormat(LogFormat format) {
+  g_format.store(static_cast<int>(format), std::memory_order_relaxed);
+}
+
+LogFormat GetLogFormat() {
+  return static_cast<LogFormat>(g_format.load(std::memory_order_relaxed));
+}
+
+bool ParseLogFormat(absl::string_view text, LogFormat* format) {
+  if (text == "text") {
+    *format = LogFormat::kText;
+  } else if (text == "json") {
+    *format = LogFormat::kJson;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+std::string JsonQuote(absl::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  out.push_back('"');
+  for (size_t i = 0; i < text.size();) {
+    const auto u = static_cast<unsigned char>(text[i]);
+    if (u >= 0x80) {
+      if (const size_t n = Utf8SequenceLength(text, i); n > 0) {
+        out.append(text.data() + i, n);
+        i += n;
+      } else {
+        out.append("\xEF\xBF\xBD");  // U+FFFD
+        ++i;
+      }
+      continue;
+    }
+    switch (u) {
+      case '"':
+        out.append("\\\"");
+        break;
+      case '\\':
+        out.append("\\\\");
+        break;
+      case '\n':
+        out.append("\\n");
+        break;
+      case '\r':
+        out.append("\\r");
+        break;
+      case '\t':
+        out.append("\\t");
+        break;
+      case '\b':
+        out.append("\\b");
+        break;
+      case '\f':
+        out.append("\\f");
+        break;
+      default:
+        if (u < 0x20 || u == 0x7F) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", u);
+          out.append(buf);
+        } else {
+          out.push_back(static_cast<char>(u));
+        }
+    }
+    ++i;
+  }
+  out.push_back('"');
+  return out;
+}
+
+void SetLogSinkForTesting(std::string* sink) {
+  std::lock_guard<std::mutex> lock(g_sink_mu);
+  g_sink = sink;
+}
+
 LogMessage::LogMessage(LogLevel level, const char* file, int line)
-    : level_(level) {
+    : level_(level), file_(file), line_(line) {
   const char* base = std::strrchr(file, '/');
-  stream_ << LevelName(level_) << " "
-          << absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
-                              absl::UTCTimeZone())
-          << " " << (base ? base + 1 : file) << ":" << line << "] ";
+  file_ = base ? base + 1 : file;
+}
+
+LogMessage& LogMessage::With(absl::string_view key, absl::string_view value) {
+  fields_.push_back({std::string(key), std::string(value), false});
+  return *this;
+}
+
+LogMessage& LogMessage::With(absl::string_view key, bool value) {
+  return WithNumber(key, value ? "true" : "false");
+}
+
+LogMessage& LogMessage::With(absl::string_view key, double value) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", value);
+  // JSON has no NaN or infinity.
+  if (std::strpbrk(buf, "ni") != nullptr) {
+    return With(key, absl::string_view(buf));
+  }
+  return WithNumber(key, buf);
+}
+
+LogMessage& LogMessage::WithNumber(absl::string_view key, std::string value) {
+  fields_.push_back({std::string(key), std::move(value), true});
+  return *this;
 }
 
 LogMessage::~LogMessage() {
-  stream_ << '\n';
-  const std::string text = stream_.str();
-  // One write per line: concurrent lines interleave whole, never mixed.
-  ssize_t ignored = ::write(STDERR_FILENO, text.data(), text.size());
-  (void)ignored;
+  const std::string time = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
+                                            absl::UTCTimeZone());
+  std::string text;
+  if (GetLogFormat() == LogFormat::kJson) {
+    text = "{\"time\":\"" + time + "\",\"level\":\"" + LevelWord(level_) +
+           "\",\"message\":" + JsonQuote(stream_.str()) + ",\"source\":" +
+           JsonQuote(std::string(file_) + ":" + std::to_string(line_));
+    for (const Field& f : fields_) {
+      text += "," + JsonQuote(f.key) + ":" +
+              (f.number ? f.value : JsonQuote(f.value));
+    }
+    text += "}\n";
+  } else {
+    text = std::string(LevelLetter(level_)) + " " + time + " " + file_ + ":" +
+           std::to_string(line_) + "] " + stream_.str();
+    for (const Field& f : fields_) {
+      text += " " + f.key + "=" + (f.number ? f.value : TextValue(f.value));
+    }
+    text += "\n";
+  }
+  WriteLine(text);
 }
 
 }  // namespace tariffalert

@@ -45,14 +45,30 @@ grpc::Status TokenAuthProcessor::Process(const InputMetadata& auth_metadata,
   if (!identity.ok()) {
     refused_.fetch_add(1);
     if (ShouldLog()) {
-      TA_LOG(WARNING) << "refused a call to "
-                      << absl::CHexEscape(method.substr(0, 100)) << ": "
-                      << identity.status().message();
+      TA_LOG(WARNING)
+              .With("method", absl::CHexEscape(method.substr(0, 100)))
+              .With("code", absl::StatusCodeToString(identity.status().code()))
+          << "refused a call to " << absl::CHexEscape(method.substr(0, 100))
+          << ": " << identity.status().message();
     }
     return grpc::Status(static_cast<grpc::StatusCode>(identity.status().code()),
                         std::string(identity.status().message()));
   }
+  if (!identity->token_name.empty()) {
+    context->AddProperty(kTokenNameProperty, identity->token_name);
+  }
   return grpc::Status::OK;
+}
+
+std::string CallTokenName(const grpc::ServerContextBase& context) {
+  std::string name;
+  if (auto auth = context.auth_context(); auth != nullptr) {
+    for (const grpc::string_ref& v :
+         auth->FindPropertyValues(kTokenNameProperty)) {
+      name.assign(v.data(), v.size());
+    }
+  }
+  return name;
 }
 
 bool TokenAuthProcessor::ShouldLog() {

@@ -12,9 +12,11 @@
 // caller's name looks its token up again (TokenStore::Find).
 
 #include <grpcpp/security/auth_metadata_processor.h>
+#include <grpcpp/server_context.h>
 
 #include <atomic>
 #include <cstdint>
+#include <string>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -22,6 +24,13 @@
 #include "server/security/tokens.h"
 
 namespace tariffalert {
+
+// The auth context property holding the calling token's name (never the
+// token) once the processor let the call through; for logs.
+inline constexpr char kTokenNameProperty[] = "tariffalert-token-name";
+
+// The calling token's name from `context`'s auth context, "" without one.
+std::string CallTokenName(const grpc::ServerContextBase& context);
 
 class TokenAuthProcessor final : public grpc::AuthMetadataProcessor {
  public:

@@ -12,6 +12,7 @@
 #include "server/fanout/alert_history.h"
 #include "server/ingest/event_validator.h"
 #include "server/security/access_policy.h"
+#include "server/security/auth_processor.h"
 #include "server/service/alert_stream.h"
 #include "server/service/grpc_status.h"
 #include "server/service/request_parser.h"
@@ -65,6 +66,15 @@ grpc::ServerUnaryReactor* TariffEventServiceImpl::PublishEvent(
   }
   auto result = Publish(parsed, absl::FromChrono(context->deadline()));
   if (!result.ok()) return Finish(context, result.status());
+  TA_LOG(INFO)
+          .With("event_id", result->event_id())
+          .With("sequence", result->first_sequence())
+          .With("last_sequence", result->last_sequence())
+          .With("alert_count", result->alert_count())
+          .With("duplicate", result->duplicate())
+          .With("token", CallTokenName(*context))
+          .With("peer", context->peer())
+      << "published";
   SerializeResponse(*result, response);
   return Finish(context, absl::OkStatus());
 }
