@@ -196,6 +196,10 @@ int main(int argc, char** argv) {
   app.add_flag("--print-config", print_config,
                "print the effective configuration as YAML (secrets as "
                "set/unset) and exit");
+  bool access_log = false;
+  app.add_flag("--access-log", access_log,
+               "log every finished RPC and stream (method, code, duration, "
+               "peer, token name) at info rather than debug");
   ConfigFile config_file;
   try {
     if (absl::Status s = config_file.Parse(app, argc, argv, "--config");
@@ -229,6 +233,7 @@ int main(int argc, char** argv) {
   LogFormat format = LogFormat::kText;
   ParseLogFormat(log_format, &format);  // checked by CLI11
   SetLogFormat(format);
+  if (access_log) options.access_log_level = LogLevel::kInfo;
   if (absl::Status s = ParseRedisAddress(redis_address, &options.redis);
       !s.ok()) {
     std::fprintf(stderr, "%s--redis: %s\n", config_file.Where("redis").c_str(),

@@ -13,6 +13,7 @@
 #include "server/redis/redis_exposure_store.h"
 #include "server/security/auth_processor.h"
 #include "server/security/tokens.h"
+#include "server/service/access_log.h"
 #include "server/service/book_service.h"
 #include "server/service/console_service.h"
 #include "server/service/log_tailer.h"
@@ -141,6 +142,10 @@ absl::StatusOr<std::unique_ptr<TariffAlertServer>> TariffAlertServer::Start(
   s->console_service_ =
       std::make_unique<ConsoleServiceImpl>(s->console_.get(), s->tokens_.get());
   builder.RegisterService(s->console_service_.get());
+  if (o.access_log_level >= MinLogLevel()) {
+    builder.experimental().SetInterceptorCreators(
+        AccessLogInterceptors(o.access_log_level));
+  }
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->port_ == 0) {
     return absl::UnavailableError(

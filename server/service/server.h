@@ -17,6 +17,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "server/common/clock.h"
+#include "server/common/log.h"
 #include "server/exposure/exposure_watcher.h"
 #include "server/fanout/alert_hub.h"
 #include "server/fanout/subscriber_queue.h"
@@ -83,6 +84,9 @@ struct ServerOptions {
   // The risk console's rules (inhibitions) and retention
   // (config/console.textproto when not set).
   std::optional<config::v1::ConsoleConfig> console;
+  // The access log (access_log.h): a line per finished call and per stream
+  // start and end at this level (no interceptor when the level is hidden).
+  LogLevel access_log_level = LogLevel::kDebug;
 };
 
 // The health service names whose status the server sets.

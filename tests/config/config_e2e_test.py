@@ -7,7 +7,8 @@ JSON object with time, level, message and source; the publish line carries
 event_id, sequence and the token's name, never the token. --print-config
 names the password file but never the password, and is accepted by --config
 again; the sample deploy/config/tariff-alertd.yaml parses; a bad value and an
-unknown key are refused naming file:line.
+unknown key are refused naming file:line. access-log: true logs the
+publish call with its code, duration and token name.
 
 Usage: config_e2e_test.py SERVER_BIN CLI_BIN SOURCE_DIR
 """
@@ -71,6 +72,7 @@ class ConfigE2ETest(unittest.TestCase):
             "tokens-file: %s" % tokens_file,
             "log-format: json",
             "log-level: info",
+            "access-log: true",
         ]
         if self.h.redis_user:
             lines.append("redis-user: %s" % self.h.redis_user)
@@ -161,6 +163,14 @@ class ConfigE2ETest(unittest.TestCase):
         self.assertIsInstance(published[0]["sequence"], int)
         self.assertGreater(published[0]["sequence"], 0)
         self.assertEqual(published[0]["token"], "feed-bot")
+        # The access log (access-log: true): the publish, with its token's name.
+        rpcs = [e for e in entries if e["message"] == "rpc"
+                and e.get("method") == "/tariffalert.v1.TariffEventService/PublishEvent"]
+        self.assertEqual(len(rpcs), 1, text)
+        self.assertEqual(rpcs[0]["code"], "OK")
+        self.assertEqual(rpcs[0]["token"], "feed-bot")
+        self.assertIsInstance(rpcs[0]["duration_ms"], (int, float))
+        self.assertTrue(rpcs[0]["peer"])
         refused = [e for e in entries if e["message"].startswith("refused a call")]
         self.assertTrue(refused, text)
         self.assertEqual(refused[0]["code"], "UNAUTHENTICATED")
