@@ -12,6 +12,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/redis/redis_ha_flags.h"
 
 namespace tariffalert {
 namespace {
@@ -114,6 +115,39 @@ TEST_F(RedisCredentialsTest, AUserWithoutAPasswordIsAnError) {
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(s.message()),
               HasSubstr("redis user 'ta' needs a password"));
+}
+
+TEST_F(RedisCredentialsTest, SentinelFlagsSetTheSentinelsAndMinReplicas) {
+  ::unsetenv(kRedisSentinelPasswordEnv);
+  RedisOptions alone;
+  ASSERT_TRUE(ApplyRedisHaFlags(RedisHaFlags{}, &alone).ok());
+  EXPECT_TRUE(alone.sentinels.empty());
+  EXPECT_EQ(alone.min_replicas, 0);  // default without sentinels
+
+  RedisHaFlags flags;
+  flags.sentinels = "127.0.0.1:26379, s2:26380";
+  flags.master = "mymaster";
+  flags.wait_timeout_ms = 250;
+  RedisOptions options;
+  ASSERT_TRUE(ApplyRedisHaFlags(flags, &options).ok());
+  ASSERT_EQ(options.sentinels.size(), 2u);
+  EXPECT_EQ(options.sentinels[0], std::make_pair(std::string("127.0.0.1"), 26379));
+  EXPECT_EQ(options.sentinels[1], std::make_pair(std::string("s2"), 26380));
+  EXPECT_EQ(options.master_name, "mymaster");
+  EXPECT_EQ(options.min_replicas, 1);  // default with sentinels
+  EXPECT_EQ(options.wait_timeout, absl::Milliseconds(250));
+  EXPECT_EQ(options.sentinel_password, "");
+
+  flags.min_replicas = 0;
+  flags.sentinel_password_file = WriteFile("sentinel", "s-pass\n");
+  ASSERT_TRUE(ApplyRedisHaFlags(flags, &options).ok());
+  EXPECT_EQ(options.min_replicas, 0);
+  EXPECT_EQ(options.sentinel_password, "s-pass");
+
+  flags.sentinels = "no-port";
+  const absl::Status s = ApplyRedisHaFlags(flags, &options);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("--redis-sentinels"));
 }
 
 }  // namespace
