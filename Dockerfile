@@ -28,6 +28,7 @@ RUN apt-get update -qq \
       libabsl20220623 libbrotli1 libc-ares2 libcpp-httplib0.11 libgrpc++1.51 \
       libgrpc29 libhiredis0.14 libncursesw6 libprotobuf32 libre2-9 libssl3 \
       libstdc++6 libtinfo6 zlib1g \
+      libcivetweb1 libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --user-group --no-create-home \
       --home-dir /nonexistent --shell /usr/sbin/nologin tariff-alert

@@ -15,6 +15,9 @@ BUILD_PACKAGES=(
   # the consoles: cpp-httplib (with OpenSSL for HTTPS) for the web console,
   # ncurses for the terminal one
   libcpp-httplib-dev libssl-dev libncurses-dev
+  # tariff-alertd --metrics-listen: prometheus-cpp (core and the civetweb
+  # pull exposer)
+  prometheus-cpp-dev
 )
 PACKAGES=(
   "${BUILD_PACKAGES[@]}"
@@ -22,6 +25,9 @@ PACKAGES=(
   redis-server redis-tools
   # test: Sentinel failover (tests/operations)
   redis-sentinel
+  # test: a real Prometheus scraping tariff-alertd, and promtool for the
+  # alerting rules (tests/metrics)
+  prometheus
   # test: GoogleTest, Debian's Python gRPC for the interop tests, clang for
   # the -Wthread-safety check
   libgtest-dev libgmock-dev python3 python3-grpcio python3-protobuf clang-14

@@ -179,6 +179,13 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1000000));
   app.add_option("--port-file", port_file,
                  "write the bound port to this file once serving");
+  // Prometheus (docs/operations.md, "Metrics").
+  app.add_option("--metrics-listen", options.metrics.listen_address,
+                 "host:port to serve Prometheus /metrics on (plain HTTP, a "
+                 "loopback address unless --metrics-any-address; port 0 "
+                 "picks a free port); default: no metrics endpoint");
+  app.add_flag("--metrics-any-address", options.metrics.any_address,
+               "allow --metrics-listen on a non-loopback address");
   app.add_option("--log-level", log_level, "debug, info, warning or error")
       ->capture_default_str();
   std::string log_format = "text";

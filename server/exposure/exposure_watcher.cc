@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/common/log.h"
+#include "server/metrics/metrics.h"
 
 namespace tariffalert {
 
@@ -61,6 +62,7 @@ absl::Status ExposureWatcher::Refresh() {
 
 absl::Status ExposureWatcher::Load(const std::string& version) {
   const std::string prefix = absl::StrCat("exposure version ", version);
+  const metrics::Stopwatch stopwatch;
   auto files = store_->ReadVersion(version);
   // An unreachable store is retried at the next poll; a version that is gone,
   // altered or invalid is skipped until the pointer moves again.
@@ -73,6 +75,7 @@ absl::Status ExposureWatcher::Load(const std::string& version) {
           : files.status();
   if (!table.ok()) {
     rejected_version_ = version;
+    metrics::ExposureRejected();
     TA_LOG(ERROR) << "rejected " << prefix << ", still serving version '"
                   << Current()->version() << "': " << table.status().message();
     return table.status();
@@ -83,6 +86,7 @@ absl::Status ExposureWatcher::Load(const std::string& version) {
     previous = current_->version();
     current_ = *std::move(table);
   }
+  metrics::ExposureLoaded(version, stopwatch.Seconds());
   TA_LOG(INFO) << "now serving exposure version " << version << " (was '"
                << previous << "'): " << Current()->companies().size()
                << " companies, " << Current()->link_count() << " supply links";

@@ -9,6 +9,7 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "server/common/log.h"
+#include "server/metrics/metrics.h"
 
 namespace tariffalert {
 namespace {
@@ -97,26 +98,32 @@ absl::Status AlertHub::Subscribe(Subscriber* s,
       state.live = true;
       state.floor = after;
       State& stored = subscribers_[s] = state;
+      metrics::StreamOpened();
+      metrics::StreamResumed(metrics::ResumeResult::kAhead);
       s->DeliverHeartbeat(HeartbeatLocked(), newest_);
       (void)stored;
       return absl::OkStatus();
     }
     if (after > newest_) {
+      metrics::StreamResumed(metrics::ResumeResult::kRefused);
       return absl::OutOfRangeError(absl::StrCat(
           "resume_after_sequence: ", after, " is ahead of the newest sequence ",
           std::max(newest_, horizon.value_or(0))));
     }
     if (after + 1 < OldestLocked()) {
+      metrics::StreamResumed(metrics::ResumeResult::kRefused);
       return absl::OutOfRangeError(absl::StrCat(
           "resume_after_sequence: alerts after ", after,
           " are no longer retained; the oldest retained sequence is ",
           OldestLocked()));
     }
     state.next_sequence = after + 1;
+    metrics::StreamResumed(metrics::ResumeResult::kReplay);
   } else {
     state.live = true;
   }
   State& stored = subscribers_[s] = state;
+  metrics::StreamOpened();
   if (stored.live) {
     s->DeliverHeartbeat(HeartbeatLocked(), newest_);
   } else {
@@ -127,7 +134,10 @@ absl::Status AlertHub::Subscribe(Subscriber* s,
 
 void AlertHub::Unsubscribe(Subscriber* s) {
   absl::MutexLock lock(&mu_);
-  if (subscribers_.erase(s) > 0) ++left_since_trim_;
+  if (subscribers_.erase(s) > 0) {
+    ++left_since_trim_;
+    metrics::StreamClosed();
+  }
 }
 
 void AlertHub::Refill(Subscriber* s) {

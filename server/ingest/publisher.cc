@@ -14,6 +14,7 @@
 #include "server/common/status_macros.h"
 #include "server/ingest/alert_builder.h"
 #include "server/ingest/event_validator.h"
+#include "server/metrics/metrics.h"
 #include "tariffalert/v1/alert.pb.h"
 
 namespace tariffalert {
@@ -93,6 +94,28 @@ absl::Status CheckParsesBack(const v1::Alert& alert, const std::string& bytes,
   return absl::InternalError(message);
 }
 
+// The book's gauges (revision, pauses still to snap back).
+void ReportBook(const TariffBook& book) {
+  uint64_t pauses = 0;
+  for (const auto& [id, measure] : book.measures()) {
+    if (measure.pause.has_value()) ++pauses;
+  }
+  metrics::SetBook(book.revision(), pauses);
+}
+
+// ScoreStep, timed.
+absl::StatusOr<ScoredStep> TimedScoreStep(const TariffBook& book,
+                                          const TariffAction& action,
+                                          const v1::TariffEvent& event,
+                                          const ExposureTable& table,
+                                          const ScoringParams& params) {
+  const metrics::Stopwatch stopwatch;
+  absl::StatusOr<ScoredStep> scored =
+      ScoreStep(book, action, event, table, params);
+  metrics::EventScored(stopwatch.Seconds());
+  return scored;
+}
+
 }  // namespace
 
 Publisher::Publisher(PublisherOptions options, ExposureSource exposure,
@@ -117,6 +140,7 @@ absl::Status Publisher::Reload() {
         "the tariff book could not be read: ", book.status().message()));
   }
   book_ = *std::move(book);
+  ReportBook(book_);
   return absl::OkStatus();
 }
 
@@ -276,6 +300,8 @@ absl::StatusOr<Publisher::Committed> Publisher::Commit(
       break;
   }
   book_ = next;
+  ReportBook(book_);
+  metrics::AlertsProduced(alerts.size());
   if (alerts.empty()) return Committed::kCommitted;
   uint64_t sequence = outcome->first_sequence;
   if (sequence == 0) {
@@ -312,7 +338,7 @@ absl::Status Publisher::Advance(absl::Time t, const ExposureTable& table,
     std::vector<TariffAction> due = book_.DueSnapBacks(t);
     if (due.empty()) break;
     const TariffAction& a = due.front();
-    auto step = ScoreStep(book_, a, SnapBackEvent(a), table, params_);
+    auto step = TimedScoreStep(book_, a, SnapBackEvent(a), table, params_);
     if (!step.ok()) return step.status();  // a paused measure is in force
     v1::PublishEventResponse response;
     response.set_event_id(a.event_id);
@@ -348,6 +374,17 @@ absl::StatusOr<int> Publisher::PublishDue() {
 }
 
 absl::StatusOr<v1::PublishEventResponse> Publisher::Publish(
+    const v1::TariffEvent& event, absl::Time deadline) {
+  const metrics::Stopwatch stopwatch;
+  auto response = PublishImpl(event, deadline);
+  metrics::EventPublished(
+      metrics::PublishResultOf(response.status(),
+                               response.ok() && response->duplicate()),
+      stopwatch.Seconds());
+  return response;
+}
+
+absl::StatusOr<v1::PublishEventResponse> Publisher::PublishImpl(
     const v1::TariffEvent& event, absl::Time deadline) {
   auto action = ValidateEvent(event, params_);
   if (!action.ok()) return action.status();
@@ -390,7 +427,7 @@ absl::StatusOr<v1::PublishEventResponse> Publisher::Publish(
                                         ? std::optional(clock_.Now())
                                         : action->EventTime();
     if (now) TA_RETURN_IF_ERROR(Advance(*now, *table));
-    auto step = ScoreStep(book_, *action, event, *table, params_);
+    auto step = TimedScoreStep(book_, *action, event, *table, params_);
     if (!step.ok()) {
       if (store_->KeepsLog()) {
         auto prior = store_->FindEvent(event.event_id());

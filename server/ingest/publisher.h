@@ -132,6 +132,11 @@ class Publisher {
     PublishedEvent record;
   };
 
+  // Publish without its metrics (the result and the latency).
+  absl::StatusOr<v1::PublishEventResponse> PublishImpl(
+      const v1::TariffEvent& event, absl::Time deadline)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
   enum class Committed { kCommitted, kBookConflict, kDuplicate };
   // Stores `step`'s book and alerts (with the store's sequences, or this
   // process's when the store keeps no log) and hands the alerts to the hub.

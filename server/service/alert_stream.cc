@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "server/metrics/metrics.h"
 #include "server/scoring/portfolio.h"
 #include "server/service/grpc_status.h"
 #include "server/service/request_parser.h"
@@ -199,6 +200,7 @@ bool AlertStream::Deliver(absl::Span<const EncodedAlertPtr> alerts,
   if (closing_) return false;
   for (const EncodedAlertPtr& a : alerts) {
     if (!queue_.Push(a)) {
+      metrics::SlowConsumerCutOff();
       CloseLocked(grpc::Status(
           grpc::StatusCode::RESOURCE_EXHAUSTED,
           absl::StrCat("subscriber fell behind: more than ", limits_.max_alerts,
@@ -254,6 +256,7 @@ void AlertStream::WriteOrFinishLocked() {
     if (batch.empty()) return;
     in_flight_ = grpc::ByteBuffer(batch.slices.data(), batch.slices.size());
     in_flight_resume_ = batch.resume_sequence;
+    metrics::StreamWrite(batch.alert_count, in_flight_.Length());
     writing_ = true;
     writer_.Write(in_flight_, &write_tag_);
     return;

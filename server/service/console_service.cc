@@ -8,6 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "server/common/log.h"
 #include "server/common/quote.h"
+#include "server/metrics/metrics.h"
 #include "server/security/access_policy.h"
 #include "server/security/tokens.h"
 #include "server/service/grpc_status.h"
@@ -602,12 +603,14 @@ absl::Status ConsoleServiceImpl::AdmitWatcher(const std::string& client) {
   }
   ++mine;
   ++watchers_;
+  metrics::ConsoleWatcherOpened();
   return absl::OkStatus();
 }
 
 void ConsoleServiceImpl::ReleaseWatcher(const std::string& client) {
   absl::MutexLock lock(&watchers_mu_);
   --watchers_;
+  metrics::ConsoleWatcherClosed();
   if (auto it = watchers_by_client_.find(client);
       it != watchers_by_client_.end() && --it->second <= 0) {
     watchers_by_client_.erase(it);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "server/common/log.h"
+#include "server/metrics/metrics.h"
 #include "tariffalert/v1/alert.pb.h"
 
 namespace tariffalert {
@@ -20,6 +21,20 @@ constexpr absl::Duration kBlock = absl::Milliseconds(500);
 constexpr absl::Duration kFirstBackoff = absl::Milliseconds(100);
 constexpr absl::Duration kMaxBackoff = absl::Seconds(2);
 constexpr uint64_t kMaxLogSequence = std::numeric_limits<int64_t>::max();
+
+// tariffalert_log_tailer_lag_sequences after a read: 0 if it was short of a
+// batch (it had everything the log held), else what the log holds past it
+// (one GET, only while behind).
+void ReportLag(RedisBookStore& log, const std::vector<LoggedAlert>& read) {
+  if (read.size() < kBatch) {
+    metrics::SetTailerLag(0);
+    return;
+  }
+  auto last = log.LastSequence();
+  if (!last.ok()) return;
+  const uint64_t read_to = read.back().sequence;
+  metrics::SetTailerLag(*last > read_to ? *last - read_to : 0);
+}
 
 }  // namespace
 
@@ -72,6 +87,7 @@ LogTailer::~LogTailer() { Stop(); }
 absl::StatusOr<size_t> LogTailer::Poll(absl::Duration block) {
   auto read = log_.ReadAfter(hub_->newest_sequence(), kBatch, block);
   if (!read.ok()) return read.status();
+  ReportLag(log_, *read);
   if (read->empty()) return 0;
   auto decoded = DecodeLoggedAlerts(*read);
   if (!decoded.ok()) return decoded.status();

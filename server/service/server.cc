@@ -48,6 +48,13 @@ absl::StatusOr<std::unique_ptr<TariffAlertServer>> TariffAlertServer::Start(
   // Credentials first: a bad certificate or tokens file is a start-up
   // error before anything touches Redis.
   TA_RETURN_IF_ERROR(CheckSecurityOptions(o.security, o.listen_address));
+  if (!o.metrics.listen_address.empty()) {
+    TA_ASSIGN_OR_RETURN(s->metrics_, MetricsExposer::Start(o.metrics));
+    TA_LOG(INFO) << "metrics on http://"
+                 << o.metrics.listen_address.substr(
+                        0, o.metrics.listen_address.rfind(':'))
+                 << ":" << s->metrics_->port() << "/metrics";
+  }
   if (!o.security.tokens_file.empty()) {
     TA_ASSIGN_OR_RETURN(s->tokens_, TokenStore::Open(o.security.tokens_file));
     s->auth_processor_ = std::make_shared<TokenAuthProcessor>(

@@ -22,6 +22,7 @@
 #include "server/fanout/alert_hub.h"
 #include "server/fanout/subscriber_queue.h"
 #include "server/ingest/publisher.h"
+#include "server/metrics/metrics_exposer.h"
 #include "server/redis/redis_book_store.h"
 #include "server/redis/redis_connection.h"
 #include "server/scoring/scoring_params.h"
@@ -84,6 +85,9 @@ struct ServerOptions {
   // The risk console's rules (inhibitions) and retention
   // (config/console.textproto when not set).
   std::optional<config::v1::ConsoleConfig> console;
+  // Prometheus /metrics (plain HTTP; loopback unless metrics.any_address).
+  // No endpoint when metrics.listen_address is empty.
+  MetricsOptions metrics;
   // The access log (access_log.h): a line per finished call and per stream
   // start and end at this level (no interceptor when the level is hidden).
   LogLevel access_log_level = LogLevel::kDebug;
@@ -105,6 +109,10 @@ class TariffAlertServer {
   int port() const { return port_; }
   // The --health-listen port; 0 without one.
   int health_port() const { return health_port_; }
+  // The /metrics port; 0 without options.metrics.listen_address.
+  int metrics_port() const {
+    return metrics_ == nullptr ? 0 : metrics_->port();
+  }
   // Health NOT_SERVING, streams end with UNAVAILABLE (clients resume
   // elsewhere), in-flight calls get until `grace`. Idempotent.
   void Shutdown(absl::Duration grace = absl::Seconds(5));
@@ -124,6 +132,8 @@ class TariffAlertServer {
   explicit TariffAlertServer(ServerOptions options);
 
   ServerOptions options_;
+  // First made, last gone: /metrics answers while the rest starts and stops.
+  std::unique_ptr<MetricsExposer> metrics_;
   std::unique_ptr<RedisExposureStore> store_;
   std::unique_ptr<ExposureWatcher> watcher_;
   std::unique_ptr<AlertHub> hub_;
