@@ -4,9 +4,12 @@ Starts tariff-alertd with --metrics-listen on a free loopback port and
 /usr/bin/prometheus (a config written here: one job scraping it every
 second, the project's alerting rules loaded, storage in a temporary
 directory, its web port on 127.0.0.1, nothing configured that reaches the
-network), publishes events with the CLI, and reads the counts back through
-Prometheus' HTTP API (/api/v1/query) within a bounded wait. Also: a
-non-loopback --metrics-listen is refused without --metrics-any-address.
+network), publishes events with the CLI while `tariff-alert watch` follows,
+and reads the counts back through Prometheus' HTTP API (/api/v1/query)
+within a bounded wait: published by result, the latency histograms, alerts
+produced and written to the stream, the Redis commits, the exposure version,
+the book. Also: a non-loopback --metrics-listen is refused without
+--metrics-any-address.
 
 Usage: metrics_e2e_test.py SERVER_BIN CLI_BIN ALERTS_YML
 """
@@ -38,6 +41,11 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
 
 
 def http_get(url, timeout=5):
@@ -159,11 +167,23 @@ scrape_configs:
         self.assertIn("TariffAlertdDown", names)
         self.assertIn("TariffAlertdPublishLatencyHigh", names)
 
+        # A subscriber, live before the events.
+        with open(self.h.path("watch.err"), "w") as err:
+            watch = subprocess.Popen(
+                [CLI_BIN, "watch", "--server", self.h.address, "--json",
+                 "--duration-seconds", "60"],
+                stdout=subprocess.DEVNULL, stderr=err)
+        self.addCleanup(lambda: (watch.poll() is None and watch.kill(), watch.wait()))
+        self.wait_for("the watcher live", lambda: "# live" in read(self.h.path("watch.err")))
+
+        # N events: rate changes, the last one a pause (its snap-back pending).
         for i in range(EVENTS):
+            pause = ["--stage", "paused", "--expires-time", "2030-01-01T00:00:00Z"] \
+                if i == EVENTS - 1 else []
             r = self.h.cli("publish", "--server", self.h.address,
                            "--event-id", "metrics-e2e-%d" % i, "--imposing", "US",
                            "--targets", "CN", "--rate", str(30 + i),
-                           "--headline", "metrics e2e %d" % i)
+                           "--headline", "metrics e2e %d" % i, *pause)
             self.assertEqual(r.returncode, 0, r.stderr)
         # A repeat and a refusal count apart from the N published.
         r = self.h.cli("publish", "--server", self.h.address, "--event-id",
@@ -201,8 +221,17 @@ scrape_configs:
             v for _, v in self.query(
                 'tariffalert_scoring_duration_seconds_count{job="tariff-alertd"}')
             if v >= EVENTS])
-        self.wait_for("alerts produced", lambda: [
-            v for _, v in self.query('tariffalert_alerts_produced_total') if v > 0])
+        produced = self.wait_for("alerts produced", lambda: [
+            v for _, v in self.query('tariffalert_alerts_produced_total') if v > 0])[0]
+        # The watcher got every one of them, in stream writes.
+        self.wait_for("the stream's alerts written", lambda: [
+            v for _, v in self.query('tariffalert_stream_alerts_written_total')
+            if v == produced])
+        self.assertEqual([v for _, v in self.query('tariffalert_streams_active')], [1])
+        self.wait_for("a heartbeat written", lambda: [
+            v for _, v in self.query('tariffalert_stream_heartbeats_total') if v >= 1])
+        self.assertEqual([v for _, v in self.query('tariffalert_slow_consumer_cutoffs_total')],
+                         [0])
         # The publishes' commits went to Redis as EVAL round trips.
         self.wait_for("redis EVAL timed", lambda: [
             v for _, v in self.query(
@@ -212,8 +241,15 @@ scrape_configs:
             m for m, v in self.query('tariffalert_exposure_info') if v == 1])
         self.wait_for("the book's revision", lambda: [
             v for _, v in self.query('tariffalert_book_revision') if v == EVENTS])
+        self.assertEqual([v for _, v in self.query('tariffalert_book_pauses_pending')], [1])
         self.assertEqual([v for _, v in self.query('tariffalert_log_tailer_lag_sequences')],
                          [0])
+
+        # The watcher gone, no stream is left.
+        watch.kill()
+        watch.wait()
+        self.wait_for("no stream active", lambda: [
+            v for _, v in self.query('tariffalert_streams_active') if v == 0])
 
         # Stop everything: Prometheus first, then the server.
         self.prometheus.send_signal(signal.SIGTERM)
