@@ -86,7 +86,7 @@ std::string TextValue(absl::string_view value) {
     const auto u = static_cast<unsigned char>(c);
     if (u <= 0x20 || c == '"' || c == '=' || u == 0x7F) bare = false;
   }
-  return bare ? std::string(value) : JsonQuote(value);
+  return bare ? std::string(value) : JsonStringLiteral(value);
 }
 
 void WriteLine(const std::string& text) {
@@ -146,7 +146,7 @@ bool ParseLogFormat(absl::string_view text, LogFormat* format) {
   return true;
 }
 
-std::string JsonQuote(absl::string_view text) {
+std::string JsonStringLiteral(absl::string_view text) {
   std::string out;
   out.reserve(text.size() + 2);
   out.push_back('"');
@@ -240,11 +240,12 @@ LogMessage::~LogMessage() {
   std::string text;
   if (GetLogFormat() == LogFormat::kJson) {
     text = "{\"time\":\"" + time + "\",\"level\":\"" + LevelWord(level_) +
-           "\",\"message\":" + JsonQuote(stream_.str()) + ",\"source\":" +
-           JsonQuote(std::string(file_) + ":" + std::to_string(line_));
+           "\",\"message\":" + JsonStringLiteral(stream_.str()) +
+           ",\"source\":" +
+           JsonStringLiteral(std::string(file_) + ":" + std::to_string(line_));
     for (const Field& f : fields_) {
-      text += "," + JsonQuote(f.key) + ":" +
-              (f.number ? f.value : JsonQuote(f.value));
+      text += "," + JsonStringLiteral(f.key) + ":" +
+              (f.number ? f.value : JsonStringLiteral(f.value));
     }
     text += "}\n";
   } else {

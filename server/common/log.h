@@ -42,7 +42,7 @@ bool ParseLogFormat(absl::string_view text, LogFormat* format);
 
 // `text` as a JSON string literal, quotes included: '"', '\\' and control
 // characters escaped, valid UTF-8 as-is, each invalid byte as U+FFFD.
-std::string JsonQuote(absl::string_view text);
+std::string JsonStringLiteral(absl::string_view text);
 
 // Where lines go (tests capture them); nullptr: stderr.
 void SetLogSinkForTesting(std::string* sink);

@@ -88,6 +88,12 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.1, 300.0));
   app.add_option("--log-level", log_level, "debug, info, warning or error")
       ->capture_default_str();
+  std::string log_format = "text";
+  app.add_option("--log-format", log_format,
+                 "stderr lines: 'text' or 'json' (one object per line; "
+                 "docs/operations.md, \"Logs\")")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json"}));
   CLI11_PARSE(app, argc, argv);
 
   LogLevel level;
@@ -98,6 +104,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   SetMinLogLevel(level);
+  LogFormat format = LogFormat::kText;
+  ParseLogFormat(log_format, &format);  // checked by CLI11
+  SetLogFormat(format);
   if (!servers.empty()) options.servers = servers;
   options.rpc_deadline = absl::Seconds(rpc_deadline_seconds);
 

@@ -24,26 +24,27 @@ class LogFormatTest : public ::testing::Test {
 };
 
 TEST(JsonQuoteTest, EscapesQuotesBackslashesAndControlCharacters) {
-  EXPECT_EQ(JsonQuote("plain"), "\"plain\"");
-  EXPECT_EQ(JsonQuote("a\"b\\c"), "\"a\\\"b\\\\c\"");
-  EXPECT_EQ(JsonQuote("\n\r\t\b\f"), "\"\\n\\r\\t\\b\\f\"");
-  EXPECT_EQ(JsonQuote(std::string("\x01\x1f\x7f", 3)),
+  EXPECT_EQ(JsonStringLiteral("plain"), "\"plain\"");
+  EXPECT_EQ(JsonStringLiteral("a\"b\\c"), "\"a\\\"b\\\\c\"");
+  EXPECT_EQ(JsonStringLiteral("\n\r\t\b\f"), "\"\\n\\r\\t\\b\\f\"");
+  EXPECT_EQ(JsonStringLiteral(std::string("\x01\x1f\x7f", 3)),
             "\"\\u0001\\u001f\\u007f\"");
-  EXPECT_EQ(JsonQuote(std::string("a\0b", 3)), "\"a\\u0000b\"");
+  EXPECT_EQ(JsonStringLiteral(std::string("a\0b", 3)), "\"a\\u0000b\"");
 }
 
 TEST(JsonQuoteTest, KeepsValidUtf8AndReplacesInvalidBytes) {
-  EXPECT_EQ(JsonQuote("Zoll \xC3\xBC \xE2\x82\xAC \xF0\x9F\x9A\xA2"),
+  EXPECT_EQ(JsonStringLiteral("Zoll \xC3\xBC \xE2\x82\xAC \xF0\x9F\x9A\xA2"),
             "\"Zoll \xC3\xBC \xE2\x82\xAC \xF0\x9F\x9A\xA2\"");
   const std::string fffd = "\xEF\xBF\xBD";
-  EXPECT_EQ(JsonQuote("a\xFF"
-                      "b"),
+  EXPECT_EQ(JsonStringLiteral("a\xFF"
+                              "b"),
             "\"a" + fffd + "b\"");
   // A truncated sequence, an overlong '/', a surrogate, above U+10FFFF.
-  EXPECT_EQ(JsonQuote("\xE2\x82"), "\"" + fffd + fffd + "\"");
-  EXPECT_EQ(JsonQuote("\xC0\xAF"), "\"" + fffd + fffd + "\"");
-  EXPECT_EQ(JsonQuote("\xED\xA0\x80"), "\"" + fffd + fffd + fffd + "\"");
-  EXPECT_EQ(JsonQuote("\xF4\x90\x80\x80"),
+  EXPECT_EQ(JsonStringLiteral("\xE2\x82"), "\"" + fffd + fffd + "\"");
+  EXPECT_EQ(JsonStringLiteral("\xC0\xAF"), "\"" + fffd + fffd + "\"");
+  EXPECT_EQ(JsonStringLiteral("\xED\xA0\x80"),
+            "\"" + fffd + fffd + fffd + "\"");
+  EXPECT_EQ(JsonStringLiteral("\xF4\x90\x80\x80"),
             "\"" + fffd + fffd + fffd + fffd + "\"");
 }
 
