@@ -11,6 +11,8 @@
 // Command-line flags override the file (an option given on the command line
 // drops the file's value). An unknown key or a bad value is an error naming
 // file:line.
+// The app is parsed more than once (the command line, the file, then both):
+// option callbacks must not accumulate across parses.
 
 #include <CLI/CLI.hpp>
 #include <map>
