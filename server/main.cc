@@ -322,8 +322,8 @@ int main(int argc, char** argv) {
                     << s.message();
     }
   }
-  TA_LOG(INFO) << "signal " << signal << ": draining for at most "
-               << drain_seconds << " s";
+  TA_LOG(INFO) << "signal " << signal << ": shutting down, draining for at "
+               << "most " << drain_seconds << " s";
   (*server)->Shutdown(absl::Seconds(drain_seconds));
   return 0;
 }
