@@ -27,7 +27,7 @@ RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       libabsl20220623 libbrotli1 libc-ares2 libcpp-httplib0.11 libgrpc++1.51 \
       libgrpc29 libhiredis0.14 libncursesw6 libprotobuf32 libre2-9 libssl3 \
-      libstdc++6 libtinfo6 zlib1g \
+      libstdc++6 libtinfo6 libyaml-cpp0.7 zlib1g \
       libcivetweb1 libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --user-group --no-create-home \
@@ -41,6 +41,8 @@ COPY --from=build /usr/local/share/doc/tariff-alert /usr/local/share/doc/tariff-
 # The default config (the same files are built into the binaries; these are
 # for --scoring-config / --console-config to start from).
 COPY config/scoring.textproto config/console.textproto /etc/tariff-alert/
+# A starting point for --config (docs/operations.md, "Configuration").
+COPY deploy/config/tariff-alertd.yaml /etc/tariff-alert/tariff-alertd.yaml
 USER tariff-alert:tariff-alert
 # 50051: gRPC (tariff-alertd); 8443: the web console (tariff-console).
 EXPOSE 50051 8443
