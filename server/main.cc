@@ -181,9 +181,9 @@ int main(int argc, char** argv) {
                  "write the bound port to this file once serving");
   // Prometheus (docs/operations.md, "Metrics").
   app.add_option("--metrics-listen", options.metrics.listen_address,
-                 "host:port to serve Prometheus /metrics on (plain HTTP, a "
-                 "loopback address unless --metrics-any-address; port 0 "
-                 "picks a free port); default: no metrics endpoint");
+                 "IPv4 host:port to serve Prometheus /metrics on (plain "
+                 "HTTP, a loopback address unless --metrics-any-address; "
+                 "port 0 picks a free port); default: no metrics endpoint");
   app.add_flag("--metrics-any-address", options.metrics.any_address,
                "allow --metrics-listen on a non-loopback address");
   app.add_option("--log-level", log_level, "debug, info, warning or error")

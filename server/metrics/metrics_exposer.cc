@@ -17,8 +17,7 @@ namespace tariffalert {
 namespace {
 
 struct Endpoint {
-  std::string host;  // an IP literal, without brackets
-  bool ipv6 = false;
+  std::string host;  // an IPv4 literal
   int port = 0;
 };
 
@@ -26,7 +25,7 @@ absl::StatusOr<Endpoint> ParseEndpoint(absl::string_view address) {
   auto bad = [&](absl::string_view why) {
     return absl::InvalidArgumentError(
         absl::StrCat("--metrics-listen '", address, "': ", why,
-                     " (host:port, e.g. 127.0.0.1:9464 or [::1]:9464)"));
+                     " (host:port, e.g. 127.0.0.1:9464)"));
   };
   Endpoint e;
   absl::string_view host;
@@ -52,10 +51,11 @@ absl::StatusOr<Endpoint> ParseEndpoint(absl::string_view address) {
   in6_addr v6;
   if (inet_pton(AF_INET, e.host.c_str(), &v4) == 1) return e;
   if (inet_pton(AF_INET6, e.host.c_str(), &v6) == 1) {
-    e.ipv6 = true;
-    return e;
+    return bad(
+        "IPv6 is not supported (Debian's civetweb is built without it): use "
+        "an IPv4 address such as 127.0.0.1");
   }
-  return bad("the host must be an IP address or localhost");
+  return bad("the host must be an IPv4 address or localhost");
 }
 
 }  // namespace
@@ -84,9 +84,7 @@ absl::StatusOr<std::unique_ptr<MetricsExposer>> MetricsExposer::Start(
   if (absl::Status s = CheckMetricsOptions(options); !s.ok()) return s;
   auto endpoint = ParseEndpoint(options.listen_address);
   if (!endpoint.ok()) return endpoint.status();
-  const std::string bind =
-      endpoint->ipv6 ? absl::StrCat("[", endpoint->host, "]:", endpoint->port)
-                     : absl::StrCat(endpoint->host, ":", endpoint->port);
+  const std::string bind = absl::StrCat(endpoint->host, ":", endpoint->port);
   std::unique_ptr<prometheus::Exposer> exposer;
   try {
     // Two civetweb threads: a scrape is one short request at a time.

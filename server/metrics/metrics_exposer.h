@@ -22,8 +22,8 @@ class Exposer;
 namespace tariffalert {
 
 struct MetricsOptions {
-  // host:port of /metrics: an IPv4 address, [IPv6] or localhost; port 0
-  // picks a free port. Empty: no metrics endpoint.
+  // host:port of /metrics: an IPv4 address or localhost (Debian's civetweb
+  // has no IPv6); port 0 picks a free port. Empty: no metrics endpoint.
   std::string listen_address;
   // Allow a non-loopback address.
   bool any_address = false;

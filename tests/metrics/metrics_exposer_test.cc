@@ -29,11 +29,10 @@ TEST(CheckMetricsOptions, TakesLoopbackAddresses) {
   EXPECT_TRUE(Check("127.0.0.1:9464").ok());
   EXPECT_TRUE(Check("127.0.0.2:0").ok());
   EXPECT_TRUE(Check("localhost:9464").ok());
-  EXPECT_TRUE(Check("[::1]:9464").ok());
 }
 
 TEST(CheckMetricsOptions, RefusesOtherAddressesWithoutAnyAddress) {
-  for (const char* address : {"0.0.0.0:9464", "10.1.2.3:9464", "[::]:9464"}) {
+  for (const char* address : {"0.0.0.0:9464", "10.1.2.3:9464"}) {
     const absl::Status s = Check(address);
     EXPECT_TRUE(absl::IsInvalidArgument(s)) << address;
     EXPECT_THAT(std::string(s.message()), HasSubstr("--metrics-any-address"));
@@ -48,6 +47,15 @@ TEST(CheckMetricsOptions, RefusesWhatIsNotHostPort) {
     const absl::Status s = Check(address, /*any_address=*/true);
     EXPECT_TRUE(absl::IsInvalidArgument(s)) << address;
     EXPECT_THAT(std::string(s.message()), HasSubstr("--metrics-listen"));
+  }
+}
+
+TEST(CheckMetricsOptions, RefusesIPv6WhichTheHttpServerCannotBind) {
+  // Debian's civetweb is built without IPv6 (mg_check_feature(8) is 0).
+  for (const char* address : {"[::1]:9464", "[::]:9464"}) {
+    const absl::Status s = Check(address, /*any_address=*/true);
+    EXPECT_TRUE(absl::IsInvalidArgument(s)) << address;
+    EXPECT_THAT(std::string(s.message()), HasSubstr("IPv6 is not supported"));
   }
 }
 
