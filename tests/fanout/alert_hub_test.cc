@@ -10,6 +10,7 @@
 #include "tariffalert/v1/alert_service.pb.h"
 #include "tests/fanout/test_alerts.h"
 #include "tests/testing/fake_clock.h"
+#include "tests/testing/metric_values.h"
 
 namespace tariffalert {
 namespace {
@@ -203,6 +204,29 @@ TEST_F(AlertHubTest, ResumeOutsideTheLogIsOutOfRange) {
   EXPECT_EQ(ahead.code(), absl::StatusCode::kOutOfRange);
   EXPECT_TRUE(hub.Subscribe(&s, 5).ok());  // everything after 5 is held
   EXPECT_THAT(s.sequences, ElementsAre(6, 7, 8, 9, 10));
+}
+
+TEST_F(AlertHubTest, SubscriptionsAndResumesAreCounted) {
+  auto resumes = [](const char* result) {
+    return testing::MetricValue("tariffalert_stream_resumes_total",
+                                {{"result", result}});
+  };
+  const double active = testing::MetricValue("tariffalert_streams_active");
+  const double replay = resumes("replay");
+  const double refused = resumes("refused");
+  AlertHub hub(Options(/*log_capacity=*/5), clock_);
+  PublishRange(hub, 1, 10);  // keeps 6..10
+  RecordingSubscriber live, resumed, late;
+  ASSERT_TRUE(hub.Subscribe(&live, std::nullopt).ok());
+  ASSERT_TRUE(hub.Subscribe(&resumed, 7).ok());
+  EXPECT_FALSE(hub.Subscribe(&late, 2).ok());  // no longer retained
+  EXPECT_EQ(testing::MetricValue("tariffalert_streams_active"), active + 2);
+  EXPECT_EQ(resumes("replay"), replay + 1);
+  EXPECT_EQ(resumes("refused"), refused + 1);
+  hub.Unsubscribe(&live);
+  hub.Unsubscribe(&resumed);
+  hub.Unsubscribe(&late);  // never subscribed: not counted down
+  EXPECT_EQ(testing::MetricValue("tariffalert_streams_active"), active);
 }
 
 TEST_F(AlertHubTest, AReplayOverrunByRetentionIsEnded) {

@@ -17,6 +17,7 @@
 #include "tests/testing/codes.h"
 #include "tests/testing/collecting_subscriber.h"
 #include "tests/testing/fake_clock.h"
+#include "tests/testing/metric_values.h"
 
 namespace tariffalert {
 namespace {
@@ -1027,6 +1028,46 @@ TEST_F(PublisherTest, AnUnreachableStoreFailsFastAndStoresNothing) {
   EXPECT_THAT(received(), IsEmpty());
   publisher().SetStoreReachable(true);
   EXPECT_TRUE(publisher().Publish(Event("e1", "CN", 30)).ok());
+}
+
+TEST_F(PublisherTest, EachPublishIsCountedByItsResultAndTimed) {
+  auto published = [](const char* result) {
+    return testing::MetricValue("tariffalert_events_published_total",
+                                {{"result", result}});
+  };
+  const double ok = published("ok");
+  const double duplicate = published("duplicate");
+  const double invalid = published("invalid");
+  const double unavailable = published("unavailable");
+  const double timed =
+      testing::MetricValue("tariffalert_publish_duration_seconds");
+  const double scored =
+      testing::MetricValue("tariffalert_scoring_duration_seconds");
+  const double produced =
+      testing::MetricValue("tariffalert_alerts_produced_total");
+
+  auto first = publisher().Publish(Event("e1", "CN", 30));
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_TRUE(publisher().Publish(Event("e1", "CN", 30)).ok());  // a repeat
+  EXPECT_FALSE(publisher().Publish(Event("e2", "CN", -5)).ok());
+  publisher().SetStoreReachable(false);
+  EXPECT_FALSE(publisher().Publish(Event("e3", "CN", 40)).ok());
+  publisher().SetStoreReachable(true);
+
+  EXPECT_EQ(published("ok"), ok + 1);
+  EXPECT_EQ(published("duplicate"), duplicate + 1);
+  EXPECT_EQ(published("invalid"), invalid + 1);
+  EXPECT_EQ(published("unavailable"), unavailable + 1);
+  EXPECT_EQ(testing::MetricValue("tariffalert_publish_duration_seconds"),
+            timed + 4);
+  // Only e1 reached the book: the repeat was answered from memory, the
+  // others were refused before.
+  EXPECT_EQ(testing::MetricValue("tariffalert_scoring_duration_seconds"),
+            scored + 1);
+  EXPECT_EQ(testing::MetricValue("tariffalert_alerts_produced_total"),
+            produced + first->alert_count());
+  EXPECT_EQ(testing::MetricValue("tariffalert_book_revision"), 1);
+  EXPECT_EQ(testing::MetricValue("tariffalert_book_pauses_pending"), 0);
 }
 
 TEST_F(PublisherTest, APublishWhoseDeadlinePassedStartsNothing) {

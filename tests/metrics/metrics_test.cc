@@ -8,7 +8,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <map>
 #include <string>
 #include <vector>
 
@@ -16,51 +15,21 @@
 #include "absl/strings/match.h"
 #include "prometheus/metric_family.h"
 #include "server/metrics/registry.h"
+#include "tests/testing/metric_values.h"
 
 namespace tariffalert {
 namespace {
 
-using Labels = std::map<std::string, std::string>;
+using Labels = testing::MetricLabels;
+using testing::MetricSum;
+using testing::MetricValue;
 
-const prometheus::ClientMetric* Find(const std::string& name,
-                                     const Labels& labels,
-                                     prometheus::MetricType* type = nullptr) {
-  static std::vector<prometheus::MetricFamily> families;
-  families = metrics::Registry()->Collect();
-  for (const prometheus::MetricFamily& f : families) {
-    if (f.name != name) continue;
-    for (const prometheus::ClientMetric& m : f.metric) {
-      Labels have;
-      for (const auto& l : m.label) have[l.name] = l.value;
-      if (have == labels) {
-        if (type != nullptr) *type = f.type;
-        return &m;
-      }
-    }
-  }
-  return nullptr;
-}
-
-// A counter's or a gauge's value; a histogram's count. -1 if absent.
 double Value(const std::string& name, const Labels& labels = {}) {
-  prometheus::MetricType type;
-  const prometheus::ClientMetric* m = Find(name, labels, &type);
-  if (m == nullptr) return -1;
-  switch (type) {
-    case prometheus::MetricType::Counter:
-      return m->counter.value;
-    case prometheus::MetricType::Gauge:
-      return m->gauge.value;
-    case prometheus::MetricType::Histogram:
-      return static_cast<double>(m->histogram.sample_count);
-    default:
-      return -1;
-  }
+  return MetricValue(name, labels);
 }
 
 double HistogramSum(const std::string& name, const Labels& labels = {}) {
-  const prometheus::ClientMetric* m = Find(name, labels);
-  return m == nullptr ? -1 : m->histogram.sample_sum;
+  return MetricSum(name, labels);
 }
 
 TEST(PublishResultOf, SortsEveryStatusIntoOneOfFiveResults) {
@@ -93,10 +62,10 @@ TEST(Metrics, EveryPublishResultSeriesExistsBeforeTheFirstEvent) {
         << result;
   }
   const std::string text = metrics::TextExposition();
-  EXPECT_THAT(text, testing::HasSubstr(
+  EXPECT_THAT(text, ::testing::HasSubstr(
                         "tariffalert_events_published_total{result=\"ok\"}"));
-  EXPECT_THAT(text,
-              testing::HasSubstr("# TYPE tariffalert_publish_duration_seconds "
+  EXPECT_THAT(
+      text, ::testing::HasSubstr("# TYPE tariffalert_publish_duration_seconds "
                                  "histogram"));
 }
 
