@@ -259,8 +259,8 @@ int main(int argc, char** argv) {
   }
   // A config file given by `flag`: read, parsed with `parse`, stored with
   // `take`; false (and the error printed, naming the file) otherwise.
-  auto load_config = [](const char* flag, const std::string& path,
-                        auto parse, auto take) {
+  auto load_config = [](const char* flag, const std::string& path, auto parse,
+                        auto take) {
     auto text = ReadFileToString(path);
     if (!text.ok()) {
       std::fprintf(stderr, "%s: %s\n", flag,

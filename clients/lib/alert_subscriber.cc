@@ -227,8 +227,7 @@ void AlertSubscriber::Run() {
       failed_attempts = 0;
     }
     ++failed_attempts;
-    const bool gone =
-        end.status.error_code() == grpc::StatusCode::UNAVAILABLE;
+    const bool gone = end.status.error_code() == grpc::StatusCode::UNAVAILABLE;
     if (addresses_.size() > 1 && (gone || end.silence)) {
       // The replica is draining or gone: resume on the next one.
       address_index_ = (address_index_ + 1) % addresses_.size();

@@ -592,14 +592,17 @@ absl::Status ConsoleServiceImpl::AdmitWatcher(const std::string& client) {
   absl::MutexLock lock(&watchers_mu_);
   if (watchers_ >= kMaxWatchers) {
     return absl::ResourceExhaustedError(
-        absl::StrCat(kMaxWatchers, " WatchConsoleState streams are open on "
-                                   "this replica, the most it serves"));
+        absl::StrCat(kMaxWatchers,
+                     " WatchConsoleState streams are open on "
+                     "this replica, the most it serves"));
   }
   int& mine = watchers_by_client_[client];
   if (mine >= kMaxWatchersPerClient) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        client, " has ", mine, " WatchConsoleState streams open, the most "
-        "one client may (", kMaxWatchersPerClient, ")"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat(client, " has ", mine,
+                     " WatchConsoleState streams open, the most "
+                     "one client may (",
+                     kMaxWatchersPerClient, ")"));
   }
   ++mine;
   ++watchers_;

@@ -131,7 +131,8 @@ TEST_F(RedisCredentialsTest, SentinelFlagsSetTheSentinelsAndMinReplicas) {
   RedisOptions options;
   ASSERT_TRUE(ApplyRedisHaFlags(flags, &options).ok());
   ASSERT_EQ(options.sentinels.size(), 2u);
-  EXPECT_EQ(options.sentinels[0], std::make_pair(std::string("127.0.0.1"), 26379));
+  EXPECT_EQ(options.sentinels[0],
+            std::make_pair(std::string("127.0.0.1"), 26379));
   EXPECT_EQ(options.sentinels[1], std::make_pair(std::string("s2"), 26380));
   EXPECT_EQ(options.master_name, "mymaster");
   EXPECT_EQ(options.min_replicas, 1);  // default with sentinels
