@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
         "redis round trip %.1f ns\n",
         threads, NsPerCall(threads, calls, [] { StreamWrite(3, 300); }),
         NsPerCall(threads, calls,
-                  [] { EventPublished(PublishResult::kOk, 0.001); }),
+                  [] { EventPublished(3, PublishResult::kOk, 0.001); }),
         NsPerCall(threads, calls, [&] {
           RedisCall call(get);
           call.Done(true);

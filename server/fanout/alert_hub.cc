@@ -411,6 +411,20 @@ QueueRoom AlertHub::LeastRoom() const {
   return least;
 }
 
+AlertHub::QueueUse AlertHub::QueuesNow() const {
+  QueueUse use;
+  absl::MutexLock lock(&mu_);
+  for (const auto& [s, state] : subscribers_) {
+    if (state.closed) continue;
+    const QueueSize queued = s->Queued();
+    use.fullest.alerts = std::max(use.fullest.alerts, queued.alerts);
+    use.fullest.bytes = std::max(use.fullest.bytes, queued.bytes);
+    use.total.alerts += queued.alerts;
+    use.total.bytes += queued.bytes;
+  }
+  return use;
+}
+
 uint64_t AlertHub::newest_sequence() const {
   absl::MutexLock lock(&mu_);
   return newest_;

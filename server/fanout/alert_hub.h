@@ -47,6 +47,11 @@ struct QueueRoom {
   size_t alerts = 0;
   size_t bytes = 0;
 };
+// What a subscriber's queue holds.
+struct QueueSize {
+  size_t alerts = 0;
+  size_t bytes = 0;
+};
 
 class Subscriber {
  public:
@@ -61,6 +66,8 @@ class Subscriber {
                        bool more_to_replay) = 0;
   // How much a replay chunk may hold without overflowing the queue.
   virtual QueueRoom Room() = 0;
+  // What its queue holds now (for the metrics: the fullest queue).
+  virtual QueueSize Queued() = 0;
   // A heartbeat saying the hub's newest sequence is `newest_sequence`: every
   // matching alert up to it was delivered before it.
   virtual void DeliverHeartbeat(const grpc::Slice& heartbeat,
@@ -159,6 +166,15 @@ class AlertHub {
   // not cut anyone off (a load generator) waits while it is low. Unbounded
   // without live subscribers.
   QueueRoom LeastRoom() const ABSL_LOCKS_EXCLUDED(mu_);
+  // What the subscribers' queues hold, replaying ones included: the fullest
+  // queue by alerts and by bytes (each may be another subscriber's), and all
+  // of them together. Takes each subscriber's lock in turn: for a scrape,
+  // never the delivery path.
+  struct QueueUse {
+    QueueSize fullest;
+    QueueSize total;
+  };
+  QueueUse QueuesNow() const ABSL_LOCKS_EXCLUDED(mu_);
 
   uint64_t newest_sequence() const ABSL_LOCKS_EXCLUDED(mu_);
   // 0 while the log is empty.

@@ -378,6 +378,7 @@ absl::StatusOr<v1::PublishEventResponse> Publisher::Publish(
   const metrics::Stopwatch stopwatch;
   auto response = PublishImpl(event, deadline);
   metrics::EventPublished(
+      event.stage(),
       metrics::PublishResultOf(response.status(),
                                response.ok() && response->duplicate()),
       stopwatch.Seconds());

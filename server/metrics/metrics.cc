@@ -1,6 +1,8 @@
 #include "server/metrics/metrics.h"
 
+#include <algorithm>
 #include <iterator>
+#include <map>
 #include <sstream>
 #include <utility>
 
@@ -30,6 +32,11 @@ using prometheus::Histogram;
 constexpr PublishResult kPublishResults[] = {
     PublishResult::kOk, PublishResult::kDuplicate, PublishResult::kInvalid,
     PublishResult::kUnavailable, PublishResult::kError};
+
+// The `stage` label values, indexed by tariffalert.v1.Stage's number.
+constexpr const char* kPublishStages[] = {
+    "unspecified", "threatened", "announced", "effective",
+    "paused",      "extended",   "revoked"};
 
 constexpr std::pair<ResumeResult, const char*> kResumeResults[] = {
     {ResumeResult::kReplay, "replay"},
@@ -81,7 +88,9 @@ class Metrics {
         events_published_(
             prometheus::BuildCounter()
                 .Name("tariffalert_events_published_total")
-                .Help("PublishEvent calls by result: ok, duplicate (a repeat "
+                .Help("PublishEvent calls by the event's stage (threatened, "
+                      "announced, effective, paused, extended, revoked, "
+                      "unspecified) and result: ok, duplicate (a repeat "
                       "answered with the first response), invalid (refused), "
                       "unavailable (nothing done, retry), error")
                 .Register(*registry_)),
@@ -204,10 +213,39 @@ class Metrics {
                               .Name("tariffalert_console_watchers")
                               .Help("Open WatchConsoleState streams")
                               .Register(*registry_)
-                              .Add({})) {
-    for (PublishResult r : kPublishResults) {
-      published_[static_cast<int>(r)] =
-          &events_published_.Add({{"result", PublishResultName(r)}});
+                              .Add({})),
+        queue_fullest_alerts_(
+            prometheus::BuildGauge()
+                .Name("tariffalert_stream_queue_fullest_alerts")
+                .Help("Alerts queued in the fullest SubscribeAlerts stream's "
+                      "queue, at the scrape (cut off past --queue-max-alerts)")
+                .Register(*registry_)
+                .Add({})),
+        queue_fullest_bytes_(
+            prometheus::BuildGauge()
+                .Name("tariffalert_stream_queue_fullest_bytes")
+                .Help("Bytes queued in the fullest SubscribeAlerts stream's "
+                      "queue, at the scrape (cut off past --queue-max-bytes)")
+                .Register(*registry_)
+                .Add({})),
+        queued_alerts_(prometheus::BuildGauge()
+                           .Name("tariffalert_stream_queued_alerts")
+                           .Help("Alerts queued in all SubscribeAlerts "
+                                 "streams' queues together, at the scrape")
+                           .Register(*registry_)
+                           .Add({})),
+        queued_bytes_(prometheus::BuildGauge()
+                          .Name("tariffalert_stream_queued_bytes")
+                          .Help("Bytes queued in all SubscribeAlerts "
+                                "streams' queues together, at the scrape")
+                          .Register(*registry_)
+                          .Add({})) {
+    for (size_t stage = 0; stage < std::size(kPublishStages); ++stage) {
+      for (PublishResult r : kPublishResults) {
+        published_[stage][static_cast<int>(r)] =
+            &events_published_.Add({{"stage", kPublishStages[stage]},
+                                    {"result", PublishResultName(r)}});
+      }
     }
     for (const auto& [r, name] : kResumeResults) {
       resumed_[static_cast<int>(r)] = &resumes_.Add({{"result", name}});
@@ -224,8 +262,11 @@ class Metrics {
     return registry_;
   }
 
-  void EventPublished(PublishResult result, double seconds) {
-    published_[static_cast<int>(result)]->Increment();
+  void EventPublished(int stage, PublishResult result, double seconds) {
+    if (stage < 0 || stage >= static_cast<int>(std::size(kPublishStages))) {
+      stage = 0;
+    }
+    published_[stage][static_cast<int>(result)]->Increment();
     publish_duration_.Observe(seconds);
   }
   void EventScored(double seconds) { scoring_duration_.Observe(seconds); }
@@ -275,10 +316,39 @@ class Metrics {
   }
   Gauge& console_watchers() { return console_watchers_; }
 
+  int AddQueueDepthSource(std::function<QueueDepth()> source) {
+    absl::MutexLock lock(&sources_mu_);
+    const int id = next_source_id_++;
+    queue_sources_.emplace(id, std::move(source));
+    return id;
+  }
+  void RemoveQueueDepthSource(int id) {
+    absl::MutexLock lock(&sources_mu_);
+    queue_sources_.erase(id);
+  }
+  // Reads the sources into the queue gauges (zeros without any).
+  void RefreshQueueDepth() {
+    QueueDepth all;
+    {
+      absl::MutexLock lock(&sources_mu_);
+      for (const auto& [id, source] : queue_sources_) {
+        const QueueDepth d = source();
+        all.fullest_alerts = std::max(all.fullest_alerts, d.fullest_alerts);
+        all.fullest_bytes = std::max(all.fullest_bytes, d.fullest_bytes);
+        all.queued_alerts += d.queued_alerts;
+        all.queued_bytes += d.queued_bytes;
+      }
+    }
+    queue_fullest_alerts_.Set(static_cast<double>(all.fullest_alerts));
+    queue_fullest_bytes_.Set(static_cast<double>(all.fullest_bytes));
+    queued_alerts_.Set(static_cast<double>(all.queued_alerts));
+    queued_bytes_.Set(static_cast<double>(all.queued_bytes));
+  }
+
  private:
   const std::shared_ptr<prometheus::Registry> registry_;
   Family<Counter>& events_published_;
-  Counter* published_[std::size(kPublishResults)];
+  Counter* published_[std::size(kPublishStages)][std::size(kPublishResults)];
   Histogram& publish_duration_;
   Histogram& scoring_duration_;
   Counter& alerts_produced_;
@@ -304,6 +374,29 @@ class Metrics {
   Gauge& book_revision_;
   Gauge& pauses_pending_;
   Gauge& console_watchers_;
+  Gauge& queue_fullest_alerts_;
+  Gauge& queue_fullest_bytes_;
+  Gauge& queued_alerts_;
+  Gauge& queued_bytes_;
+  // Held while a source is read, so RemoveQueueDepthSource returns only once
+  // no scrape reads that source any more.
+  absl::Mutex sources_mu_;
+  int next_source_id_ ABSL_GUARDED_BY(sources_mu_) = 1;
+  std::map<int, std::function<QueueDepth()>> queue_sources_
+      ABSL_GUARDED_BY(sources_mu_);
+};
+
+// The registry, brought up to date by each Collect (a scrape).
+class Exposition final : public prometheus::Collectable {
+ public:
+  explicit Exposition(Metrics* metrics) : metrics_(metrics) {}
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    metrics_->RefreshQueueDepth();
+    return metrics_->registry()->Collect();
+  }
+
+ private:
+  Metrics* const metrics_;
 };
 
 Metrics& M() {
@@ -316,9 +409,16 @@ Metrics& M() {
 
 std::shared_ptr<prometheus::Registry> Registry() { return M().registry(); }
 
+std::shared_ptr<prometheus::Collectable> Exposed() {
+  static const auto* const exposed =
+      new std::shared_ptr<prometheus::Collectable>(
+          std::make_shared<Exposition>(&M()));
+  return *exposed;
+}
+
 std::string TextExposition() {
   std::ostringstream out;
-  prometheus::TextSerializer().Serialize(out, M().registry()->Collect());
+  prometheus::TextSerializer().Serialize(out, Exposed()->Collect());
   return out.str();
 }
 
@@ -355,9 +455,22 @@ const char* PublishResultName(PublishResult result) {
   return "error";
 }
 
-void EventPublished(PublishResult result, double seconds) {
-  M().EventPublished(result, seconds);
+const char* PublishStageName(int stage) {
+  if (stage < 0 || stage >= static_cast<int>(std::size(kPublishStages))) {
+    return kPublishStages[0];
+  }
+  return kPublishStages[stage];
 }
+
+void EventPublished(int stage, PublishResult result, double seconds) {
+  M().EventPublished(stage, result, seconds);
+}
+
+int AddQueueDepthSource(std::function<QueueDepth()> source) {
+  return M().AddQueueDepthSource(std::move(source));
+}
+
+void RemoveQueueDepthSource(int id) { M().RemoveQueueDepthSource(id); }
 void EventScored(double seconds) { M().EventScored(seconds); }
 void AlertsProduced(uint64_t count) { M().AlertsProduced(count); }
 

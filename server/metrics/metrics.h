@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -56,10 +57,16 @@ PublishResult PublishResultOf(const absl::Status& status, bool duplicate);
 // "ok", "duplicate", ...
 const char* PublishResultName(PublishResult result);
 
-// One PublishEvent call and how long it took, all of it (validation, the wait
-// for earlier publishes, scoring, the commit to Redis, the hand-off to the
-// hub).
-void EventPublished(PublishResult result, double seconds);
+// The `stage` label of tariffalert_events_published_total: the event's
+// tariffalert.v1.Stage as its number (STAGE_THREATENED is 1, ...
+// STAGE_REVOKED 6); "unspecified" for 0 or a number the server does not
+// know (such an event is refused as invalid).
+const char* PublishStageName(int stage);
+
+// One PublishEvent call of an event of `stage`, and how long it took, all
+// of it (validation, the wait for earlier publishes, scoring, the commit to
+// Redis, the hand-off to the hub).
+void EventPublished(int stage, PublishResult result, double seconds);
 // One event (or snap-back) planned on the book and scored.
 void EventScored(double seconds);
 // Alerts this replica's publisher committed (portfolio alerts are made per
@@ -120,6 +127,22 @@ void ExposureRejected();
 
 // The tariff book as this replica last read or wrote it.
 void SetBook(uint64_t revision, uint64_t pauses_pending);
+
+// What the SubscribeAlerts streams' queues hold, read at each scrape:
+// tariffalert_stream_queue_fullest_alerts and _bytes (the fullest queue of
+// any stream), tariffalert_stream_queued_alerts and _bytes (all of them).
+struct QueueDepth {
+  uint64_t fullest_alerts = 0;
+  uint64_t fullest_bytes = 0;
+  uint64_t queued_alerts = 0;
+  uint64_t queued_bytes = 0;
+};
+// Adds where a scrape reads the queues (a server's hub); with several (tests
+// run servers side by side) the fullest is the largest and the totals add.
+// Returns the id RemoveQueueDepthSource takes, which must be called before
+// what `source` reads goes away.
+int AddQueueDepthSource(std::function<QueueDepth()> source);
+void RemoveQueueDepthSource(int id);
 
 // WatchConsoleState streams opened and closed.
 void ConsoleWatcherOpened();

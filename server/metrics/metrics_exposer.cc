@@ -95,7 +95,7 @@ absl::StatusOr<std::unique_ptr<MetricsExposer>> MetricsExposer::Start(
         absl::StrCat("--metrics-listen ", options.listen_address,
                      ": cannot listen (", e.what(), ")"));
   }
-  exposer->RegisterCollectable(metrics::Registry());
+  exposer->RegisterCollectable(metrics::Exposed());
   const std::vector<int> ports = exposer->GetListeningPorts();
   if (ports.empty()) {
     return absl::UnavailableError(absl::StrCat(

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "prometheus/collectable.h"
 #include "prometheus/registry.h"
 
 namespace tariffalert {
@@ -17,7 +18,11 @@ namespace metrics {
 // (threads may still count while the process exits).
 std::shared_ptr<prometheus::Registry> Registry();
 
-// The registry in the text exposition format, as /metrics serves it.
+// What /metrics serves: the registry, with the gauges read at scrape time
+// (the queue depths) brought up to date on each Collect.
+std::shared_ptr<prometheus::Collectable> Exposed();
+
+// Exposed() in the text exposition format, as /metrics serves it.
 std::string TextExposition();
 
 }  // namespace metrics

@@ -222,6 +222,11 @@ QueueRoom AlertStream::Room() {
                    limits_.max_bytes - queue_.bytes()};
 }
 
+QueueSize AlertStream::Queued() {
+  absl::MutexLock lock(&mu_);
+  return QueueSize{queue_.alert_count(), queue_.bytes()};
+}
+
 void AlertStream::DeliverHeartbeat(const grpc::Slice& heartbeat,
                                    uint64_t newest_sequence) {
   absl::MutexLock lock(&mu_);

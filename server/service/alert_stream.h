@@ -75,6 +75,7 @@ class AlertStream final : public Subscriber {
   bool Deliver(absl::Span<const EncodedAlertPtr> alerts,
                bool more_to_replay) override ABSL_LOCKS_EXCLUDED(mu_);
   QueueRoom Room() override ABSL_LOCKS_EXCLUDED(mu_);
+  QueueSize Queued() override ABSL_LOCKS_EXCLUDED(mu_);
   void DeliverHeartbeat(const grpc::Slice& heartbeat,
                         uint64_t newest_sequence) override
       ABSL_LOCKS_EXCLUDED(mu_);

@@ -9,6 +9,7 @@
 #include "server/common/log.h"
 #include "server/common/status_macros.h"
 #include "server/console/console_rules.h"
+#include "server/metrics/metrics.h"
 #include "server/redis/redis_book_store.h"
 #include "server/redis/redis_exposure_store.h"
 #include "server/security/auth_processor.h"
@@ -83,6 +84,11 @@ absl::StatusOr<std::unique_ptr<TariffAlertServer>> TariffAlertServer::Start(
   RedisBookStore* log = s->book_store_.get();
   hub_options.log_horizon = [log] { return log->LastSequence(); };
   s->hub_ = std::make_unique<AlertHub>(hub_options, clock);
+  s->queue_depth_source_ = metrics::AddQueueDepthSource([hub = s->hub_.get()] {
+    const AlertHub::QueueUse use = hub->QueuesNow();
+    return metrics::QueueDepth{use.fullest.alerts, use.fullest.bytes,
+                               use.total.alerts, use.total.bytes};
+  });
   ExposureWatcher* watcher = s->watcher_.get();
   s->publisher_ = std::make_unique<Publisher>(
       o.publisher, [watcher] { return watcher->Current(); },
@@ -262,6 +268,10 @@ absl::Status TariffAlertServer::ReloadCredentials() {
 void TariffAlertServer::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
+  if (queue_depth_source_ != 0) {
+    metrics::RemoveQueueDepthSource(queue_depth_source_);
+    queue_depth_source_ = 0;
+  }
   if (!background_stop_.HasBeenNotified()) background_stop_.Notify();
   if (pause_clock_.joinable()) pause_clock_.join();
   if (tokens_watcher_.joinable()) tokens_watcher_.join();

@@ -137,6 +137,8 @@ class TariffAlertServer {
   std::unique_ptr<RedisExposureStore> store_;
   std::unique_ptr<ExposureWatcher> watcher_;
   std::unique_ptr<AlertHub> hub_;
+  // The hub's queues as /metrics reads them; removed before the hub goes.
+  int queue_depth_source_ = 0;
   std::unique_ptr<RedisBookStore> book_store_;
   std::unique_ptr<LogTailer> tailer_;
   std::unique_ptr<Publisher> publisher_;

@@ -47,6 +47,7 @@ class RecordingSubscriber : public Subscriber {
   }
   void End(const absl::Status& status) override { ended = status; }
   QueueRoom Room() override { return room; }
+  QueueSize Queued() override { return queued; }
   const PortfolioWatch* portfolio() const override { return watch.get(); }
 
   // "3" for alert 3, "P3" for a portfolio alert carrying sequence 3.
@@ -78,6 +79,7 @@ class RecordingSubscriber : public Subscriber {
   bool more_to_replay = false;
   bool refuse = false;
   QueueRoom room{1000000, 1u << 30};
+  QueueSize queued;
   absl::Status ended;
 
  private:
@@ -274,6 +276,24 @@ TEST_F(AlertHubTest, UnsubscribedIsNeverCalledAgain) {
   EXPECT_EQ(hub.subscriber_count(), 0u);
   PublishRange(hub, 1, 3);
   EXPECT_TRUE(s.sequences.empty());
+}
+
+TEST_F(AlertHubTest, QueuesNowGivesTheFullestQueueAndTheTotal) {
+  AlertHub hub(Options(), clock_);
+  EXPECT_EQ(hub.QueuesNow().fullest.alerts, 0u);
+  RecordingSubscriber many_small, few_big, gone;
+  many_small.queued = {40, 4000};
+  few_big.queued = {3, 90000};
+  gone.queued = {500, 500000};
+  for (RecordingSubscriber* s : {&many_small, &few_big, &gone}) {
+    ASSERT_TRUE(hub.Subscribe(s, std::nullopt).ok());
+  }
+  hub.Unsubscribe(&gone);
+  const AlertHub::QueueUse use = hub.QueuesNow();
+  EXPECT_EQ(use.fullest.alerts, 40u);
+  EXPECT_EQ(use.fullest.bytes, 90000u);
+  EXPECT_EQ(use.total.alerts, 43u);
+  EXPECT_EQ(use.total.bytes, 94000u);
 }
 
 TEST_F(AlertHubTest, EndAllEndsStreamsAndRefusesNewOnes) {

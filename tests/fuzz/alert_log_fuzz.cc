@@ -58,6 +58,7 @@ class HoldingSubscriber : public tariffalert::Subscriber {
   tariffalert::QueueRoom Room() override {
     return tariffalert::QueueRoom{1u << 20, 1u << 30};
   }
+  tariffalert::QueueSize Queued() override { return {}; }
   void DeliverHeartbeat(const grpc::Slice&, uint64_t) override {}
   void End(const absl::Status&) override {}
   const tariffalert::PortfolioWatch* portfolio() const override {

@@ -130,7 +130,9 @@ class MetricsE2ETest(unittest.TestCase):
         # The endpoint itself, before Prometheus: the text format.
         text = http_get("http://127.0.0.1:%d/metrics" % metrics_port)
         self.assertIn("# TYPE tariffalert_events_published_total counter", text)
-        self.assertIn('tariffalert_events_published_total{result="ok"} 0', text)
+        self.assertIn('tariffalert_events_published_total{result="ok",stage="effective"} 0',
+                      text)
+        self.assertIn("tariffalert_stream_queue_fullest_alerts 0", text)
 
         self.prometheus_port = free_port()
         config = self.h.write("prometheus.yml", """\
@@ -194,14 +196,18 @@ scrape_configs:
                        "metrics-e2e-bad", "--imposing", "Mars", "--rate", "10")
         self.assertEqual(r.returncode, 1, r.stdout)
 
-        def published(result):
+        def published(result, stage=None):
             found = self.query(
-                'tariffalert_events_published_total{job="tariff-alertd",result="%s"}'
-                % result)
+                'sum(tariffalert_events_published_total{job="tariff-alertd",result="%s"%s})'
+                % (result, ',stage="%s"' % stage if stage else ""))
             return found[0][1] if found else None
 
         self.wait_for("events_published_total{result=\"ok\"} == %d" % EVENTS,
                       lambda: published("ok") == EVENTS)
+        # By stage: the pause apart from the rate changes.
+        self.assertEqual(published("ok", "effective"), EVENTS - 1)
+        self.assertEqual(published("ok", "paused"), 1)
+        self.assertEqual(published("ok", "threatened"), 0)
         self.wait_for("duplicate and invalid counted",
                       lambda: published("duplicate") == 1 and published("invalid") == 1)
         self.assertEqual(published("unavailable"), 0)
@@ -232,6 +238,10 @@ scrape_configs:
             v for _, v in self.query('tariffalert_stream_heartbeats_total') if v >= 1])
         self.assertEqual([v for _, v in self.query('tariffalert_slow_consumer_cutoffs_total')],
                          [0])
+        # A watcher that keeps up leaves nothing queued (a stopped one is in
+        # tests/service/slow_consumer_e2e_test.cc).
+        self.wait_for("the queues empty", lambda: [
+            v for _, v in self.query('tariffalert_stream_queued_alerts') if v == 0])
         # The publishes' commits went to Redis as EVAL round trips.
         self.wait_for("redis EVAL timed", lambda: [
             v for _, v in self.query(

@@ -89,7 +89,7 @@ TEST(MetricsExposer, ServesTheRegistryInTheTextFormatOnAPickedPort) {
   auto exposer = MetricsExposer::Start(MetricsOptions{"127.0.0.1:0", false});
   ASSERT_TRUE(exposer.ok()) << exposer.status();
   ASSERT_GT((*exposer)->port(), 0);
-  metrics::EventPublished(metrics::PublishResult::kOk, 0.001);
+  metrics::EventPublished(3, metrics::PublishResult::kOk, 0.001);
 
   const std::string response = HttpGet((*exposer)->port(), "/metrics");
   EXPECT_THAT(response, HasSubstr("200 OK"));
@@ -97,7 +97,8 @@ TEST(MetricsExposer, ServesTheRegistryInTheTextFormatOnAPickedPort) {
   EXPECT_THAT(response, HasSubstr("# TYPE tariffalert_events_published_total "
                                   "counter"));
   EXPECT_THAT(response,
-              HasSubstr("tariffalert_events_published_total{result=\"ok\"}"));
+              HasSubstr("tariffalert_events_published_total{result=\"ok\","
+                        "stage=\"effective\"}"));
   EXPECT_THAT(response,
               HasSubstr("tariffalert_publish_duration_seconds_bucket{le=\""));
   // Nothing but /metrics.

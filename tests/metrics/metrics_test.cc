@@ -53,42 +53,78 @@ TEST(PublishResultOf, SortsEveryStatusIntoOneOfFiveResults) {
             PublishResult::kError);
 }
 
-TEST(Metrics, EveryPublishResultSeriesExistsBeforeTheFirstEvent) {
+TEST(Metrics, EveryPublishStageAndResultSeriesExistsBeforeTheFirstEvent) {
   // rate() and alerting rules need the series at 0, not absent.
-  for (const char* result :
-       {"ok", "duplicate", "invalid", "unavailable", "error"}) {
-    EXPECT_GE(Value("tariffalert_events_published_total", {{"result", result}}),
-              0)
-        << result;
+  for (const char* stage : {"unspecified", "threatened", "announced",
+                            "effective", "paused", "extended", "revoked"}) {
+    for (const char* result :
+         {"ok", "duplicate", "invalid", "unavailable", "error"}) {
+      EXPECT_GE(Value("tariffalert_events_published_total",
+                      {{"stage", stage}, {"result", result}}),
+                0)
+          << stage << " " << result;
+    }
   }
   const std::string text = metrics::TextExposition();
-  EXPECT_THAT(text, ::testing::HasSubstr(
-                        "tariffalert_events_published_total{result=\"ok\"}"));
+  EXPECT_THAT(text, ::testing::HasSubstr("tariffalert_events_published_total{"
+                                         "result=\"ok\",stage=\"effective\"}"));
   EXPECT_THAT(
       text, ::testing::HasSubstr("# TYPE tariffalert_publish_duration_seconds "
                                  "histogram"));
 }
 
-TEST(Metrics, EventPublishedCountsItsResultAndObservesTheLatency) {
-  const double ok =
-      Value("tariffalert_events_published_total", {{"result", "ok"}});
+TEST(Metrics, EventPublishedCountsItsStageAndResultAndObservesTheLatency) {
+  const Labels effective_ok = {{"stage", "effective"}, {"result", "ok"}};
+  const Labels paused_ok = {{"stage", "paused"}, {"result", "ok"}};
+  const Labels unspecified_invalid = {{"stage", "unspecified"},
+                                      {"result", "invalid"}};
+  const double effective =
+      Value("tariffalert_events_published_total", effective_ok);
+  const double paused = Value("tariffalert_events_published_total", paused_ok);
   const double invalid =
-      Value("tariffalert_events_published_total", {{"result", "invalid"}});
+      Value("tariffalert_events_published_total", unspecified_invalid);
   const double count = Value("tariffalert_publish_duration_seconds");
   const double sum = HistogramSum("tariffalert_publish_duration_seconds");
 
-  metrics::EventPublished(metrics::PublishResult::kOk, 0.002);
-  metrics::EventPublished(metrics::PublishResult::kOk, 0.003);
-  metrics::EventPublished(metrics::PublishResult::kInvalid, 0.0001);
+  metrics::EventPublished(3, metrics::PublishResult::kOk, 0.002);
+  metrics::EventPublished(4, metrics::PublishResult::kOk, 0.003);
+  // No stage, or one the server does not know: "unspecified".
+  metrics::EventPublished(0, metrics::PublishResult::kInvalid, 0.0001);
+  metrics::EventPublished(99, metrics::PublishResult::kInvalid, 0.0001);
+  metrics::EventPublished(-1, metrics::PublishResult::kInvalid, 0.0001);
 
-  EXPECT_EQ(Value("tariffalert_events_published_total", {{"result", "ok"}}),
-            ok + 2);
-  EXPECT_EQ(
-      Value("tariffalert_events_published_total", {{"result", "invalid"}}),
-      invalid + 1);
-  EXPECT_EQ(Value("tariffalert_publish_duration_seconds"), count + 3);
+  EXPECT_EQ(Value("tariffalert_events_published_total", effective_ok),
+            effective + 1);
+  EXPECT_EQ(Value("tariffalert_events_published_total", paused_ok), paused + 1);
+  EXPECT_EQ(Value("tariffalert_events_published_total", unspecified_invalid),
+            invalid + 3);
+  EXPECT_EQ(Value("tariffalert_publish_duration_seconds"), count + 5);
   EXPECT_NEAR(HistogramSum("tariffalert_publish_duration_seconds"),
-              sum + 0.0051, 1e-9);
+              sum + 0.0053, 1e-9);
+  EXPECT_STREQ(metrics::PublishStageName(6), "revoked");
+  EXPECT_STREQ(metrics::PublishStageName(7), "unspecified");
+}
+
+TEST(Metrics, TheQueueGaugesAreReadFromTheSourcesAtEachCollection) {
+  EXPECT_EQ(Value("tariffalert_stream_queue_fullest_alerts"), 0);
+  metrics::QueueDepth a{40, 4000, 50, 5000};
+  const int first = metrics::AddQueueDepthSource([&a] { return a; });
+  const int second = metrics::AddQueueDepthSource([] {
+    return metrics::QueueDepth{3, 90000, 3, 90000};
+  });
+  EXPECT_EQ(Value("tariffalert_stream_queue_fullest_alerts"), 40);
+  EXPECT_EQ(Value("tariffalert_stream_queue_fullest_bytes"), 90000);
+  EXPECT_EQ(Value("tariffalert_stream_queued_alerts"), 53);
+  EXPECT_EQ(Value("tariffalert_stream_queued_bytes"), 95000);
+  // Read again at the next scrape, not kept from the last.
+  a.fullest_alerts = 7;
+  EXPECT_THAT(
+      metrics::TextExposition(),
+      ::testing::HasSubstr("tariffalert_stream_queue_fullest_alerts 7"));
+  metrics::RemoveQueueDepthSource(first);
+  metrics::RemoveQueueDepthSource(second);
+  EXPECT_EQ(Value("tariffalert_stream_queue_fullest_alerts"), 0);
+  EXPECT_EQ(Value("tariffalert_stream_queued_bytes"), 0);
 }
 
 TEST(Metrics, ScoringAndAlertsProduced) {
@@ -251,7 +287,7 @@ TEST(Metrics, GaugesTakeTheLastValue) {
 
 TEST(Metrics, EveryFamilyFollowsThePrometheusNamingConventions) {
   const std::vector<prometheus::MetricFamily> families =
-      metrics::Registry()->Collect();
+      metrics::Exposed()->Collect();
   ASSERT_GE(families.size(), 20u);
   for (const prometheus::MetricFamily& f : families) {
     SCOPED_TRACE(f.name);

@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "server/service/alert_stream.h"
 #include "tests/service/delivery_harness.h"
+#include "tests/testing/metric_values.h"
 
 namespace tariffalert {
 namespace {
@@ -146,6 +147,53 @@ TEST_F(SlowConsumerE2eTest,
   EXPECT_LE(peak_rss, baseline + kBound)
       << "baseline " << (baseline >> 10) << " KiB, peak " << (peak_rss >> 10)
       << " KiB";
+}
+
+// The operator's view of the same thing: while a subscriber has stopped,
+// /metrics shows its queue as the fullest, within the bound; once it reads
+// again the queue drains and the gauges fall back to 0.
+TEST_F(SlowConsumerE2eTest, TheFullestQueueIsInTheMetricsUntilItDrains) {
+  options_.queue.max_alerts = 5000;  // the backlog fits: no cut-off
+  options_.queue.max_bytes = 16 << 20;
+  Replica a = Start();
+  const int port = a.server->port();
+  SequenceStream reading(OwnChannel(port, false), std::nullopt);
+  auto stopped = std::make_unique<SequenceStream>(
+      OwnChannel(port, true), std::nullopt, /*paused=*/true);
+  ASSERT_TRUE(reading.WaitForHeartbeat());
+  for (int i = 0; i < 200 && a.server->hub().subscriber_count() < 2; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_EQ(a.server->hub().subscriber_count(), 2u);
+
+  const Published p = PublishAtLeast(a, 2000);
+  ASSERT_TRUE(reading.WaitForSequence(p.last_sequence, absl::Seconds(60)));
+  // What the stopped stream's transport did not take is in its queue.
+  const double fullest =
+      testing::MetricValue("tariffalert_stream_queue_fullest_alerts");
+  const double fullest_bytes =
+      testing::MetricValue("tariffalert_stream_queue_fullest_bytes");
+  const double queued =
+      testing::MetricValue("tariffalert_stream_queued_alerts");
+  RecordProperty("fullest_alerts", static_cast<int>(fullest));
+  EXPECT_GT(fullest, 100) << "of " << p.last_sequence << " alerts published";
+  EXPECT_LE(fullest, static_cast<double>(p.last_sequence));
+  EXPECT_GT(fullest_bytes, 0);
+  // The reading stream's queue is (about) empty: the total is the stopped
+  // one's, give or take a batch in flight.
+  EXPECT_GE(queued, fullest);
+  EXPECT_LE(queued, fullest + 512);
+
+  stopped->Unpause();
+  ASSERT_TRUE(stopped->WaitForSequence(p.last_sequence, absl::Seconds(60)));
+  double after = -1;
+  for (int i = 0; i < 500; ++i) {
+    after = testing::MetricValue("tariffalert_stream_queue_fullest_alerts");
+    if (after == 0) break;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(after, 0);
+  EXPECT_EQ(testing::MetricValue("tariffalert_stream_queued_alerts"), 0);
 }
 
 }  // namespace

@@ -28,6 +28,8 @@ class CollectingSubscriber : public Subscriber {
   void DeliverHeartbeat(const grpc::Slice&, uint64_t) override {}
   void End(const absl::Status&) override {}
   QueueRoom Room() override { return QueueRoom{1u << 30, 1u << 30}; }
+  // Delivers at once: nothing waits in a queue.
+  QueueSize Queued() override { return {}; }
 
   std::vector<v1::Alert> received;
 

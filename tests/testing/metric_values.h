@@ -21,7 +21,7 @@ using MetricLabels = std::map<std::string, std::string>;
 inline bool FindMetric(const std::string& name, const MetricLabels& labels,
                        prometheus::ClientMetric* out,
                        prometheus::MetricType* type = nullptr) {
-  for (const prometheus::MetricFamily& f : metrics::Registry()->Collect()) {
+  for (const prometheus::MetricFamily& f : metrics::Exposed()->Collect()) {
     if (f.name != name) continue;
     for (const prometheus::ClientMetric& m : f.metric) {
       MetricLabels have;
