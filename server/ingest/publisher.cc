@@ -471,10 +471,13 @@ absl::StatusOr<v1::PublishEventResponse> Publisher::PublishImpl(
       return response;
     }
     Remember(event.event_id(), fingerprint, PublishedEvent{event, response});
-    TA_LOG(INFO) << "published " << event.event_id() << " on measure "
-                 << step->book.action.measure_id << ": "
-                 << response.alert_count() << " alerts, book revision "
-                 << book_.revision();
+    // The RPC's own line (services.cc) says it at info, with the caller.
+    TA_LOG(DEBUG)
+            .With("event_id", event.event_id())
+            .With("measure_id", step->book.action.measure_id)
+            .With("alert_count", response.alert_count())
+            .With("book_revision", book_.revision())
+        << "committed to the book and the log";
     return response;
   }
   return absl::AbortedError(

@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
+#include "server/common/log.h"
 #include "server/metrics/metrics.h"
 
 namespace tariffalert {
@@ -155,6 +156,7 @@ absl::Status RedisConnection::ResolveMaster() {
   const timeval command_tv =
       absl::ToTimeval(std::min(options_.command_timeout, limit));
   std::string errors;
+  const std::string previous = absl::StrCat(host_, ":", port_);
   for (const auto& [host, port] : options_.sentinels) {
     const std::string where = absl::StrCat("sentinel ", host, ":", port);
     redisContext* s = redisConnectWithTimeout(host.c_str(), port, connect_tv);
@@ -193,7 +195,21 @@ absl::Status RedisConnection::ResolveMaster() {
       host_ = std::string(reply->element[0]->str, reply->element[0]->len);
     }
     redisFree(s);
-    if (error.empty()) return absl::OkStatus();
+    if (error.empty()) {
+      const std::string master = absl::StrCat(host_, ":", port_);
+      // --redis host:port is only a default with sentinels: the first
+      // answer is no news; a later change of master is a failover.
+      if (master_resolved_ && master != previous) {
+        TA_LOG(WARNING)
+                .With("redis_master", options_.master_name)
+                .With("address", master)
+                .With("previous", previous)
+                .With("sentinel", absl::StrCat(host, ":", port))
+            << "redis: the sentinels name a new master; following it";
+      }
+      master_resolved_ = true;
+      return absl::OkStatus();
+    }
     absl::StrAppend(&errors, "; ", where, ": ", error);
   }
   return absl::UnavailableError(

@@ -103,6 +103,8 @@ class RedisConnection {
   // named last.
   std::string host_ ABSL_GUARDED_BY(mu_);
   int port_ ABSL_GUARDED_BY(mu_) = 0;
+  // With sentinels: a master was named once (a change after is logged).
+  bool master_resolved_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 // Reply helpers: a message naming what was expected.

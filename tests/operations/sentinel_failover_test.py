@@ -275,6 +275,13 @@ class SentinelFailoverTest(unittest.TestCase):
         self.assertFalse(pub_error, pub_error)
         new_master = self.master_port(sentinel_ports[0])
         self.assertIn(new_master, ports[1:])
+        # The operator reads the failover in each server's log, once per
+        # connection, naming the new primary and the old one.
+        for i in (0, 1):
+            log = self.log("tariff-alertd%d" % i)
+            self.assertIn("redis: the sentinels name a new master; following it", log)
+            self.assertIn("address=127.0.0.1:%d" % new_master, log)
+            self.assertIn("previous=127.0.0.1:%d" % ports[0], log)
 
         expected = {}
         for event_id, first, last, count, _, _ in acked:
