@@ -229,17 +229,12 @@ int main(int argc, char** argv) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 #endif
 
-  LogLevel level;
-  if (!ParseLogLevel(log_level, &level)) {
-    std::fprintf(stderr,
-                 "%s--log-level: '%s' is not debug, info, warning or error\n",
-                 config_file.Where("log-level").c_str(), log_level.c_str());
+  if (absl::Status s = ApplyLogFlags(log_level, log_format,
+                                     config_file.Where("log-level"));
+      !s.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
     return 2;
   }
-  SetMinLogLevel(level);
-  LogFormat format = LogFormat::kText;
-  ParseLogFormat(log_format, &format);  // checked by CLI11
-  SetLogFormat(format);
   if (access_log) options.access_log_level = LogLevel::kInfo;
   if (absl::Status s = ParseRedisAddress(redis_address, &options.redis);
       !s.ok()) {

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -144,6 +145,21 @@ bool ParseLogFormat(absl::string_view text, LogFormat* format) {
     return false;
   }
   return true;
+}
+
+absl::Status ApplyLogFlags(absl::string_view level, absl::string_view format,
+                           absl::string_view where) {
+  LogLevel parsed;
+  if (!ParseLogLevel(level, &parsed)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, "--log-level: '", level,
+                     "' is not debug, info, warning or error"));
+  }
+  SetMinLogLevel(parsed);
+  LogFormat f = LogFormat::kText;
+  ParseLogFormat(format, &f);
+  SetLogFormat(f);
+  return absl::OkStatus();
 }
 
 std::string JsonStringLiteral(absl::string_view text) {

@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
 namespace tariffalert {
@@ -39,6 +40,13 @@ void SetLogFormat(LogFormat format);
 LogFormat GetLogFormat();
 // Parses "text" or "json".
 bool ParseLogFormat(absl::string_view text, LogFormat* format);
+
+// Sets the level and format from --log-level and --log-format as a binary
+// took them; an error naming --log-level (after `where`, e.g. a config
+// file's "file:line: ") if the level is not one of the four. The format is
+// "text" or "json" (anything else is text: CLI11 checks it).
+absl::Status ApplyLogFlags(absl::string_view level, absl::string_view format,
+                           absl::string_view where = "");
 
 // `text` as a JSON string literal, quotes included: '"', '\\' and control
 // characters escaped, valid UTF-8 as-is, each invalid byte as U+FFFD.

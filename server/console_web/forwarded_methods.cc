@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "server/common/log.h"
 #include "tariffalert/v1/alert_service.grpc.pb.h"
 #include "tariffalert/v1/console_service.grpc.pb.h"
 #include "tariffalert/v1/tariff_book_service.grpc.pb.h"
@@ -109,37 +110,6 @@ std::string MessageToJson(const google::protobuf::Message& message) {
   return out;
 }
 
-std::string JsonQuote(absl::string_view text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          absl::StrAppend(&out, "\\u00", absl::Hex(c, absl::kZeroPad2));
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += "\"";
-  return out;
-}
-
 const char* GrpcCodeName(grpc::StatusCode code) {
   switch (code) {
     case grpc::StatusCode::OK:
@@ -211,8 +181,8 @@ int HttpStatusFor(grpc::StatusCode code) {
 }
 
 std::string ErrorJson(grpc::StatusCode code, absl::string_view message) {
-  return absl::StrCat("{\"code\":", JsonQuote(GrpcCodeName(code)),
-                      ",\"message\":", JsonQuote(message), "}");
+  return absl::StrCat("{\"code\":", JsonStringLiteral(GrpcCodeName(code)),
+                      ",\"message\":", JsonStringLiteral(message), "}");
 }
 
 }  // namespace tariffalert

@@ -48,8 +48,6 @@ absl::Status JsonToMessage(absl::string_view json,
 // One line of JSON (no raw newline, so it fits an SSE data: line), proto
 // field names, every field printed (zeros and empty lists too).
 std::string MessageToJson(const google::protobuf::Message& message);
-// `text` as a JSON string, quotes included.
-std::string JsonQuote(absl::string_view text);
 
 // "INVALID_ARGUMENT", ...: the names the page sees in {"code", "message"}.
 const char* GrpcCodeName(grpc::StatusCode code);

@@ -487,7 +487,7 @@ void ConsoleGateway::RespondSession(const std::string& token, bool set_cookie,
   }
   Json(res, 200,
        absl::StrCat("{\"session\":", MessageToJson(session), ",\"csrf_token\":",
-                    JsonQuote(csrf_key_.TokenFor(token)), "}"));
+                    JsonStringLiteral(csrf_key_.TokenFor(token)), "}"));
 }
 
 void ConsoleGateway::HandleLogin(const httplib::Request& req,

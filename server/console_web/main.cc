@@ -96,17 +96,10 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json"}));
   CLI11_PARSE(app, argc, argv);
 
-  LogLevel level;
-  if (!ParseLogLevel(log_level, &level)) {
-    std::fprintf(stderr,
-                 "--log-level: '%s' is not debug, info, warning or error\n",
-                 log_level.c_str());
+  if (absl::Status s = ApplyLogFlags(log_level, log_format); !s.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
     return 2;
   }
-  SetMinLogLevel(level);
-  LogFormat format = LogFormat::kText;
-  ParseLogFormat(log_format, &format);  // checked by CLI11
-  SetLogFormat(format);
   if (!servers.empty()) options.servers = servers;
   options.rpc_deadline = absl::Seconds(rpc_deadline_seconds);
 

@@ -48,6 +48,24 @@ TEST(JsonQuoteTest, KeepsValidUtf8AndReplacesInvalidBytes) {
             "\"" + fffd + fffd + fffd + fffd + "\"");
 }
 
+TEST_F(LogFormatTest, ApplyLogFlagsSetsBothOrNamesTheBadLevel) {
+  ASSERT_TRUE(ApplyLogFlags("warning", "json").ok());
+  EXPECT_EQ(MinLogLevel(), LogLevel::kWarning);
+  EXPECT_EQ(GetLogFormat(), LogFormat::kJson);
+  TA_LOG(INFO) << "below the level";
+  EXPECT_EQ(lines_, "");
+
+  const absl::Status bad =
+      ApplyLogFlags("loud", "text", "tariff-alertd.yaml:3: ");
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad.message(),
+            "tariff-alertd.yaml:3: --log-level: 'loud' is not debug, info, "
+            "warning or error");
+  // Nothing changed by the refused flags.
+  EXPECT_EQ(MinLogLevel(), LogLevel::kWarning);
+  EXPECT_EQ(GetLogFormat(), LogFormat::kJson);
+}
+
 TEST_F(LogFormatTest, TextIsUnchangedAndAppendsFields) {
   TA_LOG(INFO) << "loaded exposure version " << 7;
   EXPECT_THAT(lines_,

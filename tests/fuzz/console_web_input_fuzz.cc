@@ -13,7 +13,7 @@
 //   3  "Service/Method" of a POST /api/rpc path (FindForwardedMethod)
 //   4  an error message from a server: 1 byte of gRPC code (% 17), then the
 //      text
-//      (ErrorJson, EndEventData, JsonQuote, HttpStatusFor)
+//      (ErrorJson, EndEventData, JsonStringLiteral, HttpStatusFor)
 //   5  what a server streams to the page: 1 byte picks the message type, the
 //      rest is its bytes (MessageToJson into SseEvent)
 //
@@ -47,6 +47,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "server/common/log.h"
 #include "server/console_web/csrf.h"
 #include "server/console_web/event_streams.h"
 #include "server/console_web/forwarded_methods.h"
@@ -246,7 +247,7 @@ void ServerError(absl::string_view in) {
   TA_FUZZ_CHECK(http >= 200 && http < 600, "an HTTP status");
   TA_FUZZ_CHECK((http == 200) == (code == grpc::StatusCode::OK),
                 "200 only for OK");
-  const std::string quoted = tariffalert::JsonQuote(message);
+  const std::string quoted = tariffalert::JsonStringLiteral(message);
   TA_FUZZ_CHECK(
       quoted.size() >= 2 && quoted.front() == '"' && quoted.back() == '"',
       "a JSON string");
