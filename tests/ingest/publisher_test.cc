@@ -1031,9 +1031,10 @@ TEST_F(PublisherTest, AnUnreachableStoreFailsFastAndStoresNothing) {
 }
 
 TEST_F(PublisherTest, EachPublishIsCountedByItsResultAndTimed) {
+  // Event() is an EFFECTIVE event.
   auto published = [](const char* result) {
     return testing::MetricValue("tariffalert_events_published_total",
-                                {{"result", result}});
+                                {{"stage", "effective"}, {"result", result}});
   };
   const double ok = published("ok");
   const double duplicate = published("duplicate");
