@@ -28,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "bench/bench_util.h"
 #include "server/common/sectors.h"
@@ -53,6 +54,11 @@ struct Arrivals {
       by_event;
   std::string sample;  // one alert's bytes, for the peer
   std::atomic<int> live{0};
+  // Streams that ended while the run still wanted them, and the first
+  // one's status, so a run whose subscribers never went live says why.
+  std::atomic<int> ended_early{0};
+  grpc::Status first_end;  // guarded by mu
+  std::atomic<bool> stopping{false};
 };
 
 void ReadStream(v1::AlertService::Stub* stub, int index,
@@ -77,6 +83,13 @@ void ReadStream(v1::AlertService::Stub* stub, int index,
           arrivals->by_event[a.event_id()].try_emplace(index, now, now);
       it->second.second = now;
       if (arrivals->sample.empty()) arrivals->sample = a.SerializeAsString();
+    }
+  }
+  const grpc::Status status = reader->Finish();
+  if (!arrivals->stopping.load()) {
+    if (arrivals->ended_early.fetch_add(1) == 0) {
+      std::lock_guard<std::mutex> lock(arrivals->mu);
+      arrivals->first_end = status;
     }
   }
 }
@@ -161,8 +174,33 @@ int main(int argc, char** argv) {
     readers.emplace_back(ReadStream, stubs.back().get(), i,
                          contexts.back().get(), &arrivals);
   }
-  while (arrivals.live.load() < subscribers && Clock::now() < deadline) {
+  // Every subscriber live before the first event (a heartbeat each), within
+  // half the time limit; otherwise the run measures nothing and says why.
+  const auto live_by =
+      Clock::now() +
+      std::chrono::milliseconds(static_cast<int>(time_limit_s * 500));
+  while (arrivals.live.load() < subscribers &&
+         arrivals.ended_early.load() == 0 && Clock::now() < live_by) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (arrivals.live.load() < subscribers) {
+    std::string why = "no stream ended; the server is slow or not serving";
+    if (arrivals.ended_early.load() > 0) {
+      std::lock_guard<std::mutex> lock(arrivals.mu);
+      why = absl::StrCat(arrivals.ended_early.load(),
+                         " stream(s) ended, the first with code ",
+                         arrivals.first_end.error_code(), ": ",
+                         arrivals.first_end.error_message());
+    }
+    std::fprintf(stderr,
+                 "B4: only %d of %d subscribers went live (a heartbeat) on "
+                 "%s within %.0f s (%s); nothing published\n",
+                 arrivals.live.load(), subscribers, server.c_str(),
+                 time_limit_s / 2, why.c_str());
+    arrivals.stopping = true;
+    for (auto& c : contexts) c->TryCancel();
+    for (std::thread& t : readers) t.join();
+    return 3;
   }
 
   // Paced: event i is due at start + i / rate. Event i is on partner
@@ -220,6 +258,7 @@ int main(int argc, char** argv) {
       std::chrono::duration<double>(Clock::now() - start).count();
   // Let the last alerts arrive.
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  arrivals.stopping = true;
   for (auto& c : contexts) c->TryCancel();
   for (std::thread& t : readers) t.join();
 
@@ -284,5 +323,21 @@ int main(int argc, char** argv) {
           bench::Percentile(peer, 0.5), "us");
   csv.Row("B4", "redis-pubsub", "1 subscriber, 1 message", "p99_us",
           bench::Percentile(peer, 0.99), "us");
+  if (published == 0 || first_us.empty()) {
+    std::fprintf(stderr,
+                 "B4: %d of %d events published, %zu deliveries: nothing "
+                 "measured (see the errors above)\n",
+                 published, events, first_us.size());
+    return 4;
+  }
+  if (arrivals.ended_early.load() > 0) {
+    std::lock_guard<std::mutex> lock(arrivals.mu);
+    std::fprintf(stderr,
+                 "B4: %d stream(s) ended during the run, the first with code "
+                 "%d: %s\n",
+                 arrivals.ended_early.load(), arrivals.first_end.error_code(),
+                 arrivals.first_end.error_message().c_str());
+    return 5;
+  }
   return failed.load() == 0 ? 0 : 2;
 }

@@ -28,32 +28,44 @@ CSV=$WORK/results.csv
 FANOUT="$B/fanout_bench --server-binary $B/fanout_server --csv $CSV"
 PEER="$B/pubsub_peer --redis-port $RP --csv $CSV"
 step() { echo; echo "== $* ($(( $(date +%s) - START )) s)"; }
+# A benchmark that fails (or measures nothing: publish_latency exits
+# non-zero then) is named in the report and fails the whole run at the end;
+# the others still run.
+FAILED=()
+run() {
+  local rc=0
+  "$@" || rc=$?
+  if [ "$rc" -ne 0 ]; then
+    echo "FAILED (exit $rc): $(basename "$1") ${*:2}" >&2
+    FAILED+=("exit $rc: $(basename "$1") ${*:2}")
+  fi
+}
 
 step "B1 scoring"
 python3 "$TA_ROOT/bench/gen_exposure.py" --tickers 10000 --countries 50 --seed 1 --out "$WORK/t10k"
 python3 "$TA_ROOT/bench/gen_exposure.py" --tickers 50000 --countries 50 --seed 1 --out "$WORK/t50k"
-"$B/scoring_bench" --dir "$WORK/t10k" --redis-port "$RP" --events 2000 --naive-events 3 --csv "$CSV"
-"$B/scoring_bench" --dir "$WORK/t50k" --redis-port "$RP" --events 500 --naive-events 2 --csv "$CSV"
+run "$B/scoring_bench" --dir "$WORK/t10k" --redis-port "$RP" --events 2000 --naive-events 3 --csv "$CSV"
+run "$B/scoring_bench" --dir "$WORK/t50k" --redis-port "$RP" --events 500 --naive-events 2 --csv "$CSV"
 
 step "B2 fan-out throughput"
 for subs in 10 100 1000; do
   case $subs in 10) n=200000 ;; 100) n=50000 ;; 1000) n=5000 ;; esac
-  $FANOUT --mode throughput --subscribers $subs --alerts $n --event-alerts 64 --time-limit-s 60 || true
-  $PEER --mode throughput --subscribers $subs --messages $n --pipeline 64 --time-limit-s 60 || true
+  run $FANOUT --mode throughput --subscribers $subs --alerts $n --event-alerts 64 --time-limit-s 60
+  run $PEER --mode throughput --subscribers $subs --messages $n --pipeline 64 --time-limit-s 60
 done
 
 step "B3 latency"
 for rate in 100 1000; do
   n=$(( rate * 3 ))
   for subs in 1 100 1000; do
-    $FANOUT --mode latency --subscribers $subs --rate $rate --alerts $n --time-limit-s 30 || true
-    $PEER --mode latency --subscribers $subs --rate $rate --messages $n --time-limit-s 30 || true
+    run $FANOUT --mode latency --subscribers $subs --rate $rate --alerts $n --time-limit-s 30
+    run $PEER --mode latency --subscribers $subs --rate $rate --messages $n --time-limit-s 30
   done
 done
 
 step "B5 one slow subscriber of 100"
-$FANOUT --mode latency --subscribers 100 --rate 1000 --alerts 3000 --stall-one --bench B5 --time-limit-s 30 || true
-$PEER --mode latency --subscribers 100 --rate 1000 --messages 3000 --stall-one --bench B5 --time-limit-s 30 || true
+run $FANOUT --mode latency --subscribers 100 --rate 1000 --alerts 3000 --stall-one --bench B5 --time-limit-s 30
+run $PEER --mode latency --subscribers 100 --rate 1000 --messages 3000 --stall-one --bench B5 --time-limit-s 30
 
 # A tariff-alertd on the private Redis with a generated table loaded.
 start_server() {
@@ -68,9 +80,9 @@ start_server() {
 step "B4 end to end, 10k-ticker table"
 "$BUILD/clients/tariff-alert" load --redis "127.0.0.1:$RP" --redis-prefix b4: --dir "$WORK/t10k" >/dev/null
 start_server b4:
-"$B/publish_latency" --server "127.0.0.1:$(cat "$WORK/port")" --redis-port "$RP" \
+run "$B/publish_latency" --server "127.0.0.1:$(cat "$WORK/port")" --redis-port "$RP" \
   --subscribers 100 --events 500 --rate 1000 --label "100 subscribers, 10k tickers" \
-  --time-limit-s 60 --csv "$CSV" || true
+  --time-limit-s 60 --csv "$CSV"
 ta_stop_pid "$SERVER_PID"; SERVER_PID=""
 
 step "B6 memory"
@@ -80,7 +92,7 @@ sleep 1
 echo "B6,tariff-alert,\"50000 tickers\",rss_kib_with_table,$(awk '/VmRSS/{print $2}' /proc/$SERVER_PID/status),KiB" >>"$CSV"
 grep rss_kib_with_table "$CSV"
 ta_stop_pid "$SERVER_PID"; SERVER_PID=""
-$FANOUT --mode idle --subscribers 1000 --time-limit-s 60 --bench B6
+run $FANOUT --mode idle --subscribers 1000 --time-limit-s 60 --bench B6
 
 ELAPSED=$(( $(date +%s) - START ))
 {
@@ -96,5 +108,18 @@ mkdir -p "$TA_ROOT/bench/results"
 OUT=$TA_ROOT/bench/results/$(date -u +%F)
 python3 "$TA_ROOT/bench/report.py" "$CSV" "$WORK/machine.txt" "$ELAPSED" >"$OUT.md"
 cp "$CSV" "$OUT.csv"
+if [ "${#FAILED[@]}" -gt 0 ]; then
+  {
+    echo
+    echo "## Failed in this run"
+    echo
+    for f in "${FAILED[@]}"; do echo "- $f"; done
+  } >>"$OUT.md"
+fi
 echo
 echo "wrote $OUT.md and $OUT.csv in $ELAPSED s"
+if [ "${#FAILED[@]}" -gt 0 ]; then
+  echo "bench: ${#FAILED[@]} benchmark(s) FAILED:" >&2
+  printf '  %s\n' "${FAILED[@]}" >&2
+  exit 1
+fi
