@@ -289,9 +289,13 @@ class CompanyScorer {
   // the action moves at all (a company left unmoved has no contribution in
   // Score()). Reads only the rows located in the importing market and in
   // the partners whose rate changes. Per company the same terms as Score(),
-  // in the same order for a one-partner event.
+  // in the same order for a one-partner event. Each nonzero term is also
+  // handed to sink(company, channel, partner, bps): the partner for import
+  // cost and export, Country() for protection (which names the targets);
+  // every term is for all goods.
+  template <typename Sink>
   void ScoreSimple(const ExposureTable& table, std::vector<double>& bps,
-                   std::vector<char>& moved) {
+                   std::vector<char>& moved, Sink&& sink) {
     const double p = action_.probability;
     const Country importer = action_.importer;
     const auto revenue = table.RowsIn(ExposureKind::kRevenue, importer);
@@ -330,10 +334,12 @@ class CompanyScorer {
       for (const CountryShare& r : table.RowsIn(ExposureKind::kSourcing, x)) {
         const size_t i = static_cast<size_t>(r.company);
         if (rev[i] == 0) continue;
-        bps[i] += ContributionBps(-1, delta, r.share * (1 - there[i]), rev[i],
-                                  companies[i].cogs_ratio,
-                                  1 - sector(i).pass_through, 1, p);
+        const double term = ContributionBps(-1, delta, r.share * (1 - there[i]),
+                                            rev[i], companies[i].cogs_ratio,
+                                            1 - sector(i).pass_through, 1, p);
+        bps[i] += term;
         moved[i] = 1;
+        if (term != 0) sink(i, ScoreChannel::kImportCost, x, term);
       }
       for (const CountryShare& r : production) {
         const size_t i = static_cast<size_t>(r.company);
@@ -342,9 +348,11 @@ class CompanyScorer {
         const double imported =
             made[i] < 1 ? std::max(0.0, rev[i] - made[i]) / (1 - made[i]) : 0;
         if (imported == 0) continue;
-        bps[i] += ContributionBps(-1, delta, r.share, imported, 1,
-                                  sector(i).export_kappa, 1, p);
+        const double term = ContributionBps(-1, delta, r.share, imported, 1,
+                                            sector(i).export_kappa, 1, p);
+        bps[i] += term;
         moved[i] = 1;
+        if (term != 0) sink(i, ScoreChannel::kExport, x, term);
       }
     }
     const auto [delta, weight] = CompetingDelta(HsCode::All());
@@ -353,9 +361,11 @@ class CompanyScorer {
       const size_t i = static_cast<size_t>(r.company);
       if (rev[i] == 0) continue;
       const double local = made[i] > 0 ? std::min(1.0, rev[i] / made[i]) : 0;
-      bps[i] += ContributionBps(1, delta, r.share, local, 1,
-                                sector(i).protection_gamma, weight, p);
+      const double term = ContributionBps(
+          1, delta, r.share, local, 1, sector(i).protection_gamma, weight, p);
+      bps[i] += term;
       moved[i] = 1;
+      if (term != 0) sink(i, ScoreChannel::kProtection, Country(), term);
     }
   }
 
@@ -547,52 +557,6 @@ class CompanyScorer {
   absl::flat_hash_map<HsCode, std::pair<double, double>> competing_;
 };
 
-// One hop of supply-chain spillover: every supplier of a company with a
-// nonzero first-order score bears beta x share x that score. `scores` holds
-// the first-order scores, indexed like table.companies(); spillover is read
-// from a copy of them, so it never cascades.
-void AddSpillover(const ExposureTable& table, const ScoringParams& params,
-                  const std::string& partners,
-                  std::vector<SubjectScore>& scores) {
-  const double beta = params.spillover_beta();
-  if (beta == 0 || table.link_count() == 0) return;
-  std::vector<double> first_order;
-  first_order.reserve(scores.size());
-  for (const SubjectScore& s : scores) first_order.push_back(s.score_bps);
-  const auto companies = table.companies();
-  for (size_t i = 0; i < scores.size(); ++i) {
-    SubjectScore& s = scores[i];
-    bool added = false;
-    for (const CustomerLink& link : table.CustomersOf(i)) {
-      const double customer_bps =
-          first_order[static_cast<size_t>(link.customer)];
-      if (customer_bps == 0) continue;
-      Contribution k;
-      k.channel = ScoreChannel::kSpillover;
-      k.country = partners;
-      k.product = HsCode::All();
-      k.delta_pct = 0;
-      k.exposure_share = link.share;
-      k.market_factor = 1;
-      k.revenue_share = 0;
-      k.cogs_ratio = 1;
-      k.sector_factor = beta;
-      k.partner_weight = 1;
-      k.probability = 1;
-      k.customer = companies[static_cast<size_t>(link.customer)].ticker;
-      k.customer_score_bps = customer_bps;
-      k.bps = customer_bps * link.share * beta;
-      s.score_bps += k.bps;
-      s.contributions.push_back(std::move(k));
-      added = true;
-    }
-    if (added) {
-      if (s.subject.empty()) Identify(companies[i], s);
-      Finish(companies[i], params, s);
-    }
-  }
-}
-
 bool ByMagnitude(const SubjectScore& a, const SubjectScore& b) {
   const double x = std::abs(a.score_bps), y = std::abs(b.score_bps);
   if (x != y) return x > y;
@@ -600,41 +564,6 @@ bool ByMagnitude(const SubjectScore& a, const SubjectScore& b) {
 }
 
 }  // namespace
-
-std::vector<double> ScoreTickers(const TariffAction& action,
-                                 const TariffBook& before,
-                                 const TariffBook& after,
-                                 const ExposureTable& table,
-                                 const ScoringParams& params) {
-  const auto companies = table.companies();
-  std::vector<double> bps(companies.size(), 0);
-  CompanyScorer scorer(action, before, after, params);
-  if (CountryMajorApplies(action)) {
-    std::vector<char> moved(companies.size(), 0);
-    scorer.ScoreSimple(table, bps, moved);
-    for (int i : table.general_companies()) {
-      bps[static_cast<size_t>(i)] =
-          scorer.Score(companies[static_cast<size_t>(i)]).score_bps;
-    }
-  } else {
-    for (size_t i = 0; i < companies.size(); ++i) {
-      bps[i] = scorer.Score(companies[i]).score_bps;
-    }
-  }
-  // One hop of spillover, as AddSpillover adds it.
-  const double beta = params.spillover_beta();
-  if (beta != 0 && table.link_count() > 0) {
-    const std::vector<double> first_order = bps;
-    for (size_t i = 0; i < companies.size(); ++i) {
-      for (const CustomerLink& link : table.CustomersOf(i)) {
-        const double customer_bps =
-            first_order[static_cast<size_t>(link.customer)];
-        if (customer_bps != 0) bps[i] += customer_bps * link.share * beta;
-      }
-    }
-  }
-  return bps;
-}
 
 std::string DescribeAction(const TariffAction& action,
                            const std::vector<BookRateChange>& changes) {
@@ -678,6 +607,131 @@ std::string DescribeAction(const TariffAction& action,
   return text;
 }
 
+namespace {
+
+// A sector's roll-up of its members' contributions: Σ w x bps per (channel,
+// partner, product), w = the member's share of the sector's market cap.
+using RollUpKey = std::tuple<int, std::string, std::string>;
+using RollUp = std::map<RollUpKey, Contribution>;
+
+void AddToRollUp(RollUp& roll_up, ScoreChannel channel, std::string country,
+                 HsCode product, std::string product_text, double probability,
+                 double weighted_bps) {
+  Contribution& into = roll_up[{static_cast<int>(channel), std::move(country),
+                                std::move(product_text)}];
+  into.channel = channel;
+  into.product = product;
+  into.probability = probability;
+  into.bps += weighted_bps;
+}
+
+// The ranking pass: every company's first-order score (country-major for
+// the simple companies of an all-goods event, row by row for the others),
+// and its total with one hop of supply-chain spillover: every supplier of a
+// company with a nonzero first-order score bears beta x share x that score,
+// read from the first-order scores, so it never cascades. With
+// `roll_ups`, also each sector's roll-up of its members' contributions.
+struct Ranking {
+  std::vector<double> first;  // first-order bps, indexed like companies()
+  std::vector<double> total;  // first order plus spillover
+  // The companies scored row by row, with their first-order contributions:
+  // full[full_of[i]] for company i, full_of[i] = -1 for the others.
+  std::vector<SubjectScore> full;
+  std::vector<int> full_of;
+  std::vector<RollUp> roll_ups;  // indexed like table.sectors()
+};
+
+Ranking Rank(CompanyScorer& scorer, const TariffAction& action,
+             const ExposureTable& table, const ScoringParams& params,
+             bool roll_ups) {
+  const auto companies = table.companies();
+  const size_t n = companies.size();
+  const auto groups = table.sectors();
+  auto weight = [&](size_t i) {
+    const SectorGroup& g = groups[static_cast<size_t>(table.sector_of(i))];
+    return companies[i].market_cap_usd / g.market_cap_usd;
+  };
+  const std::string all_goods = HsCode::All().ToString();
+  Ranking r;
+  r.first.assign(n, 0);
+  r.full_of.assign(n, -1);
+  if (roll_ups) r.roll_ups.resize(groups.size());
+  auto score_row_by_row = [&](size_t i) {
+    r.full_of[i] = static_cast<int>(r.full.size());
+    r.full.push_back(scorer.Score(companies[i]));
+    const SubjectScore& s = r.full.back();
+    r.first[i] = s.score_bps;
+    if (!roll_ups) return;
+    const double w = weight(i);
+    RollUp& roll_up = r.roll_ups[static_cast<size_t>(table.sector_of(i))];
+    for (const Contribution& k : s.contributions) {
+      AddToRollUp(roll_up, k.channel, k.country, k.product,
+                  k.product.ToString(), k.probability, w * k.bps);
+    }
+  };
+  if (CountryMajorApplies(action)) {
+    // The simple companies' terms, summed per (sector, channel, partner)
+    // before they are keyed by text.
+    absl::flat_hash_map<std::tuple<int, int, Country>, double> terms;
+    std::vector<char> moved(n, 0);
+    scorer.ScoreSimple(
+        table, r.first, moved,
+        [&](size_t i, ScoreChannel channel, Country partner, double bps) {
+          if (!roll_ups) return;
+          terms[{table.sector_of(i), static_cast<int>(channel), partner}] +=
+              weight(i) * bps;
+        });
+    for (const auto& [key, bps] : terms) {
+      const auto& [sector, channel, partner] = key;
+      const auto ch = static_cast<ScoreChannel>(channel);
+      AddToRollUp(r.roll_ups[static_cast<size_t>(sector)], ch,
+                  ch == ScoreChannel::kProtection ? scorer.targets_label()
+                                                  : partner.ToString(),
+                  HsCode::All(), all_goods, action.probability, bps);
+    }
+    for (int i : table.general_companies()) {
+      score_row_by_row(static_cast<size_t>(i));
+    }
+  } else {
+    for (size_t i = 0; i < n; ++i) score_row_by_row(i);
+  }
+
+  r.total = r.first;
+  const double beta = params.spillover_beta();
+  if (beta == 0 || table.link_count() == 0) return r;
+  for (size_t i = 0; i < n; ++i) {
+    double spilled = 0;
+    for (const CustomerLink& link : table.CustomersOf(i)) {
+      const double customer_bps = r.first[static_cast<size_t>(link.customer)];
+      if (customer_bps == 0) continue;
+      const double bps = customer_bps * link.share * beta;
+      r.total[i] += bps;
+      spilled += bps;
+    }
+    if (roll_ups && spilled != 0) {
+      AddToRollUp(r.roll_ups[static_cast<size_t>(table.sector_of(i))],
+                  ScoreChannel::kSpillover, scorer.targets_label(),
+                  HsCode::All(), all_goods, 1, weight(i) * spilled);
+    }
+  }
+  return r;
+}
+
+}  // namespace
+
+std::vector<double> ScoreTickers(const TariffAction& action,
+                                 const TariffBook& before,
+                                 const TariffBook& after,
+                                 const ExposureTable& table,
+                                 const ScoringParams& params) {
+  CompanyScorer scorer(action, before, after, params);
+  return Rank(scorer, action, table, params, /*roll_ups=*/false).total;
+}
+
+// Two passes: the ranking (Rank), then only the companies that alert
+// scored row by row with their contributions and explanation: a small
+// partner's event moves thousands of companies, of which a hundred or so
+// alert. The sectors' roll-ups come from the ranking pass.
 ScoreResult ScoreAction(const TariffAction& action, const TariffBook& before,
                         const TariffBook& after, const ExposureTable& table,
                         const ScoringParams& params) {
@@ -686,51 +740,79 @@ ScoreResult ScoreAction(const TariffAction& action, const TariffBook& before,
   const std::string event = DescribeAction(action, result.changes);
   CompanyScorer scorer(action, before, after, params);
   const auto companies = table.companies();
-  // Companies the country-major pass finds unmoved score 0 with no
-  // contribution: skip their row-by-row scoring.
-  std::vector<char> moved;
-  const bool country_major = CountryMajorApplies(action);
-  if (country_major) {
-    std::vector<double> unused(companies.size(), 0);
-    moved.assign(companies.size(), 0);
-    scorer.ScoreSimple(table, unused, moved);
+  const size_t n = companies.size();
+  const auto groups = table.sectors();
+  auto weight = [&](size_t i) {
+    const SectorGroup& g = groups[static_cast<size_t>(table.sector_of(i))];
+    return companies[i].market_cap_usd / g.market_cap_usd;
+  };
+  Ranking ranking = Rank(scorer, action, table, params, /*roll_ups=*/true);
+  const std::vector<double>& first = ranking.first;
+  const std::vector<double>& total = ranking.total;
+  const double beta = params.spillover_beta();
+  const bool spills = beta != 0 && table.link_count() > 0;
+
+  // Pass 2: the companies that alert, with their contributions (first
+  // order, then spillover as AddSpillover adds it) and explanation.
+  for (size_t i = 0; i < n; ++i) {
+    if (total[i] == 0 || std::abs(total[i]) < params.min_alert_bps()) continue;
+    const int f = ranking.full_of[i];
+    SubjectScore s = f >= 0 ? std::move(ranking.full[static_cast<size_t>(f)])
+                            : scorer.Score(companies[i]);
+    if (spills) {
+      bool added = false;
+      for (const CustomerLink& link : table.CustomersOf(i)) {
+        const double customer_bps = first[static_cast<size_t>(link.customer)];
+        if (customer_bps == 0) continue;
+        Contribution k;
+        k.channel = ScoreChannel::kSpillover;
+        k.country = scorer.targets_label();
+        k.product = HsCode::All();
+        k.delta_pct = 0;
+        k.exposure_share = link.share;
+        k.market_factor = 1;
+        k.revenue_share = 0;
+        k.cogs_ratio = 1;
+        k.sector_factor = beta;
+        k.partner_weight = 1;
+        k.probability = 1;
+        k.customer = companies[static_cast<size_t>(link.customer)].ticker;
+        k.customer_score_bps = customer_bps;
+        k.bps = customer_bps * link.share * beta;
+        s.score_bps += k.bps;
+        s.contributions.push_back(std::move(k));
+        added = true;
+      }
+      if (added) {
+        if (s.subject.empty()) Identify(companies[i], s);
+        Finish(companies[i], params, s);
+      }
+    }
+    if (s.score_bps == 0 || std::abs(s.score_bps) < params.min_alert_bps())
+      continue;
+    scorer.Explain(companies[i], event, s);
+    result.subjects.push_back(std::move(s));
   }
-  std::vector<SubjectScore> scores(companies.size());
-  for (size_t i = 0; i < companies.size(); ++i) {
-    if (country_major && table.simple(i) && !moved[i]) continue;
-    scores[i] = scorer.Score(companies[i]);
-  }
-  AddSpillover(table, params, scorer.targets_label(), scores);
 
   std::vector<SubjectScore> sectors;
-  for (const SectorGroup& g : table.sectors()) {
+  for (size_t gi = 0; gi < groups.size(); ++gi) {
+    const SectorGroup& g = groups[gi];
     SubjectScore s;
     s.kind = ScoreSubjectKind::kSector;
     s.subject = g.name;
     s.name = g.name;
     s.sector = g.name;
     // Market-cap-weighted mean over all members, unaffected ones included.
-    std::map<std::tuple<int, std::string, std::string>, Contribution> merged;
-    std::vector<const SubjectScore*> movers;
+    std::vector<int> movers;
     for (int i : g.members) {
-      const SubjectScore& m = scores[static_cast<size_t>(i)];
-      const double w =
-          companies[static_cast<size_t>(i)].market_cap_usd / g.market_cap_usd;
-      s.score_bps += w * m.score_bps;
-      for (const Contribution& k : m.contributions) {
-        Contribution& into = merged[{static_cast<int>(k.channel), k.country,
-                                     k.product.ToString()}];
-        into.channel = k.channel;
-        into.country = k.country;
-        into.product = k.product;
-        into.probability = k.probability;
-        into.bps += w * k.bps;
-      }
-      if (m.score_bps != 0) movers.push_back(&m);
+      const double m = total[static_cast<size_t>(i)];
+      s.score_bps += weight(static_cast<size_t>(i)) * m;
+      if (m != 0) movers.push_back(i);
     }
     if (std::abs(s.score_bps) < params.min_alert_bps() || s.score_bps == 0)
       continue;
-    for (auto& [key, k] : merged) {
+    for (auto& [key, k] : ranking.roll_ups[gi]) {
+      k.country = std::get<1>(key);
       k.delta_pct = 0;
       k.exposure_share = k.market_factor = k.revenue_share = k.cogs_ratio =
           k.sector_factor = k.partner_weight = 0;
@@ -738,14 +820,17 @@ ScoreResult ScoreAction(const TariffAction& action, const TariffBook& before,
     }
     SortContributions(s.contributions);
     s.severity = params.SeverityOf(std::abs(s.score_bps));
-    std::sort(movers.begin(), movers.end(),
-              [](const SubjectScore* a, const SubjectScore* b) {
-                return ByMagnitude(*a, *b);
-              });
+    std::sort(movers.begin(), movers.end(), [&](int a, int b) {
+      const double x = std::abs(total[static_cast<size_t>(a)]),
+                   y = std::abs(total[static_cast<size_t>(b)]);
+      if (x != y) return x > y;
+      return companies[static_cast<size_t>(a)].ticker <
+             companies[static_cast<size_t>(b)].ticker;
+    });
     std::vector<std::string> top;
-    for (size_t i = 0; i < movers.size() && i < 3; ++i) {
-      top.push_back(absl::StrFormat("%s %+.1f", movers[i]->subject,
-                                    movers[i]->score_bps));
+    for (size_t k = 0; k < movers.size() && k < 3; ++k) {
+      const size_t i = static_cast<size_t>(movers[k]);
+      top.push_back(absl::StrFormat("%s %+.1f", companies[i].ticker, total[i]));
     }
     s.explanation = absl::StrFormat(
         "%s %s of revenue, the market-cap-weighted mean of its %d companies "
@@ -755,13 +840,6 @@ ScoreResult ScoreAction(const TariffAction& action, const TariffBook& before,
     sectors.push_back(std::move(s));
   }
 
-  for (size_t i = 0; i < scores.size(); ++i) {
-    SubjectScore& s = scores[i];
-    if (s.score_bps == 0 || std::abs(s.score_bps) < params.min_alert_bps())
-      continue;
-    scorer.Explain(companies[i], event, s);
-    result.subjects.push_back(std::move(s));
-  }
   std::sort(result.subjects.begin(), result.subjects.end(), ByMagnitude);
   std::sort(sectors.begin(), sectors.end(), ByMagnitude);
   for (SubjectScore& s : sectors) result.subjects.push_back(std::move(s));

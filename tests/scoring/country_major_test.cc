@@ -3,6 +3,7 @@
 // companies: a random table of simple companies, and the same table with
 // every company forced onto the row-by-row path by a zero-share EU row.
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <string>
@@ -142,9 +143,27 @@ TEST_F(CountryMajorTest, SameScoresAsRowByRow) {
       EXPECT_EQ(a.subjects[i].subject, b.subjects[i].subject);
       EXPECT_EQ(a.subjects[i].score_bps, b.subjects[i].score_bps);
       EXPECT_EQ(a.subjects[i].explanation, b.subjects[i].explanation);
-      EXPECT_EQ(a.subjects[i].contributions.size(),
-                b.subjects[i].contributions.size());
+      // A sector's roll-up is summed from the country-major pass's terms on
+      // one table and from every member's contributions on the other: the
+      // same parts, to rounding.
+      ASSERT_EQ(a.subjects[i].contributions.size(),
+                b.subjects[i].contributions.size())
+          << a.subjects[i].subject;
+      for (size_t k = 0; k < a.subjects[i].contributions.size(); ++k) {
+        const Contribution& x = a.subjects[i].contributions[k];
+        const Contribution& y = b.subjects[i].contributions[k];
+        EXPECT_EQ(x.channel, y.channel) << a.subjects[i].subject << " " << k;
+        EXPECT_EQ(x.country, y.country) << a.subjects[i].subject << " " << k;
+        EXPECT_EQ(x.product, y.product) << a.subjects[i].subject << " " << k;
+        EXPECT_NEAR(x.bps, y.bps, 1e-9 * (1 + std::abs(y.bps)))
+            << a.subjects[i].subject << " " << k;
+      }
     }
+    EXPECT_GT(std::count_if(a.subjects.begin(), a.subjects.end(),
+                            [](const SubjectScore& s) {
+                              return s.kind == ScoreSubjectKind::kSector;
+                            }),
+              0);
     int tickers = 0;
     for (const SubjectScore& s : a.subjects) {
       if (s.kind != ScoreSubjectKind::kTicker) continue;
