@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/string_view.h"
+#include "server/common/utf8.h"
 
 namespace tariffalert {
 
@@ -18,6 +19,8 @@ ExposureTable::ExposureTable(std::string version,
   std::map<std::string, SectorGroup> sectors;
   for (size_t i = 0; i < companies_.size(); ++i) {
     const Company& c = companies_[i];
+    text_is_utf8_ = text_is_utf8_ && IsValidUtf8(c.ticker) &&
+                    IsValidUtf8(c.name) && IsValidUtf8(c.sector);
     by_ticker_.emplace(c.ticker, static_cast<int>(i));
     SectorGroup& group = sectors[c.sector];
     group.name = c.sector;

@@ -91,6 +91,10 @@ class ExposureTable {
   // The customers of companies()[supplier], in ticker order.
   absl::Span<const CustomerLink> CustomersOf(size_t supplier) const;
   size_t link_count() const { return customers_.size(); }
+  // Every company's ticker, name and sector is valid UTF-8, as the loader
+  // (which refuses other bytes) makes sure; a table built otherwise may not
+  // be, and the publisher then checks each alert's bytes.
+  bool text_is_utf8() const { return text_is_utf8_; }
 
   // The country-major view the scorer reads for an all-goods event: the rows
   // of `kind` located in `country`, of the simple companies only, in company
@@ -112,6 +116,7 @@ class ExposureTable {
   size_t exposure_rows_ = 0;
   // RowsIn, by kind.
   absl::flat_hash_map<Country, std::vector<CountryShare>> by_country_[3];
+  bool text_is_utf8_ = true;
   std::vector<char> simple_;
   std::vector<int> general_;
   // Links grouped by supplier: those of supplier i are

@@ -16,6 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
+#include "server/common/utf8.h"
 
 namespace tariffalert {
 
@@ -33,8 +34,6 @@ absl::Status ParseMessage(const grpc::ByteBuffer& buffer,
 // `descriptor` message) whose value is not valid UTF-8; "" if none.
 std::string FindInvalidUtf8Field(
     absl::string_view bytes, const google::protobuf::Descriptor& descriptor);
-
-bool IsValidUtf8(absl::string_view s);
 
 // `message` serialized into `buffer` as one slice.
 void SerializeResponse(const google::protobuf::Message& message,

@@ -98,6 +98,23 @@ TEST(ParseExposureFilesTest, ValidFilesGiveASortedTable) {
   EXPECT_DOUBLE_EQ(tsla->production[1].share, 0.4);
 
   EXPECT_EQ(table.Find("MSFT"), nullptr);
+  // The loader refuses other bytes, so the publisher need not parse each
+  // alert back to find them.
+  EXPECT_TRUE(table.text_is_utf8());
+}
+
+TEST(ExposureTableTest, ATableBuiltWithANameThatIsNotUtf8SaysSo) {
+  auto t = ParseRows(kCompanies, kExposures);
+  ASSERT_TRUE(t.ok()) << t.status();
+  std::vector<Company> companies((*t)->companies().begin(),
+                                 (*t)->companies().end());
+  companies[1].name = "General\xFF Motors";
+  EXPECT_FALSE(ExposureTable("v8", companies).text_is_utf8());
+  companies[1].name = "General Motors";
+  companies[2].sector = "Consumer\xC3";  // a cut two-byte sequence
+  EXPECT_FALSE(ExposureTable("v8", companies).text_is_utf8());
+  companies[2].sector = "Consumer Discretionary";
+  EXPECT_TRUE(ExposureTable("v8", companies).text_is_utf8());
 }
 
 TEST(ParseExposureFilesTest, SectorsAreGroupedWithTheirMarketCaps) {
