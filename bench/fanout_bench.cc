@@ -415,10 +415,28 @@ int main(int argc, char** argv) {
   }
   const size_t readers = subscribers - (stall_one ? 1 : 0);
   // Every reading stream live (its first heartbeat in).
-  while (totals.live.load() < readers && SteadyClock::now() < deadline) {
+  // Every reading stream live, or one ended (refused): no use waiting on.
+  while (totals.live.load() < readers && totals.done.load() == 0 &&
+         SteadyClock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   const bool all_live = totals.live.load() >= readers;
+  if (!all_live) {
+    // Say why: the first stream that ended, if one did (a refusal names
+    // the server's limit), rather than a figure over fewer streams.
+    std::string why = "no stream ended: the server is slow or not serving";
+    for (const auto& s : streams) {
+      if (!s->done()) continue;
+      const grpc::Status st = s->status();
+      why = "a stream ended with code " + std::to_string(st.error_code()) +
+            ": " + st.error_message();
+      break;
+    }
+    std::fprintf(stderr,
+                 "fanout_bench: only %zu of %zu streams went live within the "
+                 "time limit (%s)\n",
+                 totals.live.load(), readers, why.c_str());
+  }
 
   bench::CsvOut csv(csv_path);
   const std::string scenario =

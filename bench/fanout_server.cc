@@ -98,7 +98,14 @@ int main(int argc, char** argv) {
   ta::AlertHub hub(hub_options, ta::RealClock());
   ta::QueueLimits limits;
   limits.max_alerts = queue_alerts;
-  ta::AlertServiceImpl service(&hub, limits);
+  // Every benchmark subscriber connects from 127.0.0.1, which the server
+  // counts as one client (no tokens here): its per-client stream limit
+  // (200 by default, --max-streams-per-token) would leave 800 of 1,000
+  // streams refused. The total limit stays.
+  ta::ServerLimits request_limits;
+  request_limits.max_streams_per_token = request_limits.max_streams;
+  ta::AlertServiceImpl service(&hub, limits, ta::PortfolioContext{},
+                               /*stream_threads=*/0, request_limits);
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
