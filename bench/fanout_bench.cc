@@ -118,6 +118,8 @@ class Stream {
 
   void Start(grpc::CompletionQueue* cq) {
     // An empty SubscribeAlertsRequest: every alert, live from now.
+    // Retried by the channel if the connection fails, as publish_latency's.
+    context_.set_wait_for_ready(true);
     call_ = stub_.PrepareCall(&context_, kMethod, cq);
     call_->StartCall(&tags_[kStart]);
   }

@@ -67,6 +67,10 @@ void ReadStream(v1::AlertService::Stub* stub, int index,
   const auto sectors = tariffalert::GicsSectors();
   request.mutable_filter()->add_sectors(
       std::string(sectors[static_cast<size_t>(index) % sectors.size()]));
+  // As a subscriber that retries: a connection to a just-started server
+  // occasionally fails (one of 100 at once, in run_all.sh: gRPC reports
+  // "No such file or directory"), and without this the stream ends at once.
+  context->set_wait_for_ready(true);
   auto reader = stub->SubscribeAlerts(context, request);
   v1::SubscribeAlertsResponse r;
   bool live = false;
