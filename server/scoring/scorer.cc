@@ -625,6 +625,14 @@ void AddToRollUp(RollUp& roll_up, ScoreChannel channel, std::string country,
   into.bps += weighted_bps;
 }
 
+// Company i's share of its sector's market cap: its weight in the
+// sector's score and roll-up.
+double SectorWeight(const ExposureTable& table, size_t i) {
+  const SectorGroup& g =
+      table.sectors()[static_cast<size_t>(table.sector_of(i))];
+  return table.companies()[i].market_cap_usd / g.market_cap_usd;
+}
+
 // The ranking pass: every company's first-order score (country-major for
 // the simple companies of an all-goods event, row by row for the others),
 // and its total with one hop of supply-chain spillover: every supplier of a
@@ -646,16 +654,12 @@ Ranking Rank(CompanyScorer& scorer, const TariffAction& action,
              bool roll_ups) {
   const auto companies = table.companies();
   const size_t n = companies.size();
-  const auto groups = table.sectors();
-  auto weight = [&](size_t i) {
-    const SectorGroup& g = groups[static_cast<size_t>(table.sector_of(i))];
-    return companies[i].market_cap_usd / g.market_cap_usd;
-  };
+  auto weight = [&](size_t i) { return SectorWeight(table, i); };
   const std::string all_goods = HsCode::All().ToString();
   Ranking r;
   r.first.assign(n, 0);
   r.full_of.assign(n, -1);
-  if (roll_ups) r.roll_ups.resize(groups.size());
+  if (roll_ups) r.roll_ups.resize(table.sectors().size());
   auto score_row_by_row = [&](size_t i) {
     r.full_of[i] = static_cast<int>(r.full.size());
     r.full.push_back(scorer.Score(companies[i]));
@@ -742,10 +746,7 @@ ScoreResult ScoreAction(const TariffAction& action, const TariffBook& before,
   const auto companies = table.companies();
   const size_t n = companies.size();
   const auto groups = table.sectors();
-  auto weight = [&](size_t i) {
-    const SectorGroup& g = groups[static_cast<size_t>(table.sector_of(i))];
-    return companies[i].market_cap_usd / g.market_cap_usd;
-  };
+  auto weight = [&](size_t i) { return SectorWeight(table, i); };
   Ranking ranking = Rank(scorer, action, table, params, /*roll_ups=*/true);
   const std::vector<double>& first = ranking.first;
   const std::vector<double>& total = ranking.total;
