@@ -754,7 +754,8 @@ ScoreResult ScoreAction(const TariffAction& action, const TariffBook& before,
   const bool spills = beta != 0 && table.link_count() > 0;
 
   // Pass 2: the companies that alert, with their contributions (first
-  // order, then spillover as AddSpillover adds it) and explanation.
+  // order, then one spillover contribution per link to a moved customer)
+  // and explanation.
   for (size_t i = 0; i < n; ++i) {
     if (total[i] == 0 || std::abs(total[i]) < params.min_alert_bps()) continue;
     const int f = ranking.full_of[i];

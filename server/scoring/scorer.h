@@ -89,6 +89,9 @@ struct ScoreResult {
 // each supplier of a company with a nonzero first-order score gets a spillover
 // contribution (table.CustomersOf, params.spillover_beta(); none when beta is
 // 0 or the table has no links). Spillover never feeds further spillover.
+// Two passes: the ranking ScoreTickers gives, then contributions and
+// explanations only for the companies that alert; a sector's contributions
+// are its members' summed in the ranking pass.
 ScoreResult ScoreAction(const TariffAction& action, const TariffBook& before,
                         const TariffBook& after, const ExposureTable& table,
                         const ScoringParams& params);
