@@ -1766,8 +1766,7 @@ class Console {
         "  s                silence alerts like it for 1 h (its ticker, or its",
         "                   sector for a sector alert); asks for a comment",
         "  S                silence until a time: HH:MM (UTC), RFC 3339 or 90m",
-        "  /                search: ticker, name or sector contains (empty: "
-        "all)",
+        "  /                search ticker, name or sector (empty: all)",
         "  f                filter: ticker=AAPL,BBY sector=Materials",
         "                   country=CN severity=high; _ for a space in a",
         "                   sector (Information_Technology); empty: none",
