@@ -316,12 +316,14 @@ class TerminalConsoleTest(unittest.TestCase):
 
         # a: acknowledged on the screen and in the server's state.
         self.tmux.keys("analyst", "a")
+        # The row's ACK comes with the state stream, the status line with
+        # the RPC's answer: either may be drawn first, so wait for both.
+        done = "acknowledge %s (%s): done" % (ticker, EVENT)
         screen = self.wait_screen(
             "analyst",
-            lambda t: any(s and sub == ticker and "ACK" in line
-                          for s, sub, line in self.rows(t)),
-            "%s marked ACK" % ticker)
-        self.assertIn("acknowledge %s (%s): done" % (ticker, EVENT), screen)
+            lambda t: done in t and any(s and sub == ticker and "ACK" in line
+                                        for s, sub, line in self.rows(t)),
+            "%s marked ACK and the acknowledgement answered" % ticker)
         self.assertIn("acknowledged by desk1", screen)
         acks = [a for a in self.state().acknowledgements if a.alert_id == alert_id]
         self.assertEqual(len(acks), 1, self.state())
