@@ -180,9 +180,8 @@ int main(int argc, char** argv) {
   }
   // Every subscriber live before the first event (a heartbeat each), within
   // half the time limit; otherwise the run measures nothing and says why.
-  const auto live_by =
-      Clock::now() +
-      std::chrono::milliseconds(static_cast<int>(time_limit_s * 500));
+  const auto live_by = Clock::now() + std::chrono::milliseconds(
+                                          static_cast<int>(time_limit_s * 500));
   while (arrivals.live.load() < subscribers &&
          arrivals.ended_early.load() == 0 && Clock::now() < live_by) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));

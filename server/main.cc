@@ -229,8 +229,8 @@ int main(int argc, char** argv) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 #endif
 
-  if (absl::Status s = ApplyLogFlags(log_level, log_format,
-                                     config_file.Where("log-level"));
+  if (absl::Status s =
+          ApplyLogFlags(log_level, log_format, config_file.Where("log-level"));
       !s.ok()) {
     std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
     return 2;

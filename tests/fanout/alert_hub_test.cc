@@ -16,9 +16,9 @@ namespace tariffalert {
 namespace {
 
 using ::testing::ElementsAre;
-using ::testing::IsEmpty;
 using testing::Encoded;
 using testing::EventAlert;
+using ::testing::IsEmpty;
 using testing::SectorAlert;
 
 // Records what the hub hands it; can refuse (as an overflowing stream does).
@@ -482,8 +482,8 @@ TEST_F(AlertHubTest, QueryFiltersByFilterAndTimeRangeAndPages) {
   EXPECT_TRUE(p.more);
   EXPECT_EQ(p.last_sequence, 3u);
   EXPECT_EQ(p.oldest_sequence, 1u);
-  p = hub.Query(AlertFilter(), absl::InfinitePast(), absl::InfiniteFuture(),
-                6, 3);
+  p = hub.Query(AlertFilter(), absl::InfinitePast(), absl::InfiniteFuture(), 6,
+                3);
   EXPECT_THAT(seqs(p), ElementsAre(7, 8));
   EXPECT_FALSE(p.more);
   // A page that ends on the last match says there is no more.
@@ -516,8 +516,8 @@ TEST_F(AlertHubTest, QueryStartsAtTheOldestHeldAlertAndSpansSlices) {
   ASSERT_EQ(p.alerts.size(), 2u);
   EXPECT_EQ(p.alerts[0]->sequence, 9001u);
   EXPECT_EQ(p.oldest_sequence, 2001u);
-  p = hub.Query(AlertFilter(), absl::InfinitePast(), absl::InfiniteFuture(),
-                0, 1);
+  p = hub.Query(AlertFilter(), absl::InfinitePast(), absl::InfiniteFuture(), 0,
+                1);
   EXPECT_EQ(p.alerts[0]->sequence, 2001u);
 }
 

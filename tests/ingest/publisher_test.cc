@@ -708,8 +708,7 @@ TEST_F(PublisherTest, WithTheEventClockPausesLapseByEventTime) {
 // PublishDue says how many snap-backs it published.
 // (It must not count by the growth of the dedupe memory, which stops growing
 // once dedupe_capacity is reached.)
-TEST_F(PublisherTest,
-       PublishDueCountsSnapBacksWhenTheDedupeMemoryIsFull) {
+TEST_F(PublisherTest, PublishDueCountsSnapBacksWhenTheDedupeMemoryIsFull) {
   PublisherOptions options;
   options.dedupe_capacity = 2;
   InMemoryBookStore store;
