@@ -32,6 +32,19 @@ def generate_stubs(proto_dir, out_dir):
     sys.path.insert(0, out_dir)
 
 
+def stop_process(process, timeout):
+    """SIGTERM, then SIGKILL if it has not exited within `timeout` seconds;
+    nothing if it is None or gone."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def health_status(channel, service):
     """grpc.health.v1.Health/Check by hand: 1 SERVING, 2 NOT_SERVING."""
     check = channel.unary_unary("/grpc.health.v1.Health/Check",

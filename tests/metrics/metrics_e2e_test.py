@@ -61,13 +61,7 @@ class MetricsE2ETest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        if cls.prometheus is not None and cls.prometheus.poll() is None:
-            cls.prometheus.send_signal(signal.SIGTERM)
-            try:
-                cls.prometheus.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                cls.prometheus.kill()
-                cls.prometheus.wait()
+        harness.stop_process(cls.prometheus, 15)
         cls.h.stop_server()
         cls.h.close()
 

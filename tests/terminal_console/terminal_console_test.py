@@ -184,13 +184,7 @@ class TerminalConsoleTest(unittest.TestCase):
     def tearDownClass(cls):
         if cls.tmux is not None:
             cls.tmux.kill()
-        if cls.gateway is not None and cls.gateway.poll() is None:
-            cls.gateway.send_signal(signal.SIGTERM)
-            try:
-                cls.gateway.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                cls.gateway.kill()
-                cls.gateway.wait()
+        harness.stop_process(cls.gateway, 10)
         if cls.channel is not None:
             cls.channel.close()
         cls.h.close()
