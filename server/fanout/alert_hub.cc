@@ -221,12 +221,56 @@ void AlertHub::Publish(absl::Span<const EncodedAlertPtr> alerts) {
 
 bool AlertHub::Append(absl::Span<const EncodedAlertPtr> alerts) {
   absl::MutexLock lock(&mu_);
+  return AppendLocked(alerts);
+}
+
+bool AlertHub::AppendLocked(absl::Span<const EncodedAlertPtr> alerts) {
   size_t start = 0;
   while (start < alerts.size() && alerts[start]->sequence <= newest_) ++start;
   if (start == alerts.size()) return true;
   if (alerts[start]->sequence != newest_ + 1) return false;
   PublishLocked(alerts.subspan(start));
+  // Held events the gap was before.
+  while (!held_.empty() && held_.begin()->first <= newest_ + 1) {
+    std::vector<EncodedAlertPtr> next = std::move(held_.begin()->second);
+    held_.erase(held_.begin());
+    size_t skip = 0;
+    while (skip < next.size() && next[skip]->sequence <= newest_) ++skip;
+    if (skip < next.size()) {
+      PublishLocked(absl::MakeConstSpan(next).subspan(skip));
+    }
+  }
   return true;
+}
+
+void AlertHub::Offer(absl::Span<const EncodedAlertPtr> alerts) {
+  if (alerts.empty()) return;
+  absl::MutexLock lock(&mu_);
+  if (AppendLocked(alerts)) return;
+  held_[alerts.front()->sequence].assign(alerts.begin(), alerts.end());
+  while (held_.size() > kMaxHeldEvents) held_.erase(held_.begin());
+}
+
+bool AlertHub::HeldLocked(uint64_t sequence) const {
+  if (sequence <= newest_) return true;
+  auto it = held_.upper_bound(sequence);
+  if (it == held_.begin()) return false;
+  --it;
+  return !it->second.empty() && it->second.back()->sequence >= sequence;
+}
+
+bool AlertHub::AwaitHeld(uint64_t sequence, absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  struct Args {
+    const AlertHub* hub;
+    uint64_t sequence;
+  } args{this, sequence};
+  return mu_.AwaitWithTimeout(absl::Condition(
+                                  +[](Args* a) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                                    return a->hub->HeldLocked(a->sequence);
+                                  },
+                                  &args),
+                              timeout);
 }
 
 void AlertHub::StartAfter(uint64_t sequence) {

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -137,6 +138,17 @@ class AlertHub {
   // leave a gap: the caller delivers the missing ones first.
   bool Append(absl::Span<const EncodedAlertPtr> alerts)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // Append for this replica's own publisher: alerts that would leave a gap
+  // (another replica's, logged before them, are not read yet) are held and
+  // delivered as soon as an Append fills the gap, so the log tailer need
+  // not decode them again. At most kMaxHeldEvents events are held; the
+  // oldest are dropped past that (the tailer then brings them).
+  void Offer(absl::Span<const EncodedAlertPtr> alerts) ABSL_LOCKS_EXCLUDED(mu_);
+  // Waits up to `timeout` until the hub logged or holds the alert with
+  // `sequence`; whether it does.
+  bool AwaitHeld(uint64_t sequence, absl::Duration timeout)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  static constexpr size_t kMaxHeldEvents = 64;
   // An empty hub whose log is to begin after `sequence` (a server joining a
   // shared log that has trimmed its start). No effect once anything is logged.
   void StartAfter(uint64_t sequence) ABSL_LOCKS_EXCLUDED(mu_);
@@ -200,6 +212,10 @@ class AlertHub {
   // Logs and delivers dense alerts continuing the log.
   void PublishLocked(absl::Span<const EncodedAlertPtr> alerts)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Append under the lock, then what it lets through of held_.
+  bool AppendLocked(absl::Span<const EncodedAlertPtr> alerts)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool HeldLocked(uint64_t sequence) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FillLocked(Subscriber* s, State& state)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The portfolio alert of the logged event [first, last] for `portfolio`.
@@ -215,6 +231,9 @@ class AlertHub {
   mutable absl::Mutex mu_;
   std::deque<LogEntry> log_ ABSL_GUARDED_BY(mu_);
   uint64_t newest_ ABSL_GUARDED_BY(mu_) = 0;
+  // Offered events waiting for a gap before them to fill, by first
+  // sequence.
+  std::map<uint64_t, std::vector<EncodedAlertPtr>> held_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<Subscriber*, State> subscribers_ ABSL_GUARDED_BY(mu_);
   bool ended_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status end_status_ ABSL_GUARDED_BY(mu_);

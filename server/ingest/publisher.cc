@@ -328,8 +328,9 @@ absl::StatusOr<Publisher::Committed> Publisher::Commit(
   response.set_last_sequence(encoded.back()->sequence);
   if (store_->KeepsLog()) {
     // Straight to this replica's streams when nothing of another replica's
-    // is pending before them; otherwise the log tailer brings them in order.
-    hub_->Append(encoded);
+    // is pending before them; otherwise held until the log tailer brings
+    // those in, so that it need not decode these again.
+    hub_->Offer(encoded);
   } else {
     hub_->Publish(encoded);
   }

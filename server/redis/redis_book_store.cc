@@ -1,17 +1,22 @@
 #include "server/redis/redis_book_store.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
 #include "server/tariff_book/book_codec.h"
 #include "tariffalert/v1/alert.pb.h"
 #include "tariffalert/v1/tariff_book.pb.h"
 
 namespace tariffalert {
 namespace {
+
+// The most bytes a varint takes.
+constexpr size_t kMaxVarint64Bytes = 10;
 
 // KEYS[1] book, KEYS[2] book:revision; ARGV[1] expected revision, ARGV[2]
 // new revision, ARGV[3] the serialized book.
@@ -26,11 +31,12 @@ return 1
 
 // KEYS: book, book:revision, alerts:seq, alerts, event:<id>. ARGV: expected
 // revision, new revision, book bytes, fingerprint, response bytes, dedupe
-// seconds, retention, then one argument per alert. Returns {2, record} if
-// the event was committed before, {0} on a book conflict, {1, first
-// sequence} once stored. A duplicate writes a no-op (INCRBY 0) so that the
-// WAIT after it covers the record it returns (WAIT counts this connection's
-// writes only).
+// seconds, retention (alerts), writer tag, alert count, the alerts packed
+// (length-prefixed, without sequences). Returns {2, record} if the event was
+// committed before, {0} on a book conflict, {1, first sequence} once stored.
+// The event's alerts are one entry, "<last>-0". A duplicate writes a no-op
+// (INCRBY 0) so that the WAIT after it covers the record it returns (WAIT
+// counts this connection's writes only).
 constexpr char kCommitScript[] = R"lua(
 local prior = redis.call('GET', KEYS[5])
 if prior then
@@ -42,19 +48,99 @@ if current == false then current = '0' end
 if current ~= ARGV[1] then return {0} end
 redis.call('SET', KEYS[1], ARGV[3])
 redis.call('SET', KEYS[2], ARGV[2])
-local n = #ARGV - 7
+local n = tonumber(ARGV[9])
 local first = 0
 if n > 0 then
-  first = redis.call('INCRBY', KEYS[3], n) - n + 1
-  for i = 1, n do
-    redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[7],
-               string.format('%d-0', first + i - 1), 'a', ARGV[7 + i])
-  end
+  local last = redis.call('INCRBY', KEYS[3], n)
+  first = last - n + 1
+  local keep = last - tonumber(ARGV[7]) + 1
+  if keep < 1 then keep = 1 end
+  redis.call('XADD', KEYS[4], 'MINID', '~', string.format('%d-0', keep),
+             string.format('%d-0', last), 'e', ARGV[10], 'w', ARGV[8])
 end
 redis.call('SET', KEYS[5], ARGV[4] .. ':' .. string.format('%d', first) ..
            ':' .. ARGV[5], 'EX', ARGV[6])
 return {1, first}
 )lua";
+
+// The alerts of one event as one value: each length-prefixed (a varint).
+std::string PackAlerts(const std::vector<std::string>& alerts) {
+  using google::protobuf::io::CodedOutputStream;
+  size_t size = 0;
+  for (const std::string& a : alerts) {
+    size += CodedOutputStream::VarintSize32(static_cast<uint32_t>(a.size())) +
+            a.size();
+  }
+  std::string packed;
+  packed.reserve(size);
+  uint8_t length[kMaxVarint64Bytes];
+  for (const std::string& a : alerts) {
+    const uint8_t* end = CodedOutputStream::WriteVarint32ToArray(
+        static_cast<uint32_t>(a.size()), length);
+    packed.append(reinterpret_cast<const char*>(length),
+                  static_cast<size_t>(end - length));
+    packed.append(a);
+  }
+  return packed;
+}
+
+// The unsequenced alerts an entry holds, pointing into it.
+absl::StatusOr<std::vector<absl::string_view>> Unpack(
+    const LoggedEntry& entry) {
+  std::vector<absl::string_view> parts;
+  const absl::string_view value = entry.value;
+  if (!entry.packed) {
+    parts.push_back(value);
+    return parts;
+  }
+  size_t pos = 0;
+  while (pos < value.size()) {
+    google::protobuf::io::CodedInputStream in(
+        reinterpret_cast<const uint8_t*>(value.data() + pos),
+        static_cast<int>(std::min<size_t>(value.size() - pos, 16)));
+    uint32_t length = 0;
+    if (!in.ReadVarint32(&length)) {
+      return absl::DataLossError(absl::StrCat(
+          "alert log: entry ", entry.last_sequence, "-0 is cut short"));
+    }
+    pos += static_cast<size_t>(in.CurrentPosition());
+    if (length > value.size() - pos) {
+      return absl::DataLossError(absl::StrCat(
+          "alert log: entry ", entry.last_sequence, "-0 is cut short"));
+    }
+    parts.push_back(value.substr(pos, length));
+    pos += length;
+  }
+  if (parts.empty() || parts.size() > entry.last_sequence) {
+    return absl::DataLossError(
+        absl::StrCat("alert log: entry ", entry.last_sequence, "-0 holds ",
+                     parts.size(), " alerts, which its id cannot number"));
+  }
+  return parts;
+}
+
+absl::StatusOr<std::vector<LoggedEntry>> LogEntries(
+    const std::vector<SequencedEntry>& entries, absl::string_view key) {
+  std::vector<LoggedEntry> out;
+  out.reserve(entries.size());
+  for (const SequencedEntry& e : entries) {
+    LoggedEntry entry;
+    entry.last_sequence = e.sequence;
+    if (e.field == "e") {
+      entry.packed = true;
+    } else if (e.field == "a") {
+      entry.packed = false;
+    } else {
+      return absl::DataLossError(absl::StrCat("redis key ", key, ": entry ",
+                                              e.sequence, "-0 has field '",
+                                              e.field, "', not e or a"));
+    }
+    entry.value = std::string(e.value);
+    entry.writer = std::string(e.tag);
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
 
 absl::StatusOr<PriorEvent> ParseRecord(absl::string_view record,
                                        absl::string_view key) {
@@ -154,8 +240,10 @@ absl::StatusOr<CommitOutcome> RedisBookStore::Commit(
       commit.response,
       absl::StrCat(
           std::max<int64_t>(1, absl::ToInt64Seconds(log_.dedupe_window))),
-      absl::StrCat(log_.retention)};
-  args.insert(args.end(), commit.alerts.begin(), commit.alerts.end());
+      absl::StrCat(log_.retention),
+      log_.writer,
+      absl::StrCat(commit.alerts.size()),
+      PackAlerts(commit.alerts)};
   // With --redis-min-replicas, acknowledged only once WAIT confirms it
   // (docs/delivery.md): a shortfall is DEADLINE_EXCEEDED, "outcome unknown,
   // retry with the same event_id", like a lost reply.
@@ -217,9 +305,25 @@ absl::StatusOr<uint64_t> RedisBookStore::LastSequence() {
   return last;
 }
 
-absl::StatusOr<std::vector<LoggedAlert>> RedisBookStore::ReadAfter(
-    uint64_t after_sequence, size_t count, absl::Duration block) {
-  std::vector<std::string> args = {"XREAD", "COUNT", absl::StrCat(count)};
+absl::StatusOr<std::vector<LoggedAlert>> UnpackLoggedEntry(
+    const LoggedEntry& entry) {
+  auto parts = Unpack(entry);
+  if (!parts.ok()) return parts.status();
+  std::vector<LoggedAlert> out;
+  out.reserve(parts->size());
+  uint64_t sequence = entry.last_sequence - parts->size() + 1;
+  for (absl::string_view part : *parts) {
+    LoggedAlert a;
+    a.sequence = sequence++;
+    a.alert = AlertBytesWithSequence(a.sequence, part);
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<LoggedEntry>> RedisBookStore::ReadEntries(
+    uint64_t after_sequence, size_t max_entries, absl::Duration block) {
+  std::vector<std::string> args = {"XREAD", "COUNT", absl::StrCat(max_entries)};
   if (block > absl::ZeroDuration()) {
     args.push_back("BLOCK");
     args.push_back(absl::StrCat(absl::ToInt64Milliseconds(block)));
@@ -231,56 +335,77 @@ absl::StatusOr<std::vector<LoggedAlert>> RedisBookStore::ReadAfter(
   if (!reply.ok()) return reply.status();
   auto entries = XreadEntries(**reply, Key("alerts"));
   if (!entries.ok()) return entries.status();
+  return LogEntries(*entries, Key("alerts"));
+}
+
+absl::StatusOr<std::vector<LoggedAlert>> RedisBookStore::ReadAfter(
+    uint64_t after_sequence, size_t max_entries, absl::Duration block) {
+  auto entries = ReadEntries(after_sequence, max_entries, block);
+  if (!entries.ok()) return entries.status();
   std::vector<LoggedAlert> out;
-  out.reserve(entries->size());
-  for (const SequencedEntry& e : *entries) {
-    LoggedAlert a;
-    a.sequence = e.sequence;
-    a.alert = AlertBytesWithSequence(a.sequence, e.value);
-    out.push_back(std::move(a));
+  for (const LoggedEntry& entry : *entries) {
+    auto alerts = UnpackLoggedEntry(entry);
+    if (!alerts.ok()) return alerts.status();
+    for (LoggedAlert& a : *alerts) {
+      if (a.sequence > after_sequence) out.push_back(std::move(a));
+    }
   }
   return out;
 }
 
-absl::StatusOr<std::optional<std::pair<uint64_t, absl::Time>>>
+absl::StatusOr<std::optional<RedisBookStore::EntrySpan>>
 RedisBookStore::EntryAt(uint64_t sequence) {
   auto reply =
       connection_->Command({"XRANGE", Key("alerts"),
                             absl::StrCat(sequence, "-0"), "+", "COUNT", "1"});
   if (!reply.ok()) return reply.status();
-  auto entries = StreamEntries(**reply, Key("alerts"));
+  auto raw = StreamEntries(**reply, Key("alerts"));
+  if (!raw.ok()) return raw.status();
+  if (raw->empty()) return std::nullopt;
+  auto entries = LogEntries(*raw, Key("alerts"));
   if (!entries.ok()) return entries.status();
-  if (entries->empty()) return std::nullopt;
-  const SequencedEntry& e = entries->front();
+  const LoggedEntry& e = entries->front();
+  auto parts = Unpack(e);
+  if (!parts.ok()) return parts.status();
+  // The entry is as old as its newest alert (an event's alerts share their
+  // created_time as the publisher makes them): an event is dropped only
+  // once all of it is older than a cutoff.
   v1::Alert alert;
-  if (!alert.ParseFromArray(e.value.data(), static_cast<int>(e.value.size()))) {
+  const absl::string_view newest = parts->back();
+  if (!alert.ParseFromArray(newest.data(), static_cast<int>(newest.size()))) {
     return absl::DataLossError(absl::StrCat("redis key ", Key("alerts"),
-                                            ": entry ", e.sequence, "-0"));
+                                            ": entry ", e.last_sequence,
+                                            "-0 is not alerts"));
   }
-  const uint64_t found = e.sequence;
-  return std::make_pair(found, TimeFromProto(alert.created_time()));
+  EntrySpan span;
+  span.first = e.last_sequence - parts->size() + 1;
+  span.last = e.last_sequence;
+  span.created = TimeFromProto(alert.created_time());
+  return span;
 }
 
 absl::StatusOr<uint64_t> RedisBookStore::TrimOlderThan(absl::Time cutoff) {
   auto oldest = EntryAt(0);
   if (!oldest.ok()) return oldest.status();
   if (!oldest->has_value()) return 0;
-  if ((*oldest)->second >= cutoff) return (*oldest)->first;
+  if ((*oldest)->created >= cutoff) return (*oldest)->first;
   auto last = LastSequence();
   if (!last.ok()) return last.status();
-  // The first alert created at or after the cutoff, by bisection over the
+  // The first entry created at or after the cutoff, by bisection over the
   // sequences (the log is in creation order); `hi` is past the end if none.
-  uint64_t lo = (*oldest)->first + 1;
+  // Trimming below `lo` drops the entries that end before it, whole.
+  uint64_t lo = (*oldest)->last + 1;
   uint64_t hi = *last + 1;
   while (lo < hi) {
     const uint64_t mid = lo + (hi - lo) / 2;
     auto at = EntryAt(mid);
     if (!at.ok()) return at.status();
-    if (!at->has_value() || (*at)->second >= cutoff) {
-      // Nothing lies in [mid, that entry): trimming below mid keeps it.
-      hi = mid;
+    if (!at->has_value() || (*at)->created >= cutoff) {
+      // Kept from that entry's start (entries are whole events, and none
+      // in [lo, mid) begins before lo).
+      hi = at->has_value() ? std::max(lo, std::min(mid, (*at)->first)) : mid;
     } else {
-      lo = (*at)->first + 1;
+      lo = (*at)->last + 1;
     }
   }
   auto trimmed = connection_->Command(

@@ -404,8 +404,11 @@ absl::StatusOr<std::vector<SequencedEntry>> StreamEntries(
     if (e.type != REDIS_REPLY_ARRAY || e.elements != 2 ||
         e.element[0]->type != REDIS_REPLY_STRING ||
         e.element[1]->type != REDIS_REPLY_ARRAY ||
-        e.element[1]->elements != 2 ||
-        e.element[1]->element[1]->type != REDIS_REPLY_STRING) {
+        (e.element[1]->elements != 2 && e.element[1]->elements != 4) ||
+        e.element[1]->element[0]->type != REDIS_REPLY_STRING ||
+        e.element[1]->element[1]->type != REDIS_REPLY_STRING ||
+        (e.element[1]->elements == 4 &&
+         e.element[1]->element[3]->type != REDIS_REPLY_STRING)) {
       return absl::DataLossError(
           absl::StrCat("redis key ", key, ": malformed entry"));
     }
@@ -415,8 +418,15 @@ absl::StatusOr<std::vector<SequencedEntry>> StreamEntries(
       return absl::DataLossError(
           absl::StrCat("redis key ", key, ": entry id '", id, "'"));
     }
-    const redisReply& value = *e.element[1]->element[1];
-    entry.value = absl::string_view(value.str, value.len);
+    const redisReply& fields = *e.element[1];
+    entry.field =
+        absl::string_view(fields.element[0]->str, fields.element[0]->len);
+    entry.value =
+        absl::string_view(fields.element[1]->str, fields.element[1]->len);
+    if (fields.elements == 4) {
+      entry.tag =
+          absl::string_view(fields.element[3]->str, fields.element[3]->len);
+    }
     out.push_back(entry);
   }
   return out;

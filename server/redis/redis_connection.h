@@ -111,14 +111,18 @@ class RedisConnection {
 absl::StatusOr<std::string> ReplyString(const redisReply& reply);
 absl::StatusOr<long long> ReplyInteger(const redisReply& reply);
 
-// An entry of a stream whose ids are "<sequence>-0" and whose entries hold
-// one field (the alert log, the console's audit stream). `value` points into
-// the reply.
+// An entry of a stream whose ids are "<sequence>-0" (the alert log, the
+// console's audit stream). `field` and `value` are its first field's, `tag`
+// the value of a second field if it has one (the alert log's writer); all
+// point into the reply.
 struct SequencedEntry {
   uint64_t sequence = 0;
+  absl::string_view field;
   absl::string_view value;
+  absl::string_view tag;
 };
-// The entries of an XRANGE reply ([[id, [field, value]], ...]);
+// The entries of an XRANGE reply ([[id, [field, value, ...]], ...]: one or
+// two fields);
 // DATA_LOSS naming `key` for a malformed one.
 absl::StatusOr<std::vector<SequencedEntry>> StreamEntries(
     const redisReply& reply, absl::string_view key);

@@ -8,16 +8,22 @@
 #include <vector>
 
 #include "server/common/log.h"
+#include "server/common/status_macros.h"
 #include "server/metrics/metrics.h"
 #include "tariffalert/v1/alert.pb.h"
 
 namespace tariffalert {
 namespace {
 
-// Alerts read per round trip.
-constexpr size_t kBatch = 1000;
+// Log entries (events) read per round trip.
+constexpr size_t kBatch = 64;
 // How long one blocking read waits for news.
 constexpr absl::Duration kBlock = absl::Milliseconds(500);
+// How long an entry this replica wrote may wait for its publisher to hand
+// the alerts to the hub (it does so once Redis answers the commit, about
+// when this read returns); past that (the answer was lost) the tailer
+// decodes them itself.
+constexpr absl::Duration kOwnEntryWait = absl::Milliseconds(100);
 constexpr absl::Duration kFirstBackoff = absl::Milliseconds(100);
 constexpr absl::Duration kMaxBackoff = absl::Seconds(2);
 constexpr uint64_t kMaxLogSequence = std::numeric_limits<int64_t>::max();
@@ -25,14 +31,14 @@ constexpr uint64_t kMaxLogSequence = std::numeric_limits<int64_t>::max();
 // tariffalert_log_tailer_lag_sequences after a read: 0 if it was short of a
 // batch (it had everything the log held), else what the log holds past it
 // (one GET, only while behind).
-void ReportLag(RedisBookStore& log, const std::vector<LoggedAlert>& read) {
+void ReportLag(RedisBookStore& log, const std::vector<LoggedEntry>& read) {
   if (read.size() < kBatch) {
     metrics::SetTailerLag(0);
     return;
   }
   auto last = log.LastSequence();
   if (!last.ok()) return;
-  const uint64_t read_to = read.back().sequence;
+  const uint64_t read_to = read.back().last_sequence;
   metrics::SetTailerLag(*last > read_to ? *last - read_to : 0);
 }
 
@@ -76,6 +82,7 @@ LogTailer::LogTailer(RedisOptions options, AlertLogOptions log, AlertHub* hub,
                      size_t preload, const Clock& clock,
                      absl::Duration trim_interval)
     : log_(std::move(options), log),
+      own_writer_(log.writer),
       retention_age_(log.retention_age),
       hub_(hub),
       preload_(preload),
@@ -85,38 +92,54 @@ LogTailer::LogTailer(RedisOptions options, AlertLogOptions log, AlertHub* hub,
 LogTailer::~LogTailer() { Stop(); }
 
 absl::StatusOr<size_t> LogTailer::Poll(absl::Duration block) {
-  auto read = log_.ReadAfter(hub_->newest_sequence(), kBatch, block);
+  auto read = log_.ReadEntries(hub_->newest_sequence(), kBatch, block);
   if (!read.ok()) return read.status();
   ReportLag(log_, *read);
-  if (read->empty()) return 0;
-  auto decoded = DecodeLoggedAlerts(*read);
-  if (!decoded.ok()) return decoded.status();
-  const std::vector<EncodedAlertPtr>& encoded = *decoded;
-  // A full batch may end inside an event: hold its last event back for the
-  // next read, so that the hub sees every event whole (portfolio alerts are
-  // made per event). An event larger than a batch goes in parts.
-  size_t n = encoded.size();
-  if (n == kBatch) {
-    size_t start = n - 1;
-    const std::string& last_event = encoded[n - 1]->keys.event_id;
-    while (start > 0 && encoded[start - 1]->keys.event_id == last_event) {
-      --start;
+  size_t delivered = 0;
+  std::vector<LoggedAlert> pending;
+  // Hands `pending` (whole events, in order) to the hub.
+  auto flush = [&]() -> absl::Status {
+    if (pending.empty()) return absl::OkStatus();
+    auto decoded = DecodeLoggedAlerts(pending);
+    if (!decoded.ok()) return decoded.status();
+    const std::vector<EncodedAlertPtr>& batch = *decoded;
+    pending.clear();
+    if (!hub_->Append(batch)) {
+      const uint64_t newest = hub_->newest_sequence();
+      if (newest == 0 || hub_->oldest_sequence() == 0) {
+        // An empty hub joining a log whose start was trimmed.
+        hub_->StartAfter(batch.front()->sequence - 1);
+        if (hub_->Append(batch)) return absl::OkStatus();
+      }
+      return absl::DataLossError(absl::StrCat(
+          "alert log: alerts ", newest + 1, "-", batch.front()->sequence - 1,
+          " were trimmed from Redis before this server read them"));
     }
-    if (start > 0) n = start;
-  }
-  absl::Span<const EncodedAlertPtr> batch(encoded.data(), n);
-  if (!hub_->Append(batch)) {
-    const uint64_t newest = hub_->newest_sequence();
-    if (newest == 0 || hub_->oldest_sequence() == 0) {
-      // An empty hub joining a log whose start was trimmed.
-      hub_->StartAfter(batch.front()->sequence - 1);
-      if (hub_->Append(batch)) return n;
+    return absl::OkStatus();
+  };
+  for (const LoggedEntry& entry : *read) {
+    ++delivered;
+    if (entry.last_sequence <= hub_->newest_sequence()) continue;
+    if (!own_writer_.empty() && entry.writer == own_writer_) {
+      // This replica's publisher hands its alerts to the hub itself, already
+      // encoded: skip them without parsing, once what comes before them is
+      // in.
+      TA_RETURN_IF_ERROR(flush());
+      if (hub_->AwaitHeld(entry.last_sequence, kOwnEntryWait)) continue;
     }
-    return absl::DataLossError(absl::StrCat(
-        "alert log: alerts ", newest + 1, "-", batch.front()->sequence - 1,
-        " were trimmed from Redis before this server read them"));
+    auto alerts = UnpackLoggedEntry(entry);
+    if (!alerts.ok()) return alerts.status();
+    for (LoggedAlert& a : *alerts) {
+      if (!pending.empty() && a.sequence != pending.back().sequence + 1) {
+        return absl::DataLossError(absl::StrCat(
+            "alert log: entry ", a.sequence, " follows entry ",
+            pending.back().sequence, "; the entries between are gone"));
+      }
+      pending.push_back(std::move(a));
+    }
   }
-  return n;
+  TA_RETURN_IF_ERROR(flush());
+  return delivered;
 }
 
 absl::Status LogTailer::Load(absl::Duration timeout) {

@@ -4,11 +4,13 @@
 // Follows the shared alert log in Redis and feeds this replica's hub, so that
 // its subscribers get every replica's alerts, with the sequences Redis gave
 // them, in order. On start it loads the newest `preload` alerts, so a
-// restarted server can replay them to resuming clients. Alerts this
-// replica's publisher already handed to the hub are skipped.
+// restarted server can replay them to resuming clients. Entries this
+// replica's publisher wrote (tagged with AlertLogOptions::writer) are
+// skipped unparsed: the publisher hands their alerts to the hub itself.
 
 #include <functional>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -54,11 +56,13 @@ class LogTailer {
 
  private:
   // Reads once after the hub's newest and delivers what came; returns how
-  // many alerts were read.
+  // many log entries were read.
   absl::StatusOr<size_t> Poll(absl::Duration block);
   void Run(std::function<void(bool)> reachable);
 
   RedisBookStore log_;
+  // This replica's tag on the entries its publisher writes.
+  const std::string own_writer_;
   const absl::Duration retention_age_;
   AlertHub* const hub_;
   const size_t preload_;

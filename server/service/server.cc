@@ -4,6 +4,8 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <unistd.h>
 
+#include <random>
+
 #include "absl/strings/str_cat.h"
 #include "grpc/health/v1/health.pb.h"
 #include "server/common/log.h"
@@ -38,6 +40,13 @@ struct HealthStatuses {
 // Clients may ping every 10 s or more; the default minimum of 5 minutes
 // would answer a client's 20 s keepalive with GOAWAY too_many_pings.
 constexpr int kMinClientPingIntervalMs = 10000;
+
+// 64 random bits in hex: a process's tag on the alert log's entries.
+std::string WriterTag() {
+  std::random_device random;
+  const uint64_t tag = (static_cast<uint64_t>(random()) << 32) ^ random();
+  return absl::StrCat(absl::Hex(tag, absl::kZeroPad16));
+}
 
 }  // namespace
 
@@ -79,7 +88,12 @@ absl::StatusOr<std::unique_ptr<TariffAlertServer>> TariffAlertServer::Start(
   }
   s->watcher_->Start();
 
-  s->book_store_ = std::make_unique<RedisBookStore>(o.redis, o.alert_log);
+  // This process's tag on the log entries it writes (its tailer skips
+  // them): drawn at each start, so a restarted server reads its old
+  // entries back like any other replica's.
+  AlertLogOptions alert_log = o.alert_log;
+  if (alert_log.writer.empty()) alert_log.writer = WriterTag();
+  s->book_store_ = std::make_unique<RedisBookStore>(o.redis, alert_log);
   HubOptions hub_options = o.hub;
   RedisBookStore* log = s->book_store_.get();
   hub_options.log_horizon = [log] { return log->LastSequence(); };
@@ -95,7 +109,7 @@ absl::StatusOr<std::unique_ptr<TariffAlertServer>> TariffAlertServer::Start(
       s->options_.scoring, s->hub_.get(), clock, s->book_store_.get());
   TA_RETURN_IF_ERROR(s->publisher_->Init());
   // Every replica's alerts, from the shared log, before serving any stream.
-  s->tailer_ = std::make_unique<LogTailer>(o.redis, o.alert_log, s->hub_.get(),
+  s->tailer_ = std::make_unique<LogTailer>(o.redis, alert_log, s->hub_.get(),
                                            o.hub.log_capacity, clock);
   TA_RETURN_IF_ERROR(s->tailer_->Load(absl::Seconds(30)));
   s->book_service_ =

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -134,6 +135,45 @@ TEST_F(AlertHubTest, LiveSubscriberGetsAHeartbeatThenEveryNewAlertInOrder) {
   PublishRange(hub, 3, 5);
   EXPECT_THAT(s.sequences, ElementsAre(3, 4, 5));
   EXPECT_EQ(hub.newest_sequence(), 5u);
+}
+
+TEST_F(AlertHubTest, AnOfferedEventAfterAGapIsHeldUntilTheGapFills) {
+  AlertHub hub(Options(), clock_);
+  RecordingSubscriber s;
+  ASSERT_TRUE(hub.Subscribe(&s, std::nullopt).ok());
+  ASSERT_TRUE(hub.Append({EventAlert(1, "e1", "AAPL", -10, -1)}));
+  // This replica's event 3..4, committed after another replica's 2, which
+  // the hub has not read yet.
+  hub.Offer({EventAlert(3, "e3", "AAPL", -10, -1),
+             EventAlert(4, "e3", "NKE", -10, -1)});
+  EXPECT_THAT(s.sequences, ElementsAre(1));
+  EXPECT_EQ(hub.newest_sequence(), 1u);
+  EXPECT_TRUE(hub.AwaitHeld(4, absl::ZeroDuration()));
+  EXPECT_TRUE(hub.AwaitHeld(1, absl::ZeroDuration()));
+  EXPECT_FALSE(hub.AwaitHeld(2, absl::ZeroDuration()));
+  EXPECT_FALSE(hub.AwaitHeld(5, absl::Milliseconds(5)));
+  // The other replica's event comes in: both go out, in order, once.
+  ASSERT_TRUE(hub.Append({EventAlert(2, "e2", "AAPL", -10, -1)}));
+  EXPECT_THAT(s.sequences, ElementsAre(1, 2, 3, 4));
+  EXPECT_EQ(hub.newest_sequence(), 4u);
+  // The tailer bringing the same event later changes nothing.
+  ASSERT_TRUE(hub.Append({EventAlert(3, "e3", "AAPL", -10, -1),
+                          EventAlert(4, "e3", "NKE", -10, -1)}));
+  EXPECT_THAT(s.sequences, ElementsAre(1, 2, 3, 4));
+  // An offer that continues the log goes out at once.
+  hub.Offer({EventAlert(5, "e5", "AAPL", -10, -1)});
+  EXPECT_THAT(s.sequences, ElementsAre(1, 2, 3, 4, 5));
+  hub.Unsubscribe(&s);
+}
+
+TEST_F(AlertHubTest, AwaitHeldWakesWhenAnotherThreadAppends) {
+  AlertHub hub(Options(), clock_);
+  std::thread appender([&hub] {
+    absl::SleepFor(absl::Milliseconds(20));
+    hub.Offer({EventAlert(1, "e1", "AAPL", -10, -1)});
+  });
+  EXPECT_TRUE(hub.AwaitHeld(1, absl::Seconds(10)));
+  appender.join();
 }
 
 TEST_F(AlertHubTest, OnlyMatchingAlertsAreDelivered) {

@@ -1,18 +1,19 @@
 // Fuzzes alerts as read back from the shared alert log in Redis
-// (RedisBookStore::ReadAfter, then LogTailer::Poll): each stream entry's value
-// is a serialized Alert without its sequence; the sequence, from the entry
-// id, is put back with AlertBytesWithSequence
-// (server/tariff_book/book_store.h), and DecodeLoggedAlerts
-// (server/service/log_tailer.h) parses the entries of one read and encodes
-// each once for every stream (EncodeAlert, server/fanout/encoded_alert.h).
-// What it accepts goes into an AlertHub as the tailer hands it over, with a
-// live stream holding a portfolio (so portfolio alerts are made of it) and a
-// history query over it; what a stream sends must decode (DecodeAlert).
+// (RedisBookStore::ReadEntries, then LogTailer::Poll): each stream entry
+// holds one event's alerts, packed (UnpackLoggedEntry,
+// server/redis/redis_book_store.h, puts their sequences back from the entry
+// id with AlertBytesWithSequence), or, in the older layout, one alert.
+// DecodeLoggedAlerts (server/service/log_tailer.h) parses the alerts of one
+// read and encodes each once for every stream (EncodeAlert,
+// server/fanout/encoded_alert.h). What it accepts goes into an AlertHub as
+// the tailer hands it over, with a live stream holding a portfolio (so
+// portfolio alerts are made of it) and a history query over it; what a
+// stream sends must decode (DecodeAlert).
 //
 // Input: 8 bytes, little-endian, the id before the first entry; then
-// entries, each 1 byte of id step from the entry before (1 unless an entry
-// was deleted from the stream; 0 counts as 1), 2 bytes little-endian of value
-// length and the value.
+// entries, each 1 byte of layout and id step from the entry before (high
+// bit: packed; low 7 bits: the step, 0 counts as 1), 2 bytes little-endian
+// of value length and the value.
 
 #include <algorithm>
 #include <cstddef>
@@ -119,7 +120,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size_t at = 8;
   while (at + 3 <= size) {
     // XREAD gives ids above the one asked after, in increasing order.
-    const uint64_t step = std::max<uint64_t>(data[at], 1);
+    const bool packed = (data[at] & 0x80) != 0;
+    const uint64_t step = std::max<uint64_t>(data[at] & 0x7f, 1);
     if (id > std::numeric_limits<uint64_t>::max() - step) break;
     id += step;
     const size_t length = data[at + 1] | (size_t{data[at + 2]} << 8);
@@ -127,10 +129,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const absl::string_view value(reinterpret_cast<const char*>(data) + at,
                                   std::min(length, size - at));
     at += value.size();
-    tariffalert::LoggedAlert a;
-    a.sequence = id;
-    a.alert = tariffalert::AlertBytesWithSequence(id, value);
-    read.push_back(std::move(a));
+    tariffalert::LoggedEntry entry;
+    entry.last_sequence = id;
+    entry.value = std::string(value);
+    entry.packed = packed;
+    auto alerts = tariffalert::UnpackLoggedEntry(entry);
+    if (!alerts.ok()) return 0;  // DATA_LOSS naming the entry
+    TA_FUZZ_CHECK(!alerts->empty() && alerts->back().sequence == id &&
+                      alerts->front().sequence == id - alerts->size() + 1,
+                  "an entry's alerts end at its id");
+    for (tariffalert::LoggedAlert& a : *alerts) read.push_back(std::move(a));
   }
   if (read.empty()) return 0;
 

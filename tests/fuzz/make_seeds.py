@@ -213,6 +213,23 @@ def alert_seeds(alert_pb2, alert_service_pb2):
     write("alert_log", "one_read_two_events_seq_7_to_9",
           entries(6, [(1, a.SerializeToString()), (1, b.SerializeToString()),
                       (1, s.SerializeToString())]))
+    # The layout of one entry per event: the high bit of the step byte,
+    # then each alert preceded by its length (a varint).
+    def varint(n):
+        out = b""
+        while n >= 0x80:
+            out += bytes([(n & 0x7F) | 0x80])
+            n >>= 7
+        return out + bytes([n])
+    def packed(*alerts):
+        out = b""
+        for x in alerts:
+            v = x.SerializeToString()
+            out += varint(len(v)) + v
+        return out
+    write("alert_log", "packed_event_seq_7_to_9_then_old_layout_10",
+          entries(6, [(0x80 | 3, packed(a, b, s)),
+                      (1, a.SerializeToString())]))
 
     r = alert_service_pb2.SubscribeAlertsRequest()
     r.filter.tickers.extend(["AAPL", "SAP"])

@@ -233,19 +233,90 @@ TEST_F(RedisBookStoreTest, TheLogIsTrimmedByAgeAndKeepsWhatIsNewer) {
     ASSERT_EQ(done->kind, CommitOutcome::kCommitted);
     EXPECT_EQ(done->first_sequence, 3u * i + 1);
   }
-  // Keep what was created from minute 11 on: sequences 5..9.
+  // Keep what was created from minute 11 on. The log holds whole events:
+  // event 1 (sequences 4..6, minutes 10-12) has alerts that new, so it
+  // stays whole; event 0 (minutes 0-2) goes.
   auto kept = store.TrimOlderThan(absl::FromUnixSeconds(1750000000 + 60 * 11));
   ASSERT_TRUE(kept.ok()) << kept.status();
-  EXPECT_EQ(*kept, 5u);
+  EXPECT_EQ(*kept, 4u);
   auto logged = store.ReadAfter(0, 100, absl::ZeroDuration());
   ASSERT_TRUE(logged.ok()) << logged.status();
   std::vector<uint64_t> sequences;
   for (const LoggedAlert& l : *logged) sequences.push_back(l.sequence);
-  EXPECT_EQ(sequences, (std::vector<uint64_t>{5, 6, 7, 8, 9}));
+  EXPECT_EQ(sequences, (std::vector<uint64_t>{4, 5, 6, 7, 8, 9}));
+  // Past event 1's newest alert it goes too.
+  kept = store.TrimOlderThan(absl::FromUnixSeconds(1750000000 + 60 * 13));
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_EQ(*kept, 7u);
   // Trimming again changes nothing; a cutoff before everything keeps all.
   kept = store.TrimOlderThan(absl::FromUnixSeconds(1750000000));
   ASSERT_TRUE(kept.ok());
-  EXPECT_EQ(*kept, 5u);
+  EXPECT_EQ(*kept, 7u);
+}
+
+TEST_F(RedisBookStoreTest, EachEventIsOneLogEntryTaggedWithItsWriter) {
+  AlertLogOptions log;
+  log.writer = "replica-a";
+  RedisBookStore store(options_, log);
+  TariffBook one = TariffBook::FromParts(1, absl::InfinitePast(), {});
+  TariffBook two = TariffBook::FromParts(2, absl::InfinitePast(), {});
+  ASSERT_TRUE(store.Commit(CommitAt("e1", one, 0, {1, 1, 1})).ok());
+  ASSERT_TRUE(store.Commit(CommitAt("e2", two, 1, {2, 2})).ok());
+  auto entries = store.ReadEntries(0, 10, absl::ZeroDuration());
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  ASSERT_EQ(entries->size(), 2u);
+  EXPECT_EQ((*entries)[0].last_sequence, 3u);
+  EXPECT_EQ((*entries)[1].last_sequence, 5u);
+  EXPECT_EQ((*entries)[0].writer, "replica-a");
+  auto unpacked = UnpackLoggedEntry((*entries)[1]);
+  ASSERT_TRUE(unpacked.ok()) << unpacked.status();
+  ASSERT_EQ(unpacked->size(), 2u);
+  v1::Alert alert;
+  ASSERT_TRUE(alert.ParseFromString((*unpacked)[0].alert));
+  EXPECT_EQ(alert.sequence(), 4u);
+  EXPECT_EQ(alert.event_id(), "e2");
+  // A read from inside an event gives only the alerts after the point.
+  auto after = store.ReadAfter(1, 10, absl::ZeroDuration());
+  ASSERT_TRUE(after.ok()) << after.status();
+  std::vector<uint64_t> sequences;
+  for (const LoggedAlert& l : *after) sequences.push_back(l.sequence);
+  EXPECT_EQ(sequences, (std::vector<uint64_t>{2, 3, 4, 5}));
+  // At most max_entries events per read.
+  auto first_only = store.ReadAfter(0, 1, absl::ZeroDuration());
+  ASSERT_TRUE(first_only.ok());
+  EXPECT_EQ(first_only->size(), 3u);
+}
+
+TEST_F(RedisBookStoreTest, OlderEntriesAreReadAndABrokenEntryIsNamed) {
+  RedisBookStore store(options_);
+  RedisConnection redis(options_);
+  const std::string key = options_.key_prefix + "alerts";
+  v1::Alert alert;
+  alert.set_event_id("old");
+  // The older layout: one alert per entry, field "a".
+  ASSERT_TRUE(
+      redis.Command({"XADD", key, "1-0", "a", alert.SerializeAsString()}).ok());
+  auto read = store.ReadAfter(0, 10, absl::ZeroDuration());
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_EQ(read->size(), 1u);
+  v1::Alert back;
+  ASSERT_TRUE(back.ParseFromString(read->front().alert));
+  EXPECT_EQ(back.sequence(), 1u);
+  EXPECT_EQ(back.event_id(), "old");
+  // A packed entry whose length runs past its end.
+  ASSERT_TRUE(redis
+                  .Command({"XADD", key, "3-0", "e",
+                            std::string("\x05"
+                                        "ab")})
+                  .ok());
+  read = store.ReadAfter(1, 10, absl::ZeroDuration());
+  EXPECT_TRUE(absl::IsDataLoss(read.status())) << read.status();
+  EXPECT_THAT(read.status().message(), HasSubstr("entry 3-0"));
+  // And one with a field the log never writes.
+  ASSERT_TRUE(redis.Command({"XADD", key, "4-0", "x", "y"}).ok());
+  read = store.ReadAfter(3, 10, absl::ZeroDuration());
+  EXPECT_TRUE(absl::IsDataLoss(read.status())) << read.status();
+  EXPECT_THAT(read.status().message(), HasSubstr("entry 4-0"));
 }
 
 TEST_F(RedisBookStoreTest, ARepeatedEventIdReturnsTheFirstRecord) {
