@@ -7,10 +7,13 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/exposure/exposure_watcher.h"
@@ -35,6 +38,47 @@ constexpr char kCompaniesV2[] =
 constexpr char kLinks[] =
     "supplier,customer,share,source\n"
     "AAPL,BBY,0.05,illustrative\n";
+
+// The watcher's store, counting the pointer reads it answered: a test waits
+// for polls that began after a write instead of sleeping out a few.
+class CountingExposureStore : public ExposureStore {
+ public:
+  explicit CountingExposureStore(ExposureStore* store) : store_(store) {}
+  absl::StatusOr<std::optional<std::string>> CurrentVersion() override {
+    auto pointer = store_->CurrentVersion();
+    absl::MutexLock lock(&mu_);
+    ++pointer_reads_;
+    return pointer;
+  }
+  absl::StatusOr<ExposureFiles> ReadVersion(
+      const std::string& version) override {
+    return store_->ReadVersion(version);
+  }
+  absl::StatusOr<std::string> WriteVersion(
+      const ExposureFiles& files, const ExposureVersionInfo& info) override {
+    return store_->WriteVersion(files, info);
+  }
+  absl::Status Activate(const std::string& version) override {
+    return store_->Activate(version);
+  }
+  int pointer_reads() const {
+    absl::MutexLock lock(&mu_);
+    return pointer_reads_;
+  }
+  // Until `n` pointer reads were answered, at most `timeout`.
+  bool WaitForPointerReads(int n, absl::Duration timeout) const {
+    absl::MutexLock lock(&mu_);
+    auto reached = [this, n]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+      return pointer_reads_ >= n;
+    };
+    return mu_.AwaitWithTimeout(absl::Condition(&reached), timeout);
+  }
+
+ private:
+  ExposureStore* const store_;
+  mutable absl::Mutex mu_;
+  int pointer_reads_ ABSL_GUARDED_BY(mu_) = 0;
+};
 
 class RedisExposureStoreTest : public ::testing::Test {
  protected:
@@ -235,7 +279,8 @@ TEST_F(RedisExposureStoreTest, WatcherFollowsLoadsAndIgnoresHalfWrittenOnes) {
   auto first = LoadExposure(store_, companies, exposures);
   ASSERT_TRUE(first.ok()) << first.status();
 
-  RedisExposureStore watcher_store(std::make_unique<RedisConnection>(options_));
+  RedisExposureStore redis_store(std::make_unique<RedisConnection>(options_));
+  CountingExposureStore watcher_store(&redis_store);
   ExposureWatcher watcher(&watcher_store, absl::Milliseconds(20));
   ASSERT_TRUE(watcher.Refresh().ok());
   EXPECT_EQ(watcher.Current()->version(), first->version);
@@ -244,7 +289,11 @@ TEST_F(RedisExposureStoreTest, WatcherFollowsLoadsAndIgnoresHalfWrittenOnes) {
   // Half-written: the keys are there but the pointer never moved.
   auto orphan = store_.WriteVersion({kCompaniesV2, kExposures}, {});
   ASSERT_TRUE(orphan.ok());
-  absl::SleepFor(absl::Milliseconds(200));  // ten polls
+  // Read n + 1 may have begun before the write; read n + 2 began after it,
+  // and its poll had finished (swapped in or not) before read n + 3 began.
+  const int reads = watcher_store.pointer_reads();
+  ASSERT_TRUE(watcher_store.WaitForPointerReads(reads + 3, absl::Seconds(10)))
+      << "the watcher did not poll after the half-written version";
   EXPECT_EQ(watcher.Current()->version(), first->version);
   EXPECT_EQ(watcher.Current()->companies().size(), 1u);
 
