@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <memory>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -265,22 +266,36 @@ TEST_F(BookServiceE2eTest, TheServerPublishesASnapBackWhenAPauseLapses) {
   StreamClient stream(channel_, {});
   ASSERT_TRUE(stream.WaitForHeartbeat());
 
-  // A day before the expiry nothing happens.
+  // A day before the expiry nothing happens. A publish moves the book's
+  // clock to now first, publishing any snap-back then due ahead of its own
+  // alerts: so once the marker's alerts are streamed, a snap-back published
+  // too early would have been streamed before them. (The marker's 1% adds
+  // to the rate below.)
   clock_.Advance(absl::Hours(24 * 89));
-  absl::SleepFor(absl::Milliseconds(200));
-  EXPECT_TRUE(stream.alerts().empty());
+  const v1::PublishEventResponse marker = Publish(Event("m", "us-cn-other", 1));
+  ASSERT_GT(marker.alert_count(), 0u);
+  EXPECT_EQ(marker.first_sequence(), paused.last_sequence() + 1)
+      << "a snap-back was published before its pause lapsed";
+  ASSERT_TRUE(stream.WaitForSequence(marker.last_sequence()));
+  for (const auto& a : stream.alerts()) EXPECT_EQ(a.event_id(), "m");
 
   clock_.Advance(absl::Hours(24) + absl::Seconds(1));
-  ASSERT_TRUE(stream.WaitForSequence(paused.last_sequence() + 1))
+  ASSERT_TRUE(stream.WaitForSequence(marker.last_sequence() + 1))
       << "no snap-back within 10 s";
-  const v1::Alert first = stream.alerts().front();
+  const std::vector<v1::Alert> streamed = stream.alerts();
+  ASSERT_GT(streamed.size(), marker.alert_count());
+  const v1::Alert first = streamed[marker.alert_count()];
+  EXPECT_EQ(first.sequence(), marker.last_sequence() + 1);
   EXPECT_EQ(first.event_id(), "us-cn-recip/snap-back/2025-08-12T00:00:00Z");
   EXPECT_EQ(first.measure_id(), "us-cn-recip");
   EXPECT_EQ(first.stage(), v1::STAGE_EFFECTIVE);
   v1::GetTariffResponse tariff;
   ASSERT_TRUE(GetTariff("US", "CN", "85", &tariff).ok());
-  EXPECT_DOUBLE_EQ(tariff.effective_rate_pct(), 125);
-  EXPECT_FALSE(tariff.measures(0).has_pause());
+  EXPECT_DOUBLE_EQ(tariff.effective_rate_pct(), 125 + 1);
+  ASSERT_EQ(tariff.measures_size(), 2);
+  for (const auto& m : tariff.measures()) {
+    EXPECT_FALSE(m.has_pause()) << m.measure_id();
+  }
 }
 
 }  // namespace
