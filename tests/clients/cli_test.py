@@ -39,6 +39,22 @@ class CliTest(unittest.TestCase):
             process.kill()
         process.communicate()
 
+    def wait_live(self, names, timeout=10):
+        """Until each of the files `names` (watchers' stderr) has the
+        watcher's "# live" line; fails after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            waiting = []
+            for name in names:
+                with open(self.h.path(name)) as f:
+                    if "# live" not in f.read():
+                        waiting.append(name)
+            if not waiting or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        self.assertEqual(waiting, [], "watchers not live after %d s:\n%s" % (
+            timeout, self.h.server_log()[-2000:]))
+
     def test_1_load_rejects_a_bad_file_whole_then_loads_a_good_one(self):
         bad = self.h.write("bad.csv", harness.EXPOSURES + "AAPL,revenue,XX,*,0.1\n"
                            "AAPL,sourcing,CN,85,0.2\n")
@@ -64,19 +80,15 @@ class CliTest(unittest.TestCase):
                  "--duration-seconds", "30", "--until-sequence", "1000000"],
                 stdout=out, stderr=err)
         self.addCleanup(self.kill, watch)
-        table = subprocess.Popen(
-            [CLI_BIN, "watch", "--server", addr, "--tickers", "STZ", "--explain",
-             "--max-alerts", "1", "--duration-seconds", "30"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        with open(self.h.path("table.err"), "w") as err:
+            table = subprocess.Popen(
+                [CLI_BIN, "watch", "--server", addr, "--tickers", "STZ", "--explain",
+                 "--max-alerts", "1", "--duration-seconds", "30"],
+                stdout=subprocess.PIPE, stderr=err, text=True)
         self.addCleanup(self.kill, table)
-        # Wait until both watchers are live (they say so on stderr).
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with open(self.h.path("watch.err")) as f:
-                if "# live" in f.read():
-                    break
-            time.sleep(0.05)
-        time.sleep(0.3)
+        # Wait until both watchers are live (each says so on stderr once the
+        # server's first heartbeat came: it is subscribed).
+        self.wait_live(["watch.err", "table.err"])
 
         # From flags.
         r = self.h.cli("publish", "--server", addr, "--event-id", "cli-1",
@@ -117,7 +129,9 @@ class CliTest(unittest.TestCase):
         self.assertIn(bad_json + ":1: not a TariffEvent in JSON", r.stderr)
 
         # The table watcher saw Constellation under the Mexico tariff.
-        out, err = table.communicate(timeout=30)
+        out, _ = table.communicate(timeout=30)
+        with open(self.h.path("table.err")) as f:
+            err = f.read()
         self.assertEqual(table.returncode, 0, err)
         self.assertIn("== cli-mx: Mexico", out)
         self.assertRegex(out, r"\s\d+\s+STZ\s+Constellation Brands\s+Consumer Staples\s+-\d+\.\d")
