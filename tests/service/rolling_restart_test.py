@@ -130,17 +130,6 @@ class RollingRestartTest(unittest.TestCase):
             stdout=out, stderr=err)
         publisher = Publisher(addresses)
         publisher.start()
-        time.sleep(1.5)
-        drains = [self.restart(self.a)]
-        time.sleep(1.5)
-        drains.append(self.restart(self.b))
-        time.sleep(1.5)
-        publisher.stop.set()
-        publisher.join(timeout=30)
-        self.assertFalse(publisher.is_alive())
-        self.assertGreater(publisher.events, 20)
-        self.assertTrue(publisher.acknowledged)
-        last = max(publisher.acknowledged.values())
 
         def received():
             seqs = []
@@ -150,6 +139,43 @@ class RollingRestartTest(unittest.TestCase):
                     if line.startswith("{"):
                         seqs.append(int(json.loads(line)["sequence"]))
             return seqs
+
+        def watch_log():
+            with open(self.a.path("watch.err")) as f:
+                return f.read()
+
+        def streaming(reconnects, timeout=30):
+            """Until the watcher has reconnected `reconnects` times and
+            streams again: it received an alert acknowledged from now on, with
+            ten more events published meanwhile (publishing goes on under
+            every restart). Fails after `timeout` seconds."""
+            events = publisher.events
+            acked = set(list(publisher.acknowledged))
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                fresh = [first for first in list(publisher.acknowledged) if first not in acked]
+                seqs = received()
+                if (publisher.events >= events + 10 and fresh and seqs and
+                        seqs[-1] >= min(fresh) and
+                        "# live" in watch_log() and
+                        watch_log().count("reconnect") >= reconnects):
+                    return
+                time.sleep(0.05)
+            self.fail("the watcher not streaming after %d reconnect(s) within %d s "
+                      "(%d events published):\n%s" % (reconnects, timeout, publisher.events,
+                                                       watch_log()[-3000:]))
+
+        streaming(0)
+        drains = [self.restart(self.a)]
+        streaming(1)
+        drains.append(self.restart(self.b))
+        streaming(2)
+        publisher.stop.set()
+        publisher.join(timeout=30)
+        self.assertFalse(publisher.is_alive())
+        self.assertGreater(publisher.events, 20)
+        self.assertTrue(publisher.acknowledged)
+        last = max(publisher.acknowledged.values())
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and (not received() or received()[-1] < last):
             time.sleep(0.2)
@@ -165,8 +191,7 @@ class RollingRestartTest(unittest.TestCase):
         self.assertEqual(seqs, sorted(seqs), "out of order")
         missing = sorted(set(expected) - set(seqs))
         self.assertEqual(missing, [], "acknowledged but never received")
-        with open(self.a.path("watch.err")) as f:
-            watch_log = f.read()
+        watch_log = watch_log()
         # It did move: each drain ended its stream (resumed elsewhere).
         self.assertGreaterEqual(watch_log.count("reconnect"), 2, watch_log[-3000:])
         for took in drains:
