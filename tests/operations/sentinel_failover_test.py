@@ -260,7 +260,9 @@ class SentinelFailoverTest(unittest.TestCase):
         thread = threading.Thread(target=run_publisher, daemon=True)
         thread.start()
 
-        time.sleep(3)
+        wait_for("11 publishes acknowledged before the kill",
+                 lambda: len(acked) > 10 or pub_error)
+        self.assertFalse(pub_error, pub_error)
         before = len(acked)
         self.assertGreater(before, 10, "publishes before the kill")
         primary.kill()
@@ -269,7 +271,14 @@ class SentinelFailoverTest(unittest.TestCase):
         wait_for("a publish acknowledged after the kill",
                  lambda: any(a[4] > killed for a in acked) or pub_error)
         recovered = min(a[5] for a in acked if a[4] > killed)
-        time.sleep(3)
+        # Publishing goes on after the failover, through both servers (the
+        # publisher alternates): each follows the new master.
+        wait_for("10 publishes acknowledged after the failover",
+                 lambda: len([a for a in acked if a[4] > killed]) >= 10 or pub_error)
+        for i in (0, 1):
+            wait_for("tariff-alertd%d to follow the new master" % i,
+                     lambda i=i: "redis: the sentinels name a new master; following it"
+                     in self.log("tariff-alertd%d" % i) or pub_error)
         stop.set()
         thread.join(timeout=BOUND)
         self.assertFalse(pub_error, pub_error)
@@ -376,8 +385,16 @@ class SentinelFailoverTest(unittest.TestCase):
         r = stub.PublishEvent(request, timeout=10)
         self.assertEqual([(s, "unconfirmed") for s in
                           range(r.first_sequence, r.last_sequence + 1)], streamed)
-        time.sleep(1)  # anything streamed twice would show by now
-        self.assertEqual(sorted(received), streamed)
+        # A later event's alerts are streamed after anything the retry
+        # streamed again.
+        after = stub.PublishEvent(events_pb.PublishEventRequest(event=pb.TariffEvent(
+            event_id="after-retry", imposing_country="US", target_countries=["CN"],
+            measure_id="m-cn", new_rate_pct=41, stage=pb.STAGE_EFFECTIVE)), timeout=10)
+        self.assertGreater(after.alert_count, 0)
+        wait_for("the later event's alerts streamed",
+                 lambda: any(s >= after.last_sequence for s, _ in received), bound=10)
+        self.assertEqual(sorted(received), streamed + [
+            (s, "after-retry") for s in range(after.first_sequence, after.last_sequence + 1)])
         print("unconfirmed publish: UNAVAILABLE (%s); %d alerts streamed once; the "
               "retry answered sequences %d-%d" % (refused.exception.details(),
                                                   len(streamed), r.first_sequence,
