@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # Runs benchmarks B1-B6, each beside its peer in the same run, and writes
 # bench/results/<date>.md (and the raw .csv beside it). Builds a Release tree
-# in build-bench/ first. Everything listens on 127.0.0.1 and stops by itself;
-# a private redis-server on a free port serves the Redis peers and B4/B6.
-# Method and reading: docs/performance.md.
+# in build-bench/ first (TA_BENCH_BUILD=DIR for another; TA_BENCH_CMAKE_ARGS
+# adds configure arguments, e.g. -DCMAKE_CXX_COMPILER_LAUNCHER=ccache;
+# TA_BENCH_OUT=PATH writes PATH.md and PATH.csv instead of
+# bench/results/<date>.*). Everything listens on 127.0.0.1 and stops by
+# itself; a private redis-server on a free port serves the Redis peers and
+# B4/B6. Method and reading: docs/performance.md.
 set -euo pipefail
 TA_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 source "$TA_ROOT/scripts/lib.sh"
 START=$(date +%s)
 
 "$TA_ROOT/scripts/install-deps.sh"
-BUILD=$TA_ROOT/build-bench
+BUILD=${TA_BENCH_BUILD:-$TA_ROOT/build-bench}
+# shellcheck disable=SC2086 # TA_BENCH_CMAKE_ARGS is a list of arguments
 cmake -S "$TA_ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DTA_BUILD_BENCH=ON \
-  -DTA_BUILD_TESTS=OFF >/dev/null
+  -DTA_BUILD_TESTS=OFF ${TA_BENCH_CMAKE_ARGS:-} >/dev/null
 cmake --build "$BUILD" -j2 --target tariff-alertd tariff-alert scoring_bench \
   fanout_server fanout_bench pubsub_peer publish_latency >/dev/null
 B=$BUILD/bench
@@ -27,7 +31,15 @@ RP=$TA_REDIS_PORT
 CSV=$WORK/results.csv
 FANOUT="$B/fanout_bench --server-binary $B/fanout_server --csv $CSV"
 PEER="$B/pubsub_peer --redis-port $RP --csv $CSV"
-step() { echo; echo "== $* ($(( $(date +%s) - START )) s)"; }
+# Each step's heading says how long the one before took.
+STEP_START=$(date +%s)
+step() {
+  local now
+  now=$(date +%s)
+  echo
+  echo "== $* ($(( now - START )) s in; the step before took $(( now - STEP_START )) s)"
+  STEP_START=$now
+}
 # A benchmark that fails (or measures nothing: publish_latency exits
 # non-zero then) is named in the report and fails the whole run at the end;
 # the others still run.
@@ -98,6 +110,7 @@ grep rss_kib_with_table "$CSV"
 ta_stop_pid "$SERVER_PID"; SERVER_PID=""
 run $FANOUT --mode idle --subscribers 1000 --time-limit-s 60 --bench B6
 
+step "report"
 ELAPSED=$(( $(date +%s) - START ))
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
@@ -108,8 +121,8 @@ ELAPSED=$(( $(date +%s) - START ))
   echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "redis-server $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'); grpc $(dpkg-query -W -f='${Version}' libgrpc++-dev); hiredis $(dpkg-query -W -f='${Version}' libhiredis-dev)"
 } >"$WORK/machine.txt"
-mkdir -p "$TA_ROOT/bench/results"
-OUT=$TA_ROOT/bench/results/$(date -u +%F)
+OUT=${TA_BENCH_OUT:-$TA_ROOT/bench/results/$(date -u +%F)}
+mkdir -p "$(dirname "$OUT")"
 python3 "$TA_ROOT/bench/report.py" "$CSV" "$WORK/machine.txt" "$ELAPSED" >"$OUT.md"
 cp "$CSV" "$OUT.csv"
 if [ "${#FAILED[@]}" -gt 0 ]; then
