@@ -92,7 +92,8 @@ start_server() {
 step "B4 end to end, 10k-ticker table"
 "$BUILD/clients/tariff-alert" load --redis "127.0.0.1:$RP" --redis-prefix b4: --dir "$WORK/t10k" >/dev/null
 start_server b4:
-# The quiet case (the p50 <= 500 us target), then the busy one.
+# The quiet case (the p50 <= 500 us target), then the busy one; each beside
+# its XADD + PUBLISH peer (publish_latency --peer, the default).
 run "$B/publish_latency" --server "127.0.0.1:$(cat "$WORK/port")" --redis-port "$RP" \
   --subscribers 100 --events 100 --rate 10 --label "100 subscribers, 10k tickers, 10/s" \
   --time-limit-s 30 --csv "$CSV"
