@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages tariff-alert needs to build, run and test.
 # Idempotent: installs only what is missing; does nothing else.
+#   install-deps.sh           build, run and test (what CI installs)
+#   install-deps.sh --build   building only (the container's build stage)
+#   install-deps.sh --bench   all of the default list, and what bench/run_all.sh
+#                             adds: matplotlib for bench/plot_curves.py
 set -euo pipefail
 
 # What building needs (the container's build stage installs only these:
@@ -36,11 +40,23 @@ PACKAGES=(
   chromium tmux
 )
 
+# What bench/run_all.sh needs beyond the default list: the scale curves'
+# chart (bench/plot_curves.py, run with Debian's /usr/bin/python3).
+BENCH_PACKAGES=(python3-matplotlib)
+
 BUILD_ONLY=0
-if [ "${1:-}" = "--build" ]; then
-  BUILD_ONLY=1
-  PACKAGES=("${BUILD_PACKAGES[@]}")
-fi
+case "${1:-}" in
+  "") ;;
+  --build)
+    BUILD_ONLY=1
+    PACKAGES=("${BUILD_PACKAGES[@]}")
+    ;;
+  --bench) PACKAGES+=("${BENCH_PACKAGES[@]}") ;;
+  *)
+    echo "install-deps: unknown option $1 (--build, --bench, or none)" >&2
+    exit 2
+    ;;
+esac
 
 missing=()
 for p in "${PACKAGES[@]}"; do
