@@ -15,6 +15,7 @@ Usage:
   bench/gen_exposure.py --tickers 10000 --countries 50 --seed 1 --out /tmp/syn10k
   bench/gen_exposure.py --tickers 50000 --countries 50 --seed 1 --out /tmp/syn50k \
       --links 20000
+  bench/gen_exposure.py --tickers 200000 --profile lean --out /tmp/lean200k
 
 The same arguments give byte-identical files: one random.Random(seed) drives
 every draw, in a fixed order, and nothing depends on time or hash order.
@@ -35,6 +36,12 @@ Content:
   0.6..1.0, in integer units of 0.0001, so every share is > 0 and each kind
   sums to at most 1 exactly (no rounding slack used). The listing country is forced among the revenue and the
   production countries 70% of the time (it may also be drawn otherwise).
+  About 11 rows per ticker, so the loader's limit of 1,000,000 rows per
+  file (docs/exposure-format.md) stops at about 90k tickers.
+- --profile lean (the scale curves of bench/run_all.sh): revenue rows in
+  1..3 countries, sourcing in 1..2, production in 1, otherwise the same
+  draws: about 4.5 rows per ticker, so 200k tickers fit the row limit.
+  The default profile's output is unchanged by this option's existence.
 - Links (--links N): N distinct supplier -> customer pairs, supplier !=
   customer, share 0.01..0.3 of the supplier's revenue, each supplier's
   shares summing to at most 1. Suppliers are uniform, customers weighted by
@@ -88,6 +95,14 @@ KINDS = [
     ("sourcing", 1, 6, False),
     ("production", 1, 4, True),
 ]
+PROFILES = {
+    "standard": KINDS,
+    "lean": [
+        ("revenue", 1, 3, True),
+        ("sourcing", 1, 2, False),
+        ("production", 1, 1, True),
+    ],
+}
 MIN_TOTAL_UNITS = 6000   # each kind sums to 0.6..1.0
 MAX_TOTAL_UNITS = 10000
 
@@ -174,7 +189,8 @@ def generate(args):
     companies = ["ticker,name,sector,country,market_cap_usd,cogs_ratio,"
                  "operating_margin"]
     exposures = ["ticker,kind,country,product,share"]
-    kind_rows = {kind: 0 for kind, _, _, _ in KINDS}
+    kinds = PROFILES[args.profile]
+    kind_rows = {kind: 0 for kind, _, _, _ in kinds}
     tickers = []
     caps = []
     log_lo, log_hi = math.log(1e8), math.log(1e12)
@@ -192,7 +208,7 @@ def generate(args):
         companies.append("%s,Synthetic %s,%s,%s,%d,%.3f,%.3f" % (
             ticker, num, sector, codes[home], int(cap), cogs, margin))
 
-        for kind, lo, hi, may_force in KINDS:
+        for kind, lo, hi, may_force in kinds:
             k = min(rng.randint(lo, hi), n_countries)
             force = may_force and rng.random() < HOME_FORCE_P
             chosen = pick_countries(rng, picker, n_countries, k, home, force)
@@ -272,6 +288,10 @@ def main():
     ap.add_argument("--links", type=int, default=0,
                     help="supplier->customer links to write to links.csv "
                          "(default 0: no links.csv)")
+    ap.add_argument("--profile", choices=sorted(PROFILES), default="standard",
+                    help="rows per ticker: standard (about 11) or lean "
+                         "(about 4.5, for 200k tickers under the loader's "
+                         "row limit)")
     args = ap.parse_args()
     if not 2 <= args.countries <= len(COUNTRIES):
         ap.error("--countries must be between 2 and %d" % len(COUNTRIES))

@@ -376,7 +376,7 @@ Figures XaddPublishPeer(int port, const std::vector<std::string>& event_ids,
 
 int main(int argc, char** argv) {
   std::string server = "127.0.0.1:50051", targets_list = "PK,BD,PE,NG,EG";
-  std::string csv_path, label, peer_mode = "xadd-publish";
+  std::string csv_path, label, peer_mode = "xadd-publish", bench_name = "B4";
   int redis_port = 6379, events = 200, subscribers = 1;
   double rate = 1000, time_limit_s = 60;
   CLI::App app{"B4: PublishEvent -> alert at filtered subscribers"};
@@ -404,6 +404,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"xadd-publish", "none"}));
   app.add_option("--label", label, "case name in the CSV");
   app.add_option("--csv", csv_path, "append results here");
+  app.add_option("--bench", bench_name, "name in the CSV")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   const std::vector<std::string> targets =
       absl::StrSplit(targets_list, ',', absl::SkipEmpty());
@@ -605,25 +607,27 @@ int main(int argc, char** argv) {
 
   const bench::CsvOut csv(csv_path);
   auto rows = [&](const char* system, const Figures& f) {
-    csv.Row("B4", system, label, "events_per_s_offered", rate, "1/s");
-    csv.Row("B4", system, label, "events_per_s_achieved", achieved(f), "1/s");
-    csv.Row("B4", system, label, "alerts_per_event", per_event(f), "alerts");
-    csv.Row("B4", system, label, "publish_rtt_p50_us",
+    csv.Row(bench_name, system, label, "events_per_s_offered", rate, "1/s");
+    csv.Row(bench_name, system, label, "events_per_s_achieved", achieved(f),
+            "1/s");
+    csv.Row(bench_name, system, label, "alerts_per_event", per_event(f),
+            "alerts");
+    csv.Row(bench_name, system, label, "publish_rtt_p50_us",
             bench::Percentile(f.acks, 0.5), "us");
-    csv.Row("B4", system, label, "first_alert_p50_us",
+    csv.Row(bench_name, system, label, "first_alert_p50_us",
             bench::Percentile(f.first_us, 0.5), "us");
-    csv.Row("B4", system, label, "first_alert_p99_us",
+    csv.Row(bench_name, system, label, "first_alert_p99_us",
             bench::Percentile(f.first_us, 0.99), "us");
-    csv.Row("B4", system, label, "last_alert_p50_us",
+    csv.Row(bench_name, system, label, "last_alert_p50_us",
             bench::Percentile(f.last_us, 0.5), "us");
-    csv.Row("B4", system, label, "last_alert_p99_us",
+    csv.Row(bench_name, system, label, "last_alert_p99_us",
             bench::Percentile(f.last_us, 0.99), "us");
   };
   rows("tariff-alert", ours);
   if (arrivals.record) rows("redis-xadd-publish", peer);
-  csv.Row("B4", "redis-pubsub", "1 subscriber, 1 message", "p50_us",
+  csv.Row(bench_name, "redis-pubsub", "1 subscriber, 1 message", "p50_us",
           bench::Percentile(one, 0.5), "us");
-  csv.Row("B4", "redis-pubsub", "1 subscriber, 1 message", "p99_us",
+  csv.Row(bench_name, "redis-pubsub", "1 subscriber, 1 message", "p99_us",
           bench::Percentile(one, 0.99), "us");
   if (ours.published == 0 || ours.first_us.empty()) {
     std::fprintf(stderr,

@@ -313,7 +313,7 @@ int main(int argc, char** argv) {
   app.add_option("--redis-port", port)->required()->check(CLI::Range(1, 65535));
   app.add_option("--subscribers", subscribers)
       ->capture_default_str()
-      ->check(CLI::Range(1, 2000));
+      ->check(CLI::Range(1, 5000));
   app.add_option("--mode", mode)
       ->capture_default_str()
       ->check(CLI::IsMember({"throughput", "latency"}));

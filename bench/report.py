@@ -3,10 +3,14 @@
 into the results file bench/run_all.sh writes: one table per benchmark, ours
 beside the peer measured in the same run, the ratio, and DESIGN.md's target.
 
-usage: report.py RESULTS.csv MACHINE.txt SECONDS > bench/results/DATE.md
+usage: report.py RESULTS.csv MACHINE.txt SECONDS [CURVES.png] > bench/results/DATE.md
+
+CURVES.png, the chart bench/plot_curves.py drew (a name beside the results
+file), is shown in the "Scale curves" section.
 """
 
 import csv
+import re
 import sys
 
 
@@ -74,10 +78,107 @@ def b4_table(values, bench):
     return "\n".join(lines)
 
 
+def number_in(pattern, text):
+    m = re.search(pattern, text)
+    return int(m.group(1)) if m else None
+
+
+def curves(values, png):
+    """The "Scale curves" section: the points as tables, and the chart."""
+    get = lambda b, s, c, m: values.get((b, s, c, m))
+    out = []
+    w = out.append
+    w("## Scale curves")
+    w("")
+    w("B1 and B4 against table size on the lean generated tables "
+      "(`gen_exposure.py --profile lean`: about 4.5 exposure rows per ticker, "
+      "so 200k tickers fit the loader's 1,000,000 rows per file; the standard "
+      "tables above have 11); B2 and B3 against subscribers (B3 at 100 "
+      "alerts/s). The points are also in the `-curves.csv` beside this file. "
+      "The cost should grow with the alerts produced and the matching "
+      "subscribers, not with the whole table: the per-alert columns say "
+      "whether it does.")
+    w("")
+    if png:
+        w(f"![scale curves]({png})")
+        w("")
+    w("### B4 against tickers: 100 filtered subscribers, 10 events/s")
+    w("")
+    b4 = sorted(cases(values, "B4 curve", "tariff-alert"),
+                key=lambda c: number_in(r"(\d+)k tickers", c) or 0)
+    w("| tickers | alerts per event | ours first alert p50 / p99 (us) | ours "
+      "p50 per alert (us) | ours events/s | Redis XADD+PUBLISH first alert p50 "
+      "/ p99 (us) | peer p50 per alert (us) | ratio of p50 ours / peer |")
+    w("|---|---|---|---|---|---|---|---|")
+    for c in b4:
+        g = lambda s, m: get("B4 curve", s, c, m)
+        n = g("tariff-alert", "alerts_per_event")
+        o50, o99 = g("tariff-alert", "first_alert_p50_us"), g("tariff-alert", "first_alert_p99_us")
+        p50, p99 = g(B4_PEER, "first_alert_p50_us"), g(B4_PEER, "first_alert_p99_us")
+        pn = g(B4_PEER, "alerts_per_event")
+        k = number_in(r"(\d+)k tickers", c)
+        w(f"| {k}k | {fmt(n)} | {fmt(o50)} / {fmt(o99)} | "
+          f"{fmt(o50 / n if o50 is not None and n else None)} | "
+          f"{fmt(g('tariff-alert', 'events_per_s_achieved'))} | "
+          f"{fmt(p50)} / {fmt(p99)} | "
+          f"{fmt(p50 / pn if p50 is not None and pn else None)} | "
+          f"{times(o50, p50)} |")
+    w("")
+    w("### B1 against tickers: one event, p50")
+    w("")
+    b1 = sorted(cases(values, "B1 curve", "tariff-alert ScoreTickers"),
+                key=lambda c: number_in(r"(\d+) tickers", c) or 0)
+    w("| tickers | every ticker's score (us) | US on PK 0 -> 35% with alerts "
+      "(us; alerts; us per alert) | US on CN 30 -> 145% with alerts (us; "
+      "alerts; us per alert) | Redis GET per ticker (us) | pipelined (us) |")
+    w("|---|---|---|---|---|---|")
+    for c in b1:
+        g = lambda s, m: get("B1 curve", s, c, m)
+        small, small_n = g("tariff-alert ScoreAction small partner", "p50_us"), \
+            g("tariff-alert ScoreAction small partner", "alerts")
+        full, full_n = g("tariff-alert ScoreAction", "p50_us"), \
+            g("tariff-alert ScoreAction", "alerts")
+        tickers = number_in(r"(\d+) tickers", c)
+        w(f"| {tickers:,} | "
+          f"{fmt(g('tariff-alert ScoreTickers', 'p50_us'))} | "
+          f"{fmt(small)}; {fmt(small_n)}; "
+          f"{fmt(small / small_n if small is not None and small_n else None)} | "
+          f"{fmt(full)}; {fmt(full_n)}; "
+          f"{fmt(full / full_n if full is not None and full_n else None)} | "
+          f"{fmt(g('naive-redis GET', 'p50_us'))} | "
+          f"{fmt(g('naive-redis pipelined', 'p50_us'))} |")
+    w("")
+    w("### B2 and B3 against subscribers")
+    w("")
+    w("| subscribers | B2 ours deliveries/s | B2 Redis | ratio | B3 at 100/s "
+      "ours p50 / p99 (us) | B3 Redis p50 / p99 (us) | ratio of p99 | B3 ours "
+      "p50 per subscriber (us) |")
+    w("|---|---|---|---|---|---|---|---|")
+    subs = set()  # the curves' points: 10 subscribers and up
+    for b, s, c, _ in values:
+        if b in ("B2", "B3") and s == "tariff-alert":
+            n = number_in(r"^subs=(\d+)(,rate=100)?$", c)
+            if n is not None and n >= 10 and (b == "B2" or c.endswith(",rate=100")):
+                subs.add(n)
+    for n in sorted(subs):
+        b2o = get("B2", "tariff-alert", f"subs={n}", "deliveries_per_s")
+        b2p = get("B2", "redis-pubsub", f"subs={n}", "deliveries_per_s")
+        c3 = f"subs={n},rate=100"
+        o50, o99 = get("B3", "tariff-alert", c3, "p50_us"), get("B3", "tariff-alert", c3, "p99_us")
+        p50, p99 = get("B3", "redis-pubsub", c3, "p50_us"), get("B3", "redis-pubsub", c3, "p99_us")
+        w(f"| {n:,} | {fmt(b2o)} | {fmt(b2p)} | "
+          f"{times(b2o, b2p)} | {fmt(o50)} / {fmt(o99)} | "
+          f"{fmt(p50)} / {fmt(p99)} | {times(o99, p99)} | "
+          f"{fmt(o50 / n if o50 is not None else None)} |")
+    w("")
+    return out
+
+
 def main():
     values = load(sys.argv[1])
     machine = open(sys.argv[2]).read().strip()
     seconds = float(sys.argv[3])
+    png = sys.argv[4] if len(sys.argv) > 4 else None
     get = lambda b, s, c, m: values.get((b, s, c, m))
     out = []
     w = out.append
@@ -216,6 +317,7 @@ def main():
             w(f"- tariff-alertd with the {c} table loaded: RSS {fmt(mib, ' MiB')} "
               f"(target <= 100 MB: {'met' if mib * 1.048576 <= 100 else 'missed'}).")
     w("")
+    out.extend(curves(values, png))
     print("\n".join(out))
 
 

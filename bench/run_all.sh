@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
-# Runs benchmarks B1-B6, each beside its peer in the same run, and writes
-# bench/results/<date>.md (and the raw .csv beside it). Builds a Release tree
-# in build-bench/ first (TA_BENCH_BUILD=DIR for another; TA_BENCH_CMAKE_ARGS
-# adds configure arguments, e.g. -DCMAKE_CXX_COMPILER_LAUNCHER=ccache;
-# TA_BENCH_OUT=PATH writes PATH.md and PATH.csv instead of
-# bench/results/<date>.*). Everything listens on 127.0.0.1 and stops by
-# itself; a private redis-server on a free port serves the Redis peers and
-# B4/B6. Method and reading: docs/performance.md.
+# Runs benchmarks B1-B6, each beside its peer in the same run, and the scale
+# curves (B1 and B4 against table size, B2 and B3 against subscribers), and
+# writes bench/results/<date>.md (and the raw .csv beside it, the curves'
+# points as <date>-curves.csv and their chart as <date>-curves.png). Builds
+# a Release tree in build-bench/ first (TA_BENCH_BUILD=DIR for another;
+# TA_BENCH_CMAKE_ARGS adds configure arguments, e.g.
+# -DCMAKE_CXX_COMPILER_LAUNCHER=ccache; TA_BENCH_OUT=PATH writes PATH.md,
+# PATH.csv, ... instead of bench/results/<date>.*). Everything listens on
+# 127.0.0.1 and stops by itself; a private redis-server on a free port
+# serves the Redis peers and B4/B6. Method and reading: docs/performance.md.
 set -euo pipefail
 TA_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 source "$TA_ROOT/scripts/lib.sh"
 START=$(date +%s)
 
-"$TA_ROOT/scripts/install-deps.sh"
+# --bench: the default list and python3-matplotlib for the chart.
+"$TA_ROOT/scripts/install-deps.sh" --bench
 BUILD=${TA_BENCH_BUILD:-$TA_ROOT/build-bench}
 # shellcheck disable=SC2086 # TA_BENCH_CMAKE_ARGS is a list of arguments
 cmake -S "$TA_ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DTA_BUILD_BENCH=ON \
@@ -59,9 +62,24 @@ python3 "$TA_ROOT/bench/gen_exposure.py" --tickers 50000 --countries 50 --seed 1
 run "$B/scoring_bench" --dir "$WORK/t10k" --redis-port "$RP" --events 2000 --naive-events 3 --csv "$CSV"
 run "$B/scoring_bench" --dir "$WORK/t50k" --redis-port "$RP" --events 500 --naive-events 2 --csv "$CSV"
 
+# The lean tables of the scale curves: about 4.5 rows per ticker, so that
+# 200k tickers stay under the loader's 1,000,000 rows per file (the
+# standard profile's 11 rows per ticker stop at about 90k).
+CURVE_TICKERS="1000 10000 50000 200000"
+step "B1 scale curve (lean tables of $CURVE_TICKERS tickers)"
+for t in $CURVE_TICKERS; do
+  python3 "$TA_ROOT/bench/gen_exposure.py" --tickers "$t" --profile lean --countries 50 --seed 1 \
+    --out "$WORK/lean$t"
+  case $t in 1000) n=2000 ;; 10000) n=1000 ;; 50000) n=200 ;; *) n=50 ;; esac
+  run "$B/scoring_bench" --dir "$WORK/lean$t" --redis-port "$RP" --events "$n" --naive-events 1 \
+    --bench "B1 curve" --csv "$CSV"
+done
+
+# B2 and B3 at 5,000 subscribers (and B3 at 10) are the points of their
+# scale curves beyond the 10, 100 and 1,000 of the set.
 step "B2 fan-out throughput"
-for subs in 10 100 1000; do
-  case $subs in 10) n=200000 ;; 100) n=50000 ;; 1000) n=5000 ;; esac
+for subs in 10 100 1000 5000; do
+  case $subs in 10) n=200000 ;; 100) n=50000 ;; 1000) n=5000 ;; 5000) n=1000 ;; esac
   run $FANOUT --mode throughput --subscribers $subs --alerts $n --event-alerts 64 --time-limit-s 60
   run $PEER --mode throughput --subscribers $subs --messages $n --pipeline 64 --time-limit-s 60
 done
@@ -69,9 +87,13 @@ done
 step "B3 latency"
 for rate in 100 1000; do
   n=$(( rate * 3 ))
-  for subs in 1 100 1000; do
-    run $FANOUT --mode latency --subscribers $subs --rate $rate --alerts $n --time-limit-s 30
-    run $PEER --mode latency --subscribers $subs --rate $rate --messages $n --time-limit-s 30
+  subs_list="1 100 1000"
+  [ "$rate" = 100 ] && subs_list="1 10 100 1000 5000"
+  for subs in $subs_list; do
+    limit=30
+    [ "$subs" = 5000 ] && limit=60
+    run $FANOUT --mode latency --subscribers $subs --rate $rate --alerts $n --time-limit-s $limit
+    run $PEER --mode latency --subscribers $subs --rate $rate --messages $n --time-limit-s $limit
   done
 done
 
@@ -85,7 +107,7 @@ start_server() {
   "$BUILD/server/tariff-alertd" --listen 127.0.0.1:0 --port-file "$WORK/port" \
     --redis "127.0.0.1:$RP" --redis-prefix "$1" --log-level warning --insecure 2>>"$WORK/server.log" &
   SERVER_PID=$!
-  for _ in $(seq 1 600); do [ -s "$WORK/port" ] && break; sleep 0.05; done
+  for _ in $(seq 1 1200); do [ -s "$WORK/port" ] && break; sleep 0.05; done
   [ -s "$WORK/port" ] || { echo "tariff-alertd did not start:"; cat "$WORK/server.log"; exit 1; }
 }
 
@@ -102,6 +124,16 @@ run "$B/publish_latency" --server "127.0.0.1:$(cat "$WORK/port")" --redis-port "
   --time-limit-s 60 --csv "$CSV"
 ta_stop_pid "$SERVER_PID"; SERVER_PID=""
 
+step "B4 scale curve (lean tables of $CURVE_TICKERS tickers, 10 events/s)"
+for t in $CURVE_TICKERS; do
+  "$BUILD/clients/tariff-alert" load --redis "127.0.0.1:$RP" --redis-prefix "c$t:" --dir "$WORK/lean$t" >/dev/null
+  start_server "c$t:"
+  run "$B/publish_latency" --server "127.0.0.1:$(cat "$WORK/port")" --redis-port "$RP" \
+    --subscribers 100 --events 50 --rate 10 --bench "B4 curve" \
+    --label "100 subscribers, $(( t / 1000 ))k tickers (lean), 10/s" --time-limit-s 30 --csv "$CSV"
+  ta_stop_pid "$SERVER_PID"; SERVER_PID=""
+done
+
 step "B6 memory"
 "$BUILD/clients/tariff-alert" load --redis "127.0.0.1:$RP" --redis-prefix b6: --dir "$WORK/t50k" >/dev/null
 start_server b6:
@@ -110,6 +142,13 @@ echo "B6,tariff-alert,\"50000 tickers\",rss_kib_with_table,$(awk '/VmRSS/{print 
 grep rss_kib_with_table "$CSV"
 ta_stop_pid "$SERVER_PID"; SERVER_PID=""
 run $FANOUT --mode idle --subscribers 1000 --time-limit-s 60 --bench B6
+
+OUT=${TA_BENCH_OUT:-$TA_ROOT/bench/results/$(date -u +%F)}
+mkdir -p "$(dirname "$OUT")"
+step "scale curves: $OUT-curves.csv and .png"
+# Debian's interpreter: matplotlib is Debian's package (install-deps.sh --bench).
+run /usr/bin/python3 "$TA_ROOT/bench/plot_curves.py" "$CSV" --csv-out "$OUT-curves.csv" \
+  --png "$OUT-curves.png"
 
 step "report"
 ELAPSED=$(( $(date +%s) - START ))
@@ -122,9 +161,7 @@ ELAPSED=$(( $(date +%s) - START ))
   echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "redis-server $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'); grpc $(dpkg-query -W -f='${Version}' libgrpc++-dev); hiredis $(dpkg-query -W -f='${Version}' libhiredis-dev)"
 } >"$WORK/machine.txt"
-OUT=${TA_BENCH_OUT:-$TA_ROOT/bench/results/$(date -u +%F)}
-mkdir -p "$(dirname "$OUT")"
-python3 "$TA_ROOT/bench/report.py" "$CSV" "$WORK/machine.txt" "$ELAPSED" >"$OUT.md"
+python3 "$TA_ROOT/bench/report.py" "$CSV" "$WORK/machine.txt" "$ELAPSED" "$(basename "$OUT")-curves.png" >"$OUT.md"
 cp "$CSV" "$OUT.csv"
 if [ "${#FAILED[@]}" -gt 0 ]; then
   {
