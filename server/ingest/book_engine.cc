@@ -40,10 +40,8 @@ absl::StatusOr<ScoredStep> ScoreStep(const TariffBook& book,
   step.book = *std::move(planned);
   TariffAction scored = step.book.action;
   scored.probability = step.book.probability;
-  step.scores =
-      ScoreAction(scored, *step.book.before, *step.book.after, table, params);
-  // The rate changes as the book states them (not the priced-in view).
-  step.scores.changes = step.book.changes;
+  step.scores = ScoreAction(scored, *step.book.before, *step.book.after,
+                            step.book.scored_changes, table, params);
   if (action.snap_back) {
     // The headline quotes the effective rates, not just the measure's own.
     std::vector<std::string> parts;

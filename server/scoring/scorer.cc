@@ -739,9 +739,17 @@ std::vector<double> ScoreTickers(const TariffAction& action,
 ScoreResult ScoreAction(const TariffAction& action, const TariffBook& before,
                         const TariffBook& after, const ExposureTable& table,
                         const ScoringParams& params) {
+  return ScoreAction(action, before, after, before.Changes(action, after),
+                     table, params);
+}
+
+ScoreResult ScoreAction(const TariffAction& action, const TariffBook& before,
+                        const TariffBook& after,
+                        const std::vector<BookRateChange>& changes,
+                        const ExposureTable& table,
+                        const ScoringParams& params) {
   ScoreResult result;
-  result.changes = before.Changes(action, after);
-  const std::string event = DescribeAction(action, result.changes);
+  const std::string event = DescribeAction(action, changes);
   CompanyScorer scorer(action, before, after, params);
   const auto companies = table.companies();
   const size_t n = companies.size();

@@ -76,9 +76,6 @@ struct SubjectScore {
 };
 
 struct ScoreResult {
-  // The rate change on each (partner, scope) the action names, as the
-  // explanations quote it (TariffBook::Changes).
-  std::vector<BookRateChange> changes;
   // Companies with |score| >= min_alert_bps, largest |score| first (ties by
   // ticker), then sectors likewise.
   std::vector<SubjectScore> subjects;
@@ -92,6 +89,15 @@ struct ScoreResult {
 // Two passes: the ranking ScoreTickers gives, then contributions and
 // explanations only for the companies that alert; a sector's contributions
 // are its members' summed in the ranking pass.
+// `changes`: the rate changes from `before` to `after` the explanations
+// quote (BookStep::scored_changes).
+ScoreResult ScoreAction(const TariffAction& action, const TariffBook& before,
+                        const TariffBook& after,
+                        const std::vector<BookRateChange>& changes,
+                        const ExposureTable& table,
+                        const ScoringParams& params);
+// The same with the changes worked out here (before.Changes(action, after)):
+// for callers without a BookStep (benchmarks, tests).
 ScoreResult ScoreAction(const TariffAction& action, const TariffBook& before,
                         const TariffBook& after, const ExposureTable& table,
                         const ScoringParams& params);

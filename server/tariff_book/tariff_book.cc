@@ -431,6 +431,13 @@ absl::StatusOr<BookStep> TariffBook::Plan(const TariffAction& in) const {
     TariffBook priced_next = next.Priced();
     step.after = std::make_shared<const TariffBook>(std::move(priced_next));
     step.probability = 1;
+    step.scored_changes = step.before->Changes(a, *step.after);
+  } else if (a.stage == Stage::kExtended) {
+    // Nothing moves: `before` and `after` are this book.
+    step.scored_changes = Changes(a, *this);
+  } else {
+    // `before` is this book (unpriced, as stored) and `after` the target.
+    step.scored_changes = step.changes;
   }
   next.priced_ = false;
   step.next = std::make_shared<const TariffBook>(std::move(next));

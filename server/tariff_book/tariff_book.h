@@ -90,6 +90,10 @@ struct BookStep {
   // The rate change on each (partner, scope) the action names: for THREATENED
   // and ANNOUNCED the change if it happens.
   std::vector<BookRateChange> changes;
+  // The same between `before` and `after`, as the scorer's explanations
+  // quote them: `changes`, but when the change of the priced-in rates is
+  // scored.
+  std::vector<BookRateChange> scored_changes;
   // The scorer's inputs: Δ(x, scope) = after.Rate - before.Rate, times
   // `probability`, is the change not priced in yet.
   std::shared_ptr<const TariffBook> before;
