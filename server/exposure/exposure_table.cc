@@ -37,6 +37,12 @@ ExposureTable::ExposureTable(std::string version,
     }
     sectors_.push_back(std::move(group));
   }
+  sector_weight_.assign(companies_.size(), 0);
+  for (size_t i = 0; i < companies_.size(); ++i) {
+    sector_weight_[i] =
+        companies_[i].market_cap_usd /
+        sectors_[static_cast<size_t>(sector_of_[i])].market_cap_usd;
+  }
 
   // The table lives as long as it serves: no spare capacity.
   for (Company& c : companies_) {

@@ -85,6 +85,9 @@ class ExposureTable {
   absl::Span<const SectorGroup> sectors() const { return sectors_; }
   // The index in sectors() of companies()[company]'s sector.
   int sector_of(size_t company) const { return sector_of_[company]; }
+  // companies()[company]'s share of its sector's market cap: its weight in
+  // the sector's score (made once, at load: the scorer reads it per term).
+  double sector_weight(size_t company) const { return sector_weight_[company]; }
   // nullptr if the ticker is not in the table.
   const Company* Find(absl::string_view ticker) const;
   size_t exposure_row_count() const { return exposure_rows_; }
@@ -112,6 +115,7 @@ class ExposureTable {
   std::vector<Company> companies_;
   std::vector<SectorGroup> sectors_;
   std::vector<int> sector_of_;
+  std::vector<double> sector_weight_;
   absl::flat_hash_map<std::string, int> by_ticker_;
   size_t exposure_rows_ = 0;
   // RowsIn, by kind.

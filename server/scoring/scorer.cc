@@ -625,14 +625,6 @@ void AddToRollUp(RollUp& roll_up, ScoreChannel channel, std::string country,
   into.bps += weighted_bps;
 }
 
-// Company i's share of its sector's market cap: its weight in the
-// sector's score and roll-up.
-double SectorWeight(const ExposureTable& table, size_t i) {
-  const SectorGroup& g =
-      table.sectors()[static_cast<size_t>(table.sector_of(i))];
-  return table.companies()[i].market_cap_usd / g.market_cap_usd;
-}
-
 // The ranking pass: every company's first-order score (country-major for
 // the simple companies of an all-goods event, row by row for the others),
 // and its total with one hop of supply-chain spillover: every supplier of a
@@ -654,7 +646,7 @@ Ranking Rank(CompanyScorer& scorer, const TariffAction& action,
              bool roll_ups) {
   const auto companies = table.companies();
   const size_t n = companies.size();
-  auto weight = [&](size_t i) { return SectorWeight(table, i); };
+  auto weight = [&](size_t i) { return table.sector_weight(i); };
   const std::string all_goods = HsCode::All().ToString();
   Ranking r;
   r.first.assign(n, 0);
@@ -754,7 +746,7 @@ ScoreResult ScoreAction(const TariffAction& action, const TariffBook& before,
   const auto companies = table.companies();
   const size_t n = companies.size();
   const auto groups = table.sectors();
-  auto weight = [&](size_t i) { return SectorWeight(table, i); };
+  auto weight = [&](size_t i) { return table.sector_weight(i); };
   Ranking ranking = Rank(scorer, action, table, params, /*roll_ups=*/true);
   const std::vector<double>& first = ranking.first;
   const std::vector<double>& total = ranking.total;
