@@ -120,13 +120,13 @@ absl::StatusOr<ScoredStep> TimedScoreStep(const TariffBook& book,
 
 Publisher::Publisher(PublisherOptions options, ExposureSource exposure,
                      const ScoringParams& params, AlertHub* hub,
-                     const Clock& clock, BookStore* store)
+                     const Clock& clock, EventLog* log)
     : options_(options),
       exposure_(std::move(exposure)),
       params_(params),
       hub_(hub),
       clock_(clock),
-      store_(store) {}
+      log_(log) {}
 
 absl::Status Publisher::Init() {
   absl::MutexLock lock(&mu_);
@@ -134,14 +134,25 @@ absl::Status Publisher::Init() {
 }
 
 absl::Status Publisher::Reload() {
-  auto book = store_->Load();
+  auto book = log_->LoadBook();
   if (!book.ok()) {
     return absl::UnavailableError(absl::StrCat(
         "the tariff book could not be read: ", book.status().message()));
   }
   book_ = *std::move(book);
+  book_from_log_ = true;
+  stale_ = false;
   ReportBook(book_);
   return absl::OkStatus();
+}
+
+void Publisher::Invalidate(const InFlight& failed) {
+  if (failed.generation != generation_) return;  // read again since
+  ++generation_;
+  stale_ = true;
+  if (in_flight_ == 0 && book_.revision() == failed.next->revision()) {
+    book_ = failed.base;
+  }
 }
 
 uint64_t Publisher::book_revision() const {
@@ -155,7 +166,9 @@ absl::StatusOr<TariffBook> Publisher::CurrentBook() {
         "Redis is unreachable (the tariff book lives there): retry later");
   }
   absl::MutexLock lock(&mu_);
-  TA_RETURN_IF_ERROR(Reload());
+  // With commits on their way the log is behind book_: show book_, which
+  // other replicas' changes reach as the conflicts of those commits.
+  if (in_flight_ == 0) TA_RETURN_IF_ERROR(Reload());
   return book_;
 }
 
@@ -176,10 +189,9 @@ absl::Status Publisher::Unreachable() const {
 absl::StatusOr<std::optional<PublishedEvent>> Publisher::LookUpEvent(
     const std::string& event_id) {
   if (auto found = FindEvent(event_id)) return found;
-  if (!store_->KeepsLog()) return std::nullopt;
   if (!store_reachable()) return Unreachable();
   // Outside mu_: a read of Redis must not hold up publishes.
-  auto prior = store_->FindEvent(event_id);
+  auto prior = log_->FindEvent(event_id);
   if (!prior.ok()) {
     return absl::UnavailableError(
         absl::StrCat("the event record could not be read from Redis (",
@@ -239,43 +251,131 @@ void Publisher::Remember(const std::string& event_id, uint64_t fingerprint,
   }
 }
 
-absl::StatusOr<Publisher::Committed> Publisher::Commit(
+absl::StatusOr<std::unique_ptr<Publisher::InFlight>> Publisher::Plan(
     const ScoredStep& step, const ExposureTable& table, uint64_t fingerprint,
     v1::PublishEventResponse& response) {
-  const TariffBook& next = *step.book.next;
+  auto f = std::make_unique<InFlight>();
+  f->next = step.book.next;
+  const TariffBook& next = *f->next;
   AlertContext context;
   context.exposure_version = table.version();
   context.book_revision = next.revision();
   context.probability = step.book.probability;
   context.created = clock_.Now();
-  std::vector<v1::Alert> alerts(step.scores.subjects.size());
-  EventCommit commit;
+  f->alerts.resize(step.scores.subjects.size());
+  for (v1::Alert*& a : f->alerts) {
+    a = google::protobuf::Arena::CreateMessage<v1::Alert>(&f->arena);
+  }
+  EventCommit& commit = f->commit;
   commit.event_id = step.book.action.event_id;
   commit.fingerprint = fingerprint;
   commit.expected_revision = book_.revision();
-  commit.next_book = &next;
-  if (store_->KeepsLog()) commit.alerts.reserve(alerts.size());
-  for (size_t i = 0; i < alerts.size(); ++i) {
+  commit.chained = !book_from_log_;
+  commit.next_book = f->next.get();
+  commit.alerts.reserve(f->alerts.size());
+  for (size_t i = 0; i < f->alerts.size(); ++i) {
     BuildAlert(step.scores.subjects[i], step.book.action, step.event, context,
-               params_, alerts[i]);
-    // Serialized for the check even without a log: EncodeAlert makes the
-    // same bytes after the commit, too late to refuse them. The text comes
-    // from the table and the event (parsed, so UTF-8): a table whose text
-    // is all UTF-8 makes alerts that parse back, without parsing each.
-    std::string bytes = alerts[i].SerializeAsString();
+               params_, *f->alerts[i]);
+    // The bytes are made once, here, and checked before anything is
+    // stored. The text comes from the table and the event (parsed, so
+    // UTF-8): a table whose text is all UTF-8 makes alerts that parse back,
+    // without parsing each.
+    std::string bytes = f->alerts[i]->SerializeAsString();
     if (!table.text_is_utf8()) {
-      TA_RETURN_IF_ERROR(CheckParsesBack(alerts[i], bytes, table.version()));
+      TA_RETURN_IF_ERROR(
+          CheckParsesBack(*f->alerts[i], bytes, table.version()));
     }
-    if (store_->KeepsLog()) commit.alerts.push_back(std::move(bytes));
+    commit.alerts.push_back(std::move(bytes));
   }
   response.set_book_revision(next.revision());
-  if (!alerts.empty()) {
-    response.set_alert_count(static_cast<uint32_t>(alerts.size()));
+  if (!f->alerts.empty()) {
+    response.set_alert_count(static_cast<uint32_t>(f->alerts.size()));
   }
-  if (store_->KeepsLog()) commit.response = response.SerializeAsString();
+  commit.response = response.SerializeAsString();
+  f->generation = generation_;
+  // The next plan starts from this one's book.
+  f->base = std::move(book_);
+  book_ = next;
+  book_from_log_ = false;
+  ++in_flight_;
+  absl::MutexLock lock(&queue_mu_);
+  queue_.push_back(f.get());
+  return f;
+}
 
-  auto outcome = store_->Commit(commit);
+void Publisher::CommitBatch(absl::Span<InFlight* const> batch) {
+  std::vector<const EventCommit*> commits;
+  commits.reserve(batch.size());
+  for (InFlight* f : batch) commits.push_back(&f->commit);
+  std::vector<absl::StatusOr<CommitOutcome>> outcomes = log_->Commit(commits);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    InFlight& f = *batch[i];
+    f.outcome = std::move(outcomes[i]);
+    if (!f.outcome.ok() || f.outcome->kind != CommitOutcome::kCommitted ||
+        f.alerts.empty()) {
+      continue;
+    }
+    // Straight to this replica's streams, in sequence order (the batch is
+    // in log order); held by the hub if another replica's alerts logged
+    // before them are not read yet.
+    uint64_t sequence = f.outcome->first_sequence;
+    std::vector<EncodedAlertPtr> encoded;
+    encoded.reserve(f.alerts.size());
+    for (size_t k = 0; k < f.alerts.size(); ++k, ++sequence) {
+      f.alerts[k]->set_sequence(sequence);
+      encoded.push_back(EncodeAlert(
+          *f.alerts[k], AlertBytesWithSequence(sequence, f.commit.alerts[k])));
+    }
+    hub_->Offer(encoded);
+  }
+}
+
+void Publisher::Send(InFlight* mine) {
+  // Commits per round trip at most.
+  constexpr size_t kMaxBatch = 64;
+  absl::MutexLock lock(&queue_mu_);
+  while (!mine->done) {
+    if (sending_) {
+      // Another publisher is sending: wait until it sent ours, or stopped.
+      struct Args {
+        const InFlight* mine;
+        const bool* sending;
+      } args{mine, &sending_};
+      queue_mu_.Await(absl::Condition(
+          +[](Args* a) { return a->mine->done || !*a->sending; }, &args));
+      continue;
+    }
+    sending_ = true;
+    while (!queue_.empty()) {
+      std::vector<InFlight*> batch;
+      while (!queue_.empty() && batch.size() < kMaxBatch) {
+        batch.push_back(queue_.front());
+        queue_.pop_front();
+      }
+      queue_mu_.Unlock();
+      CommitBatch(batch);
+      queue_mu_.Lock();
+      for (InFlight* f : batch) f->done = true;
+    }
+    sending_ = false;
+  }
+}
+
+absl::StatusOr<Publisher::Committed> Publisher::Commit(
+    const ScoredStep& step, const ExposureTable& table, uint64_t fingerprint,
+    v1::PublishEventResponse& response) {
+  auto planned = Plan(step, table, fingerprint, response);
+  if (!planned.ok()) return planned.status();
+  InFlight& f = **planned;
+  // The round trip without mu_: the next publishes plan meanwhile, and
+  // their commits go in the round trip after this one (or with it).
+  mu_.Unlock();
+  Send(&f);
+  mu_.Lock();
+  --in_flight_;
+  const absl::StatusOr<CommitOutcome>& outcome = f.outcome;
   if (!outcome.ok()) {
+    Invalidate(f);
     if (absl::IsDeadlineExceeded(outcome.status())) {
       return absl::UnavailableError(absl::StrCat(
           "outcome unknown: retry with the same event_id, which is "
@@ -290,11 +390,13 @@ absl::StatusOr<Publisher::Committed> Publisher::Commit(
   }
   switch (outcome->kind) {
     case CommitOutcome::kBookConflict:
+      Invalidate(f);
       return Committed::kBookConflict;
     case CommitOutcome::kDuplicate:
+      Invalidate(f);
       if (outcome->prior.fingerprint != fingerprint) {
         return absl::AlreadyExistsError(
-            absl::StrCat("event.event_id: ", QuoteForError(commit.event_id),
+            absl::StrCat("event.event_id: ", QuoteForError(f.commit.event_id),
                          " was already published with different content; "
                          "use a new event_id"));
       }
@@ -303,36 +405,11 @@ absl::StatusOr<Publisher::Committed> Publisher::Commit(
     case CommitOutcome::kCommitted:
       break;
   }
-  book_ = next;
-  ReportBook(book_);
-  metrics::AlertsProduced(alerts.size());
-  if (alerts.empty()) return Committed::kCommitted;
-  uint64_t sequence = outcome->first_sequence;
-  if (sequence == 0) {
-    // The store keeps only the book: this process numbers its alerts.
-    sequence = next_sequence_;
-    next_sequence_ += alerts.size();
-  }
-  std::vector<EncodedAlertPtr> encoded;
-  encoded.reserve(alerts.size());
-  for (size_t i = 0; i < alerts.size(); ++i, ++sequence) {
-    alerts[i].set_sequence(sequence);
-    // Logged alerts were serialized for the store: reuse those bytes.
-    encoded.push_back(
-        commit.alerts.empty()
-            ? EncodeAlert(alerts[i])
-            : EncodeAlert(alerts[i],
-                          AlertBytesWithSequence(sequence, commit.alerts[i])));
-  }
-  response.set_first_sequence(encoded.front()->sequence);
-  response.set_last_sequence(encoded.back()->sequence);
-  if (store_->KeepsLog()) {
-    // Straight to this replica's streams when nothing of another replica's
-    // is pending before them; otherwise held until the log tailer brings
-    // those in, so that it need not decode these again.
-    hub_->Offer(encoded);
-  } else {
-    hub_->Publish(encoded);
+  ReportBook(*f.next);
+  metrics::AlertsProduced(f.alerts.size());
+  if (!f.alerts.empty()) {
+    response.set_first_sequence(outcome->first_sequence);
+    response.set_last_sequence(outcome->first_sequence + f.alerts.size() - 1);
   }
   return Committed::kCommitted;
 }
@@ -340,6 +417,7 @@ absl::StatusOr<Publisher::Committed> Publisher::Commit(
 absl::Status Publisher::Advance(absl::Time t, const ExposureTable& table,
                                 int* published) {
   for (int i = 0; i < kMaxSnapBacks; ++i) {
+    if (stale_) TA_RETURN_IF_ERROR(Reload());
     std::vector<TariffAction> due = book_.DueSnapBacks(t);
     if (due.empty()) break;
     const TariffAction& a = due.front();
@@ -353,8 +431,8 @@ absl::Status Publisher::Advance(absl::Time t, const ExposureTable& table,
     auto committed = Commit(*step, table, fingerprint, response);
     if (!committed.ok()) return committed.status();
     if (*committed != Committed::kCommitted) {
-      // Another replica changed the book, or published this very snap-back.
-      TA_RETURN_IF_ERROR(Reload());
+      // Another replica changed the book, or published this very snap-back:
+      // book_ is read again before the next plan.
       continue;
     }
     TA_LOG(INFO) << "pause on " << a.measure_id << " lapsed: published "
@@ -372,7 +450,9 @@ absl::StatusOr<int> Publisher::PublishDue() {
   const std::shared_ptr<const ExposureTable> table = exposure_();
   absl::MutexLock lock(&mu_);
   // Another replica may have changed the book since this one last wrote it.
-  TA_RETURN_IF_ERROR(Reload());
+  // With commits of this one on their way, book_ is ahead of the log, and
+  // another replica's change shows as their conflict instead.
+  if (in_flight_ == 0) TA_RETURN_IF_ERROR(Reload());
   int published = 0;
   TA_RETURN_IF_ERROR(Advance(clock_.Now(), *table, &published));
   return published;
@@ -429,23 +509,22 @@ absl::StatusOr<v1::PublishEventResponse> Publisher::PublishImpl(
   // extra round trip to Redis on the way of a new event.
 
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    if (stale_) TA_RETURN_IF_ERROR(Reload());
     std::optional<absl::Time> now = options_.book_clock == BookClock::kWall
                                         ? std::optional(clock_.Now())
                                         : action->EventTime();
     if (now) TA_RETURN_IF_ERROR(Advance(*now, *table));
     auto step = TimedScoreStep(book_, *action, event, *table, params_);
     if (!step.ok()) {
-      if (store_->KeepsLog()) {
-        auto prior = store_->FindEvent(event.event_id());
-        if (prior.ok() && prior->has_value()) {
-          if ((*prior)->fingerprint == fingerprint) {
-            v1::PublishEventResponse first = PriorResponse(**prior);
-            first.set_duplicate(false);
-            Remember(event.event_id(), fingerprint,
-                     PublishedEvent{event, std::move(first)});
-          }
-          return repeat((*prior)->fingerprint, PriorResponse(**prior));
+      auto prior = log_->FindEvent(event.event_id());
+      if (prior.ok() && prior->has_value()) {
+        if ((*prior)->fingerprint == fingerprint) {
+          v1::PublishEventResponse first = PriorResponse(**prior);
+          first.set_duplicate(false);
+          Remember(event.event_id(), fingerprint,
+                   PublishedEvent{event, std::move(first)});
         }
+        return repeat((*prior)->fingerprint, PriorResponse(**prior));
       }
       return step.status();
     }
@@ -460,10 +539,9 @@ absl::StatusOr<v1::PublishEventResponse> Publisher::PublishImpl(
     }
     auto committed = Commit(*step, *table, fingerprint, response);
     if (!committed.ok()) return committed.status();
-    if (*committed == Committed::kBookConflict) {
-      TA_RETURN_IF_ERROR(Reload());
-      continue;
-    }
+    // A conflict: the book is read again (stale_) and the event planned on
+    // it.
+    if (*committed == Committed::kBookConflict) continue;
     if (*committed == Committed::kDuplicate) {
       // The same event_id, committed first by another replica, or by an
       // attempt of this one whose answer was lost (a timeout): the same
@@ -472,7 +550,6 @@ absl::StatusOr<v1::PublishEventResponse> Publisher::PublishImpl(
       first.set_duplicate(false);
       Remember(event.event_id(), fingerprint,
                PublishedEvent{event, std::move(first)});
-      TA_RETURN_IF_ERROR(Reload());
       return response;
     }
     Remember(event.event_id(), fingerprint, PublishedEvent{event, response});

@@ -377,6 +377,27 @@ absl::StatusOr<RedisReplyPtr> RedisConnection::CommandAndWait(
   return reply;
 }
 
+absl::StatusOr<std::vector<RedisReplyPtr>> RedisConnection::PipelineAndWait(
+    std::vector<std::vector<std::string>> commands) {
+  if (options_.min_replicas <= 0) return Pipeline(commands);
+  const std::string timeout_ms =
+      absl::StrCat(absl::ToInt64Milliseconds(options_.wait_timeout));
+  const std::string what = commands.empty() ? "WAIT" : commands.front()[0];
+  commands.push_back({"WAIT", absl::StrCat(options_.min_replicas), timeout_ms});
+  auto replies = Pipeline(commands);
+  if (!replies.ok()) return replies.status();
+  auto replicas = ReplyInteger(*replies->back());
+  if (!replicas.ok()) return replicas.status();
+  if (*replicas < options_.min_replicas) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        Where(options_), ": ", what, " ran on the primary but WAIT confirmed ",
+        *replicas, " of the ", options_.min_replicas, " replicas required (",
+        "--redis-min-replicas) within ", timeout_ms, " ms"));
+  }
+  replies->pop_back();
+  return replies;
+}
+
 absl::StatusOr<std::string> ReplyString(const redisReply& reply) {
   if (reply.type == REDIS_REPLY_STRING || reply.type == REDIS_REPLY_STATUS) {
     return std::string(reply.str, reply.len);

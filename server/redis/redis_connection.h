@@ -89,6 +89,10 @@ class RedisConnection {
   // write). A lost connection after sending: UNAVAILABLE "no reply to ...".
   absl::StatusOr<RedisReplyPtr> CommandAndWait(
       const std::vector<std::string>& args) ABSL_LOCKS_EXCLUDED(mu_);
+  // Pipeline, then the same WAIT once after all of them: its shortfall is
+  // DEADLINE_EXCEEDED for all. Error replies are returned as replies.
+  absl::StatusOr<std::vector<RedisReplyPtr>> PipelineAndWait(
+      std::vector<std::vector<std::string>> commands) ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   absl::Status EnsureConnected() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -31,7 +31,7 @@ constexpr uint64_t kMaxLogSequence = std::numeric_limits<int64_t>::max();
 // tariffalert_log_tailer_lag_sequences after a read: 0 if it was short of a
 // batch (it had everything the log held), else what the log holds past it
 // (one GET, only while behind).
-void ReportLag(RedisBookStore& log, const std::vector<LoggedEntry>& read) {
+void ReportLag(RedisEventLog& log, const std::vector<LoggedEntry>& read) {
   if (read.size() < kBatch) {
     metrics::SetTailerLag(0);
     return;

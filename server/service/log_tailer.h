@@ -21,11 +21,11 @@
 #include "absl/types/span.h"
 #include "server/common/clock.h"
 #include "server/fanout/alert_hub.h"
-#include "server/redis/redis_book_store.h"
+#include "server/redis/redis_event_log.h"
 
 namespace tariffalert {
 
-// The entries of one read of the alert log (RedisBookStore::ReadAfter),
+// The entries of one read of the alert log (RedisEventLog::ReadAfter),
 // decoded for the hub. DATA_LOSS naming the entry if one is not an Alert,
 // holds an alert whose sequence is not its entry id's, does not follow the
 // entry before it (one deleted from the stream) or has an id above 2^63 - 1,
@@ -60,7 +60,7 @@ class LogTailer {
   absl::StatusOr<size_t> Poll(absl::Duration block);
   void Run(std::function<void(bool)> reachable);
 
-  RedisBookStore log_;
+  RedisEventLog log_;
   // This replica's tag on the entries its publisher writes.
   const std::string own_writer_;
   const absl::Duration retention_age_;

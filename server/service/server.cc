@@ -12,7 +12,7 @@
 #include "server/common/status_macros.h"
 #include "server/console/console_rules.h"
 #include "server/metrics/metrics.h"
-#include "server/redis/redis_book_store.h"
+#include "server/redis/redis_event_log.h"
 #include "server/redis/redis_exposure_store.h"
 #include "server/security/auth_processor.h"
 #include "server/security/tokens.h"
@@ -93,9 +93,9 @@ absl::StatusOr<std::unique_ptr<TariffAlertServer>> TariffAlertServer::Start(
   // entries back like any other replica's.
   AlertLogOptions alert_log = o.alert_log;
   if (alert_log.writer.empty()) alert_log.writer = WriterTag();
-  s->book_store_ = std::make_unique<RedisBookStore>(o.redis, alert_log);
+  s->event_log_ = std::make_unique<RedisEventLog>(o.redis, alert_log);
   HubOptions hub_options = o.hub;
-  RedisBookStore* log = s->book_store_.get();
+  RedisEventLog* log = s->event_log_.get();
   hub_options.log_horizon = [log] { return log->LastSequence(); };
   s->hub_ = std::make_unique<AlertHub>(hub_options, clock);
   s->queue_depth_source_ = metrics::AddQueueDepthSource([hub = s->hub_.get()] {
@@ -106,7 +106,7 @@ absl::StatusOr<std::unique_ptr<TariffAlertServer>> TariffAlertServer::Start(
   ExposureWatcher* watcher = s->watcher_.get();
   s->publisher_ = std::make_unique<Publisher>(
       o.publisher, [watcher] { return watcher->Current(); },
-      s->options_.scoring, s->hub_.get(), clock, s->book_store_.get());
+      s->options_.scoring, s->hub_.get(), clock, s->event_log_.get());
   TA_RETURN_IF_ERROR(s->publisher_->Init());
   // Every replica's alerts, from the shared log, before serving any stream.
   s->tailer_ = std::make_unique<LogTailer>(o.redis, alert_log, s->hub_.get(),
@@ -129,7 +129,7 @@ absl::StatusOr<std::unique_ptr<TariffAlertServer>> TariffAlertServer::Start(
     ReplicaProbe probe;
     Publisher* publisher = s->publisher_.get();
     AlertHub* hub = s->hub_.get();
-    RedisBookStore* log_store = s->book_store_.get();
+    RedisEventLog* log_store = s->event_log_.get();
     probe.exposure_version = [watcher] {
       return watcher->Current()->version();
     };

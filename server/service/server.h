@@ -23,8 +23,8 @@
 #include "server/fanout/subscriber_queue.h"
 #include "server/ingest/publisher.h"
 #include "server/metrics/metrics_exposer.h"
-#include "server/redis/redis_book_store.h"
 #include "server/redis/redis_connection.h"
+#include "server/redis/redis_event_log.h"
 #include "server/scoring/scoring_params.h"
 #include "server/security/transport.h"
 #include "tariffalert/config/v1/console_config.pb.h"
@@ -34,7 +34,7 @@ namespace tariffalert {
 class TariffEventServiceImpl;
 class AlertServiceImpl;
 class RedisExposureStore;
-class RedisBookStore;
+class RedisEventLog;
 class TariffBookServiceImpl;
 class LogTailer;
 class TokenStore;
@@ -139,7 +139,7 @@ class TariffAlertServer {
   std::unique_ptr<AlertHub> hub_;
   // The hub's queues as /metrics reads them; removed before the hub goes.
   int queue_depth_source_ = 0;
-  std::unique_ptr<RedisBookStore> book_store_;
+  std::unique_ptr<RedisEventLog> event_log_;
   std::unique_ptr<LogTailer> tailer_;
   std::unique_ptr<Publisher> publisher_;
   std::unique_ptr<TariffBookServiceImpl> book_service_;

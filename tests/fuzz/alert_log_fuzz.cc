@@ -1,7 +1,7 @@
 // Fuzzes alerts as read back from the shared alert log in Redis
-// (RedisBookStore::ReadEntries, then LogTailer::Poll): each stream entry
+// (RedisEventLog::ReadEntries, then LogTailer::Poll): each stream entry
 // holds one event's alerts, packed (UnpackLoggedEntry,
-// server/redis/redis_book_store.h, puts their sequences back from the entry
+// server/redis/redis_event_log.h, puts their sequences back from the entry
 // id with AlertBytesWithSequence), or, in the older layout, one alert.
 // DecodeLoggedAlerts (server/service/log_tailer.h) parses the alerts of one
 // read and encodes each once for every stream (EncodeAlert,
@@ -29,9 +29,9 @@
 #include "server/fanout/alert_hub.h"
 #include "server/fanout/encoded_alert.h"
 #include "server/fanout/portfolio_alert.h"
-#include "server/redis/redis_book_store.h"
+#include "server/redis/redis_event_log.h"
 #include "server/service/log_tailer.h"
-#include "server/tariff_book/book_store.h"
+#include "server/tariff_book/event_log.h"
 #include "tariffalert/v1/alert.pb.h"
 #include "tariffalert/v1/alert_service.pb.h"
 #include "tests/fuzz/fuzz_util.h"

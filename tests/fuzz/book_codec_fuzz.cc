@@ -1,4 +1,4 @@
-// Fuzzes the tariff book as read back from Redis (RedisBookStore::Load): the
+// Fuzzes the tariff book as read back from Redis (RedisEventLog::LoadBook): the
 // bytes of the "book" key parsed as tariffalert.v1.BookState and decoded by
 // BookFromProto (server/tariff_book/book_codec.h), which must check
 // everything. A decoded book must encode and decode again to the same book,

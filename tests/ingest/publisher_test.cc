@@ -1,9 +1,12 @@
 #include "server/ingest/publisher.h"
 
+#include <algorithm>
+#include <atomic>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -12,7 +15,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/exposure/exposure_csv.h"
-#include "server/tariff_book/book_store.h"
+#include "server/tariff_book/event_log.h"
 #include "tariffalert/v1/alert_service.pb.h"
 #include "tests/testing/codes.h"
 #include "tests/testing/collecting_subscriber.h"
@@ -139,40 +142,68 @@ void ExpectSameScores(const std::map<std::string, double>& got,
   }
 }
 
-// A BookStore around an InMemoryBookStore that fails the ways a shared
-// store can: unreachable, or written by another replica in between.
-class FlakyBookStore : public BookStore {
+// An EventLog around an InMemoryEventLog that fails the ways a shared log
+// can: unreachable, or written by another replica in between.
+class FlakyEventLog : public EventLog {
  public:
-  absl::StatusOr<TariffBook> Load() override {
+  FlakyEventLog() = default;
+  explicit FlakyEventLog(TariffBook start) : inner(std::move(start)) {}
+  absl::StatusOr<TariffBook> LoadBook() override {
     ++loads;
-    if (unavailable) return absl::UnavailableError("fake book store down");
-    return inner.Load();
+    if (unavailable) return absl::UnavailableError("fake event log down");
+    return inner.LoadBook();
   }
-  absl::StatusOr<bool> Store(uint64_t expected_revision,
-                             const TariffBook& book) override {
-    ++stores;
-    if (unavailable) return absl::UnavailableError("fake book store down");
-    if (conflicts > 0) {
-      --conflicts;
-      // Another replica publishes the fentanyl measure first.
-      auto current = inner.Load();
-      EXPECT_TRUE(current.ok());
-      TariffAction other;
-      other.event_id = "other-replica";
-      other.importer = C("US");
-      other.targets = {C("CN")};
-      other.stage = Stage::kEffective;
-      other.new_rate_pct = 20;
-      other.measure_id = "us-cn-fentanyl";
-      auto step = current->Plan(other);
-      EXPECT_TRUE(step.ok()) << step.status();
-      EXPECT_TRUE(*inner.Store(current->revision(), *step->next));
-      return false;
+  absl::StatusOr<std::optional<PriorEvent>> FindEvent(
+      const std::string& event_id) override {
+    if (unavailable) return absl::UnavailableError("fake event log down");
+    return inner.FindEvent(event_id);
+  }
+  std::vector<absl::StatusOr<CommitOutcome>> Commit(
+      absl::Span<const EventCommit* const> commits) override {
+    std::vector<absl::StatusOr<CommitOutcome>> out;
+    for (const EventCommit* c : commits) {
+      ++stores;
+      if (unavailable) {
+        out.push_back(absl::UnavailableError("fake event log down"));
+        continue;
+      }
+      if (conflicts > 0) {
+        --conflicts;
+        // Another replica publishes the fentanyl measure first.
+        auto current = inner.LoadBook();
+        EXPECT_TRUE(current.ok());
+        TariffAction other;
+        other.event_id = "other-replica";
+        other.importer = C("US");
+        other.targets = {C("CN")};
+        other.stage = Stage::kEffective;
+        other.new_rate_pct = 20;
+        other.measure_id = "us-cn-fentanyl";
+        auto step = current->Plan(other);
+        EXPECT_TRUE(step.ok()) << step.status();
+        EventCommit theirs;
+        theirs.event_id = other.event_id;
+        theirs.expected_revision = current->revision();
+        theirs.next_book = step->next.get();
+        const EventCommit* one[] = {&theirs};
+        auto stored = inner.Commit(one);
+        EXPECT_TRUE(stored[0].ok() &&
+                    stored[0]->kind == CommitOutcome::kCommitted);
+      }
+      const EventCommit* one[] = {c};
+      out.push_back(std::move(inner.Commit(one)[0]));
     }
-    return inner.Store(expected_revision, book);
+    return out;
+  }
+  absl::StatusOr<uint64_t> LastSequence() override {
+    return inner.LastSequence();
+  }
+  absl::StatusOr<std::vector<LoggedAlert>> ReadAfter(
+      uint64_t after, size_t max_events, absl::Duration block) override {
+    return inner.ReadAfter(after, max_events, block);
   }
 
-  InMemoryBookStore inner;
+  InMemoryEventLog inner;
   bool unavailable = false;
   int conflicts = 0;
   int loads = 0;
@@ -183,7 +214,7 @@ class FlakyBookStore : public BookStore {
 // reaches `collector`.
 struct Pipeline {
   Pipeline(const testing::FakeClock& clock,
-           std::shared_ptr<const ExposureTable>* table, BookStore* store,
+           std::shared_ptr<const ExposureTable>* table, EventLog* store,
            PublisherOptions options = {}) {
     HubOptions hub_options;
     hub_options.heartbeat_interval = absl::ZeroDuration();
@@ -235,7 +266,7 @@ class PublisherTest : public ::testing::Test {
   // returns the scores of the last event.
   std::map<std::string, double> ScoresOnAFreshBook(
       const std::vector<v1::TariffEvent>& events) {
-    InMemoryBookStore store;
+    InMemoryEventLog store;
     Pipeline fresh(clock_, &table_, &store);
     for (const v1::TariffEvent& e : events) {
       auto r = fresh.publisher->Publish(e);
@@ -246,7 +277,7 @@ class PublisherTest : public ::testing::Test {
 
   testing::FakeClock clock_;
   std::shared_ptr<const ExposureTable> table_;
-  InMemoryBookStore store_;
+  InMemoryEventLog store_;
   std::unique_ptr<Pipeline> main_;
 };
 
@@ -389,14 +420,23 @@ TEST_F(PublisherTest, WithoutAnExposureTableItSaysSo) {
 TEST_F(PublisherTest, DedupeForgetsTheOldestBeyondItsCapacity) {
   PublisherOptions options;
   options.dedupe_capacity = 2;
-  InMemoryBookStore store;
+  InMemoryEventLog store;
   Pipeline small(clock_, &table_, &store, options);
   Publisher& p = *small.publisher;
   ASSERT_TRUE(p.Publish(Event("a", "CN", 10)).ok());
   ASSERT_TRUE(p.Publish(Event("b", "CN", 20)).ok());
   ASSERT_TRUE(p.Publish(Event("c", "CN", 30)).ok());
   EXPECT_TRUE(p.Publish(Event("c", "CN", 30))->duplicate());
-  EXPECT_FALSE(p.Publish(Event("a", "CN", 10))->duplicate());
+  // Forgotten here, the oldest is still a repeat by the log's record, and
+  // publishes nothing again.
+  EXPECT_FALSE(p.FindEvent("a").has_value());
+  const uint64_t newest = small.hub->newest_sequence();
+  auto again = p.Publish(Event("a", "CN", 10));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->duplicate());
+  EXPECT_EQ(again->first_sequence(), 1u);
+  EXPECT_EQ(small.hub->newest_sequence(), newest);
+  EXPECT_EQ(p.book_revision(), 3u);
 }
 
 TEST_F(PublisherTest, FindEventReturnsTheEventAndItsResponse) {
@@ -649,8 +689,7 @@ TEST_F(PauseTest, ReplicasSharingTheBookPublishASnapBackOnce) {
 }
 
 TEST_F(PauseTest, ASnapBackWaitsForTheStore) {
-  FlakyBookStore flaky;
-  ASSERT_TRUE(flaky.inner.Store(0, *store_.Load()).ok());
+  FlakyEventLog flaky(*store_.LoadBook());
   Pipeline p(clock_, &table_, &flaky);
   ASSERT_EQ(p.publisher->book_revision(), 2u);
   clock_.Advance(absl::Hours(24 * 91));
@@ -671,7 +710,7 @@ TEST_F(PauseTest, ASnapBackWaitsForTheStore) {
 TEST_F(PublisherTest, WithTheEventClockPausesLapseByEventTime) {
   PublisherOptions options;
   options.book_clock = BookClock::kEvents;
-  InMemoryBookStore store;
+  InMemoryEventLog store;
   Pipeline replay(clock_, &table_, &store, options);
   Publisher& p = *replay.publisher;
   v1::TariffEvent raise = Event("raise", "CN", 125, v1::STAGE_EFFECTIVE, "r");
@@ -711,7 +750,7 @@ TEST_F(PublisherTest, WithTheEventClockPausesLapseByEventTime) {
 TEST_F(PublisherTest, PublishDueCountsSnapBacksWhenTheDedupeMemoryIsFull) {
   PublisherOptions options;
   options.dedupe_capacity = 2;
-  InMemoryBookStore store;
+  InMemoryEventLog store;
   Pipeline small(clock_, &table_, &store, options);
   Publisher& p = *small.publisher;
   ASSERT_TRUE(
@@ -776,7 +815,7 @@ TEST_F(PauseTest, EventsThatDoNotFitTheBookLeaveNoTrace) {
     EXPECT_FALSE(publisher().FindEvent(c.event.event_id()).has_value())
         << c.name;
   }
-  auto stored = store_.Load();
+  auto stored = store_.LoadBook();
   ASSERT_TRUE(stored.ok());
   EXPECT_EQ(stored->revision(), revision);
   EXPECT_EQ(stored->Rate(C("US"), C("CN"), HsCode::All()), 30);
@@ -796,7 +835,7 @@ TEST_F(PublisherTest, FreshPublishersGiveTheSameAlertBytes) {
       Event("raise", "CN", 125, v1::STAGE_EFFECTIVE, "us-cn-reciprocal"),
       Pause("pause", "us-cn-reciprocal", 10, Day(0), Day(90)),
   };
-  InMemoryBookStore store_a, store_b;
+  InMemoryEventLog store_a, store_b;
   Pipeline a(clock_, &table_, &store_a);
   Pipeline b(clock_, &table_, &store_b);
   for (const v1::TariffEvent& e : events) {
@@ -812,7 +851,7 @@ TEST_F(PublisherTest, FreshPublishersGiveTheSameAlertBytes) {
 }
 
 TEST_F(PublisherTest, AStoreConflictMakesThePublisherReloadAndRetry) {
-  FlakyBookStore flaky;
+  FlakyEventLog flaky;
   flaky.conflicts = 1;
   Pipeline p(clock_, &table_, &flaky);
   auto r = p.publisher->Publish(
@@ -825,7 +864,7 @@ TEST_F(PublisherTest, AStoreConflictMakesThePublisherReloadAndRetry) {
   EXPECT_EQ(r->rate_changes(0).previous_rate_pct(), 20);
   EXPECT_EQ(r->rate_changes(0).new_rate_pct(), 30);
   EXPECT_EQ(r->book_revision(), 2u);
-  auto stored = flaky.inner.Load();
+  auto stored = flaky.inner.LoadBook();
   ASSERT_TRUE(stored.ok());
   EXPECT_EQ(stored->revision(), 2u);
   EXPECT_EQ(stored->Rate(C("US"), C("CN"), HsCode::All()), 30);
@@ -837,7 +876,7 @@ TEST_F(PublisherTest, AStoreConflictMakesThePublisherReloadAndRetry) {
 }
 
 TEST_F(PublisherTest, AStoreThatFailsGivesUnavailableAndPublishesNothing) {
-  FlakyBookStore flaky;
+  FlakyEventLog flaky;
   Pipeline p(clock_, &table_, &flaky);
   ASSERT_TRUE(p.publisher->Publish(Event("e1", "CN", 10)).ok());
   const size_t alerts = p.collector.received.size();
@@ -862,8 +901,88 @@ TEST_F(PublisherTest, AStoreThatFailsGivesUnavailableAndPublishesNothing) {
   EXPECT_EQ(r->rate_changes(0).previous_rate_pct(), 10);
 }
 
+// An in-memory log whose round trip takes a while, counting them: lets
+// publishes overlap as they do against Redis.
+class SlowEventLog : public EventLog {
+ public:
+  absl::StatusOr<TariffBook> LoadBook() override { return inner.LoadBook(); }
+  absl::StatusOr<std::optional<PriorEvent>> FindEvent(
+      const std::string& event_id) override {
+    return inner.FindEvent(event_id);
+  }
+  std::vector<absl::StatusOr<CommitOutcome>> Commit(
+      absl::Span<const EventCommit* const> commits) override {
+    round_trips.fetch_add(1);
+    absl::SleepFor(absl::Milliseconds(2));
+    return inner.Commit(commits);
+  }
+  absl::StatusOr<uint64_t> LastSequence() override {
+    return inner.LastSequence();
+  }
+  absl::StatusOr<std::vector<LoggedAlert>> ReadAfter(
+      uint64_t after, size_t max_events, absl::Duration block) override {
+    return inner.ReadAfter(after, max_events, block);
+  }
+
+  InMemoryEventLog inner;
+  std::atomic<int> round_trips{0};
+};
+
+TEST_F(PublisherTest, OverlappingPublishesAreCommittedTogetherInOrder) {
+  SlowEventLog log;
+  Pipeline p(clock_, &table_, &log);
+  constexpr int kThreads = 6;
+  constexpr int kEach = 20;
+  std::vector<absl::StatusOr<v1::PublishEventResponse>> responses(
+      kThreads * kEach, absl::UnknownError("not run"));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        const int n = t * kEach + i;
+        // Each its own measure on CN: every event moves the book.
+        responses[n] = p.publisher->Publish(
+            Event(absl::StrCat("e", n), "CN", 1 + n % 7, v1::STAGE_EFFECTIVE,
+                  absl::StrCat("us-cn-", n)));
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  uint64_t alerts = 0;
+  for (const auto& r : responses) {
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_FALSE(r->duplicate());
+    alerts += r->alert_count();
+  }
+  // Every event once, on the book the ones before it left: revisions
+  // 1..N, each a different event's.
+  std::vector<uint64_t> revisions;
+  for (const auto& r : responses) revisions.push_back(r->book_revision());
+  std::sort(revisions.begin(), revisions.end());
+  for (size_t i = 0; i < revisions.size(); ++i) {
+    EXPECT_EQ(revisions[i], i + 1);
+  }
+  EXPECT_EQ(p.publisher->book_revision(), revisions.size());
+  EXPECT_EQ(log.inner.LoadBook()->revision(), revisions.size());
+  // The streams got every alert once, in sequence order, dense, each within
+  // its event's response.
+  const std::vector<v1::Alert>& received = p.collector.received;
+  ASSERT_EQ(received.size(), alerts);
+  std::map<std::string, const v1::PublishEventResponse*> by_event;
+  for (const auto& r : responses) by_event[r->event_id()] = &*r;
+  for (size_t i = 0; i < received.size(); ++i) {
+    EXPECT_EQ(received[i].sequence(), i + 1);
+    const v1::PublishEventResponse& r = *by_event.at(received[i].event_id());
+    EXPECT_GE(received[i].sequence(), r.first_sequence());
+    EXPECT_LE(received[i].sequence(), r.last_sequence());
+  }
+  // Overlapping publishes shared round trips (group commit).
+  EXPECT_LT(log.round_trips.load(), kThreads * kEach);
+  RecordProperty("round_trips", log.round_trips.load());
+}
+
 TEST_F(PublisherTest, InitIsUnavailableWhenTheBookCannotBeRead) {
-  FlakyBookStore flaky;
+  FlakyEventLog flaky;
   flaky.unavailable = true;
   HubOptions hub_options;
   AlertHub hub(hub_options, clock_);
@@ -922,49 +1041,34 @@ TEST_F(PublisherTest, AnAlertThatCannotBeEncodedFailsTheWholeEventLoudly) {
 
 // ------------------------------------------- event times and a lost answer
 
-// A store that keeps event records, like Redis, and can lose the answer to
-// a commit it did store (a timeout after the script ran).
-class RecordingBookStore : public BookStore {
+// A log that can lose the answer to a commit it did store (a timeout after
+// the script ran).
+class LosingEventLog : public EventLog {
  public:
-  absl::StatusOr<TariffBook> Load() override { return inner.Load(); }
-  absl::StatusOr<bool> Store(uint64_t expected_revision,
-                             const TariffBook& book) override {
-    return inner.Store(expected_revision, book);
-  }
-  bool KeepsLog() const override { return true; }
+  absl::StatusOr<TariffBook> LoadBook() override { return inner.LoadBook(); }
   absl::StatusOr<std::optional<PriorEvent>> FindEvent(
       const std::string& event_id) override {
-    auto it = records.find(event_id);
-    if (it == records.end()) return std::nullopt;
-    return it->second;
+    return inner.FindEvent(event_id);
   }
-  absl::StatusOr<CommitOutcome> Commit(const EventCommit& commit) override {
-    CommitOutcome outcome;
-    if (auto it = records.find(commit.event_id); it != records.end()) {
-      outcome.kind = CommitOutcome::kDuplicate;
-      outcome.prior = it->second;
-      return outcome;
-    }
-    auto stored = inner.Store(commit.expected_revision, *commit.next_book);
-    if (!stored.ok()) return stored.status();
-    if (!*stored) {
-      outcome.kind = CommitOutcome::kBookConflict;
-      return outcome;
-    }
-    const uint64_t first = commit.alerts.empty() ? 0 : next_sequence;
-    next_sequence += commit.alerts.size();
-    records[commit.event_id] =
-        PriorEvent{commit.fingerprint, commit.response, first};
-    outcome.first_sequence = first;
+  std::vector<absl::StatusOr<CommitOutcome>> Commit(
+      absl::Span<const EventCommit* const> commits) override {
+    auto out = inner.Commit(commits);
     if (lose_answer) {
-      return absl::DeadlineExceededError("fake store: no reply to EVAL");
+      for (auto& o : out) {
+        o = absl::DeadlineExceededError("fake log: no reply to EVAL");
+      }
     }
-    return outcome;
+    return out;
+  }
+  absl::StatusOr<uint64_t> LastSequence() override {
+    return inner.LastSequence();
+  }
+  absl::StatusOr<std::vector<LoggedAlert>> ReadAfter(
+      uint64_t after, size_t max_events, absl::Duration block) override {
+    return inner.ReadAfter(after, max_events, block);
   }
 
-  InMemoryBookStore inner;
-  std::map<std::string, PriorEvent> records;
-  uint64_t next_sequence = 1;
+  InMemoryEventLog inner;
   bool lose_answer = false;
 };
 
@@ -999,7 +1103,7 @@ TEST_F(PublisherTest, AnEffectiveEventDatedAheadOfTheClockIsRefused) {
 TEST_F(PublisherTest, EventTimesMoreThanTenYearsAheadAreRefused) {
   PublisherOptions options;
   options.book_clock = BookClock::kEvents;
-  InMemoryBookStore store;
+  InMemoryEventLog store;
   Pipeline replay(clock_, &table_, &store, options);
   // The event clock takes dates ahead of the wall clock (a replay)...
   v1::TariffEvent e = Event("next-year", "CN", 30);
@@ -1078,7 +1182,7 @@ TEST_F(PublisherTest, APublishWhoseDeadlinePassedStartsNothing) {
 }
 
 TEST_F(PublisherTest, ALostCommitAnswerSaysOutcomeUnknownAndTheRetryFindsIt) {
-  RecordingBookStore store;
+  LosingEventLog store;
   Pipeline p(clock_, &table_, &store);
   store.lose_answer = true;
   const v1::TariffEvent event = Event("e1", "CN", 30);

@@ -22,7 +22,7 @@
 #include "server/ingest/book_engine.h"
 #include "server/ingest/event_validator.h"
 #include "server/ingest/publisher.h"
-#include "server/tariff_book/book_store.h"
+#include "server/tariff_book/event_log.h"
 #include "tariffalert/v1/alert_service.pb.h"
 #include "tests/testing/codes.h"
 #include "tests/testing/collecting_subscriber.h"
@@ -128,7 +128,7 @@ class SampleScenarioTest : public ::testing::Test {
     std::shared_ptr<const ExposureTable> table_;
     std::unique_ptr<AlertHub> hub_;
     testing::CollectingSubscriber stream_;
-    InMemoryBookStore store_;
+    InMemoryEventLog store_;
     std::unique_ptr<Publisher> publisher_;
     ByEvent alerts_;
     // The file's events, in order.

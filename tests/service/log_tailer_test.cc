@@ -11,7 +11,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/fanout/encoded_alert.h"
-#include "server/redis/redis_book_store.h"
+#include "server/redis/redis_event_log.h"
 #include "tests/testing/collecting_subscriber.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/redis_env.h"
@@ -36,6 +36,12 @@ EventCommit Commit(const std::string& id, const TariffBook& next,
   }
   c.response = "r";
   return c;
+}
+
+absl::StatusOr<CommitOutcome> CommitOne(EventLog& log,
+                                        const EventCommit& commit) {
+  const EventCommit* one[] = {&commit};
+  return std::move(log.Commit(one)[0]);
 }
 
 class LogTailerTest : public ::testing::Test {
@@ -95,9 +101,9 @@ TEST_F(LogTailerTest, OwnEntriesTheHubHoldsAreSkippedOthersAreDecoded) {
   AlertLogOptions other_log, own_log;
   other_log.writer = "other";
   own_log.writer = "me";
-  RedisBookStore other(options_, other_log);
+  RedisEventLog other(options_, other_log);
   TariffBook one = TariffBook::FromParts(1, absl::InfinitePast(), {});
-  ASSERT_TRUE(other.Commit(Commit("e1", one, 0, "FROM-LOG", 2)).ok());
+  ASSERT_TRUE(CommitOne(other, Commit("e1", one, 0, "FROM-LOG", 2)).ok());
   // This replica's entry, 3..4, is not alerts at all: the tailer would fail
   // on it if it parsed it.
   ASSERT_TRUE(WriteOwnEntry(4, 2).ok());
@@ -146,9 +152,9 @@ TEST_F(LogTailerTest, AnOwnEntryNobodyHandedOverIsDecodedAfterAWait) {
   // publisher never handed the alerts over.
   AlertLogOptions own_log;
   own_log.writer = "me";
-  RedisBookStore own(options_, own_log);
+  RedisEventLog own(options_, own_log);
   TariffBook one = TariffBook::FromParts(1, absl::InfinitePast(), {});
-  ASSERT_TRUE(own.Commit(Commit("e1", one, 0, "FROM-LOG", 3)).ok());
+  ASSERT_TRUE(CommitOne(own, Commit("e1", one, 0, "FROM-LOG", 3)).ok());
   LogTailer tailer(options_, own_log, hub_.get(), 100, clock_);
   ASSERT_TRUE(tailer.Load(absl::Seconds(10)).ok());
   EXPECT_EQ(Subjects(), (std::vector<std::string>{"1:FROM-LOG", "2:FROM-LOG",

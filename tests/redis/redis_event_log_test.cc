@@ -1,7 +1,7 @@
 // The tariff book in the real redis-server that tests/run.sh starts: kept
 // across restarts, shared by replicas, written by compare-and-set.
 
-#include "server/redis/redis_book_store.h"
+#include "server/redis/redis_event_log.h"
 
 #include <memory>
 #include <vector>
@@ -56,15 +56,21 @@ struct Replica {
   }
   ~Replica() { hub->Unsubscribe(&collector); }
 
-  RedisBookStore store;
+  RedisEventLog store;
   testing::CollectingSubscriber collector;
   std::unique_ptr<AlertHub> hub;
   std::unique_ptr<Publisher> publisher;
 };
 
-class RedisBookStoreTest : public ::testing::Test {
+absl::StatusOr<CommitOutcome> CommitOne(EventLog& log,
+                                        const EventCommit& commit) {
+  const EventCommit* one[] = {&commit};
+  return std::move(log.Commit(one)[0]);
+}
+
+class RedisEventLogTest : public ::testing::Test {
  protected:
-  RedisBookStoreTest() : options_(testing::TestRedisOptions()) {
+  RedisEventLogTest() : options_(testing::TestRedisOptions()) {
     auto parsed = ParseExposureFiles({kCompanies, kExposures}, "companies.csv",
                                      "exposures.csv", "1");
     EXPECT_TRUE(parsed.ok()) << parsed.status();
@@ -85,16 +91,16 @@ class RedisBookStoreTest : public ::testing::Test {
   std::shared_ptr<const ExposureTable> table_;
 };
 
-TEST_F(RedisBookStoreTest, AnEmptyStoreHoldsAnEmptyBook) {
-  RedisBookStore store(options_);
-  auto book = store.Load();
+TEST_F(RedisEventLogTest, AnEmptyStoreHoldsAnEmptyBook) {
+  RedisEventLog store(options_);
+  auto book = store.LoadBook();
   ASSERT_TRUE(book.ok()) << book.status();
   EXPECT_EQ(book->revision(), 0u);
   EXPECT_TRUE(book->measures().empty());
 }
 
-TEST_F(RedisBookStoreTest, StoreWritesOnlyOverTheRevisionItRead) {
-  RedisBookStore store(options_);
+TEST_F(RedisEventLogTest, ACommitWritesOnlyOverTheRevisionItRead) {
+  RedisEventLog store(options_);
   TariffBook empty;
   TariffAction a;
   a.event_id = "e1";
@@ -106,33 +112,38 @@ TEST_F(RedisBookStoreTest, StoreWritesOnlyOverTheRevisionItRead) {
   auto step = empty.Plan(a);
   ASSERT_TRUE(step.ok()) << step.status();
 
-  auto first = store.Store(0, *step->next);
+  EventCommit c;
+  c.event_id = "first";
+  c.expected_revision = 0;
+  c.next_book = step->next.get();
+  auto first = CommitOne(store, c);
   ASSERT_TRUE(first.ok()) << first.status();
-  EXPECT_TRUE(*first);
+  EXPECT_EQ(first->kind, CommitOutcome::kCommitted);
   // A second writer that also read revision 0 loses.
-  auto second = store.Store(0, *step->next);
+  c.event_id = "second";
+  auto second = CommitOne(store, c);
   ASSERT_TRUE(second.ok()) << second.status();
-  EXPECT_FALSE(*second);
+  EXPECT_EQ(second->kind, CommitOutcome::kBookConflict);
 
-  auto loaded = store.Load();
+  auto loaded = store.LoadBook();
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   EXPECT_EQ(loaded->revision(), 1u);
   ASSERT_EQ(loaded->measures().count("us-cn-fentanyl"), 1u);
   EXPECT_EQ(loaded->measures().at("us-cn-fentanyl").rate_pct, 20);
 }
 
-TEST_F(RedisBookStoreTest, ACorruptStoredBookIsRefusedNamingTheKey) {
+TEST_F(RedisEventLogTest, ACorruptStoredBookIsRefusedNamingTheKey) {
   RedisConnection raw(options_);
   ASSERT_TRUE(
       raw.Command({"SET", options_.key_prefix + "book", "not a book"}).ok());
-  RedisBookStore store(options_);
-  auto book = store.Load();
+  RedisEventLog store(options_);
+  auto book = store.LoadBook();
   ASSERT_FALSE(book.ok());
   EXPECT_THAT(std::string(book.status().message()),
               HasSubstr(options_.key_prefix + "book"));
 }
 
-TEST_F(RedisBookStoreTest, TheBookSurvivesARestart) {
+TEST_F(RedisEventLogTest, TheBookSurvivesARestart) {
   {
     Replica a(options_, clock_, table_);
     ASSERT_TRUE(a.publisher->Publish(Event("f", "us-cn-fentanyl", 20)).ok());
@@ -151,7 +162,7 @@ TEST_F(RedisBookStoreTest, TheBookSurvivesARestart) {
   EXPECT_DOUBLE_EQ(r->rate_changes(0).new_rate_pct(), 30);
 }
 
-TEST_F(RedisBookStoreTest, ReplicasStackOnOneBook) {
+TEST_F(RedisEventLogTest, ReplicasStackOnOneBook) {
   Replica a(options_, clock_, table_);
   Replica b(options_, clock_, table_);
   ASSERT_TRUE(a.publisher->Publish(Event("f", "us-cn-fentanyl", 20)).ok());
@@ -166,7 +177,7 @@ TEST_F(RedisBookStoreTest, ReplicasStackOnOneBook) {
   EXPECT_DOUBLE_EQ(UsCnRate(*a.publisher), 30);
 }
 
-TEST_F(RedisBookStoreTest, ALapsedPauseSnapsBackOnceAcrossReplicas) {
+TEST_F(RedisEventLogTest, ALapsedPauseSnapsBackOnceAcrossReplicas) {
   Replica a(options_, clock_, table_);
   Replica b(options_, clock_, table_);
   ASSERT_TRUE(a.publisher->Publish(Event("r", "us-cn-recip", 125)).ok());
@@ -221,14 +232,14 @@ EventCommit CommitAt(const std::string& id, const TariffBook& next,
   return c;
 }
 
-TEST_F(RedisBookStoreTest, TheLogIsTrimmedByAgeAndKeepsWhatIsNewer) {
-  RedisBookStore store(options_);
+TEST_F(RedisEventLogTest, TheLogIsTrimmedByAgeAndKeepsWhatIsNewer) {
+  RedisEventLog store(options_);
   TariffBook book;
   for (int i = 0; i < 3; ++i) {
     TariffBook next = TariffBook::FromParts(i + 1, absl::InfinitePast(), {});
     // Event i's alerts are created at minutes 10i, 10i+1, 10i+2.
-    auto done = store.Commit(CommitAt(absl::StrCat("e", i), next, i,
-                                      {10 * i, 10 * i + 1, 10 * i + 2}));
+    auto done = CommitOne(store, CommitAt(absl::StrCat("e", i), next, i,
+                                          {10 * i, 10 * i + 1, 10 * i + 2}));
     ASSERT_TRUE(done.ok()) << done.status();
     ASSERT_EQ(done->kind, CommitOutcome::kCommitted);
     EXPECT_EQ(done->first_sequence, 3u * i + 1);
@@ -254,14 +265,14 @@ TEST_F(RedisBookStoreTest, TheLogIsTrimmedByAgeAndKeepsWhatIsNewer) {
   EXPECT_EQ(*kept, 7u);
 }
 
-TEST_F(RedisBookStoreTest, EachEventIsOneLogEntryTaggedWithItsWriter) {
+TEST_F(RedisEventLogTest, EachEventIsOneLogEntryTaggedWithItsWriter) {
   AlertLogOptions log;
   log.writer = "replica-a";
-  RedisBookStore store(options_, log);
+  RedisEventLog store(options_, log);
   TariffBook one = TariffBook::FromParts(1, absl::InfinitePast(), {});
   TariffBook two = TariffBook::FromParts(2, absl::InfinitePast(), {});
-  ASSERT_TRUE(store.Commit(CommitAt("e1", one, 0, {1, 1, 1})).ok());
-  ASSERT_TRUE(store.Commit(CommitAt("e2", two, 1, {2, 2})).ok());
+  ASSERT_TRUE(CommitOne(store, CommitAt("e1", one, 0, {1, 1, 1})).ok());
+  ASSERT_TRUE(CommitOne(store, CommitAt("e2", two, 1, {2, 2})).ok());
   auto entries = store.ReadEntries(0, 10, absl::ZeroDuration());
   ASSERT_TRUE(entries.ok()) << entries.status();
   ASSERT_EQ(entries->size(), 2u);
@@ -287,8 +298,8 @@ TEST_F(RedisBookStoreTest, EachEventIsOneLogEntryTaggedWithItsWriter) {
   EXPECT_EQ(first_only->size(), 3u);
 }
 
-TEST_F(RedisBookStoreTest, OlderEntriesAreReadAndABrokenEntryIsNamed) {
-  RedisBookStore store(options_);
+TEST_F(RedisEventLogTest, OlderEntriesAreReadAndABrokenEntryIsNamed) {
+  RedisEventLog store(options_);
   RedisConnection redis(options_);
   const std::string key = options_.key_prefix + "alerts";
   v1::Alert alert;
@@ -319,21 +330,58 @@ TEST_F(RedisBookStoreTest, OlderEntriesAreReadAndABrokenEntryIsNamed) {
   EXPECT_THAT(read.status().message(), HasSubstr("entry 4-0"));
 }
 
-TEST_F(RedisBookStoreTest, ARepeatedEventIdReturnsTheFirstRecord) {
-  RedisBookStore store(options_);
+TEST_F(RedisEventLogTest, CommitsGoTogetherAndAChainedOneNeedsItsBase) {
+  AlertLogOptions mine;
+  mine.writer = "a";
+  AlertLogOptions theirs;
+  theirs.writer = "b";
+  RedisEventLog a(options_, mine), b(options_, theirs);
+  TariffBook one = TariffBook::FromParts(1, absl::InfinitePast(), {});
+  TariffBook two = TariffBook::FromParts(2, absl::InfinitePast(), {});
+  TariffBook three = TariffBook::FromParts(3, absl::InfinitePast(), {});
+  // Two commits in one round trip, the second planned on the first's book.
+  EventCommit e1 = CommitAt("e1", one, 0, {1, 1});
+  EventCommit e2 = CommitAt("e2", two, 1, {2});
+  e2.chained = true;
+  const EventCommit* both[] = {&e1, &e2};
+  auto done = a.Commit(both);
+  ASSERT_EQ(done.size(), 2u);
+  ASSERT_TRUE(done[0].ok() && done[1].ok());
+  EXPECT_EQ(done[0]->kind, CommitOutcome::kCommitted);
+  EXPECT_EQ(done[0]->first_sequence, 1u);
+  EXPECT_EQ(done[1]->kind, CommitOutcome::kCommitted);
+  EXPECT_EQ(done[1]->first_sequence, 3u);
+  // B stores revision 3 over A's 2. A commit of A's chained on a revision-3
+  // book of its own (whose commit, say, was refused) must not land on B's,
+  // though the revision matches; unchained, the revision is the guard.
+  ASSERT_EQ(CommitOne(b, CommitAt("b3", three, 2, {}))->kind,
+            CommitOutcome::kCommitted);
+  TariffBook four = TariffBook::FromParts(4, absl::InfinitePast(), {});
+  EventCommit chained = CommitAt("a4", four, 3, {4});
+  chained.chained = true;
+  EXPECT_EQ(CommitOne(a, chained)->kind, CommitOutcome::kBookConflict);
+  chained.chained = false;
+  EXPECT_EQ(CommitOne(a, chained)->kind, CommitOutcome::kCommitted);
+  auto last = a.LastSequence();
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(*last, 4u);
+}
+
+TEST_F(RedisEventLogTest, ARepeatedEventIdReturnsTheFirstRecord) {
+  RedisEventLog store(options_);
   TariffBook next = TariffBook::FromParts(1, absl::InfinitePast(), {});
-  auto first = store.Commit(CommitAt("same", next, 0, {1, 2}));
+  auto first = CommitOne(store, CommitAt("same", next, 0, {1, 2}));
   ASSERT_TRUE(first.ok()) << first.status();
   ASSERT_EQ(first->kind, CommitOutcome::kCommitted);
   TariffBook later = TariffBook::FromParts(2, absl::InfinitePast(), {});
-  auto again = store.Commit(CommitAt("same", later, 1, {3}));
+  auto again = CommitOne(store, CommitAt("same", later, 1, {3}));
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->kind, CommitOutcome::kDuplicate);
   EXPECT_EQ(again->prior.first_sequence, 1u);
   EXPECT_EQ(again->prior.fingerprint, 7u);
   EXPECT_EQ(again->prior.response, "r");
   // Nothing of the repeat was stored: the book and the sequence stand.
-  auto book = store.Load();
+  auto book = store.LoadBook();
   ASSERT_TRUE(book.ok());
   EXPECT_EQ(book->revision(), 1u);
   auto last = store.LastSequence();

@@ -1,4 +1,4 @@
-#include "server/redis/redis_book_store.h"
+#include "server/redis/redis_event_log.h"
 
 #include <algorithm>
 #include <string>
@@ -18,22 +18,13 @@ namespace {
 // The most bytes a varint takes.
 constexpr size_t kMaxVarint64Bytes = 10;
 
-// KEYS[1] book, KEYS[2] book:revision; ARGV[1] expected revision, ARGV[2]
-// new revision, ARGV[3] the serialized book.
-constexpr char kStoreScript[] = R"lua(
-local current = redis.call('GET', KEYS[2])
-if current == false then current = '0' end
-if current ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], ARGV[3])
-redis.call('SET', KEYS[2], ARGV[2])
-return 1
-)lua";
-
-// KEYS: book, book:revision, alerts:seq, alerts, event:<id>. ARGV: expected
-// revision, new revision, book bytes, fingerprint, response bytes, dedupe
-// seconds, retention (alerts), writer tag, alert count, the alerts packed
-// (length-prefixed, without sequences). Returns {2, record} if the event was
-// committed before, {0} on a book conflict, {1, first sequence} once stored.
+// KEYS: book, book:revision, alerts:seq, alerts, event:<id>, book:writer.
+// ARGV: expected revision, new revision, book bytes, fingerprint, response
+// bytes, dedupe seconds, retention (alerts), writer tag, alert count, the
+// alerts packed (length-prefixed, without sequences), the book:writer a
+// chained commit expects ('' if not chained). Returns {2, record} if the
+// event was committed before, {0} on a book conflict, {1, first sequence}
+// once stored.
 // The event's alerts are one entry, "<last>-0". A duplicate writes a no-op
 // (INCRBY 0) so that the WAIT after it covers the record it returns (WAIT
 // counts this connection's writes only).
@@ -46,8 +37,12 @@ end
 local current = redis.call('GET', KEYS[2])
 if current == false then current = '0' end
 if current ~= ARGV[1] then return {0} end
+if ARGV[11] ~= '' and redis.call('GET', KEYS[6]) ~= ARGV[11] then
+  return {0}
+end
 redis.call('SET', KEYS[1], ARGV[3])
 redis.call('SET', KEYS[2], ARGV[2])
+redis.call('SET', KEYS[6], ARGV[8] .. ':' .. ARGV[2])
 local n = tonumber(ARGV[9])
 local first = 0
 if n > 0 then
@@ -160,16 +155,16 @@ absl::StatusOr<PriorEvent> ParseRecord(absl::string_view record,
 
 }  // namespace
 
-RedisBookStore::RedisBookStore(RedisOptions options, AlertLogOptions log)
+RedisEventLog::RedisEventLog(RedisOptions options, AlertLogOptions log)
     : prefix_(options.key_prefix),
       log_(log),
       connection_(std::make_unique<RedisConnection>(std::move(options))) {}
 
-std::string RedisBookStore::Key(absl::string_view name) const {
+std::string RedisEventLog::Key(absl::string_view name) const {
   return absl::StrCat(prefix_, name);
 }
 
-absl::StatusOr<TariffBook> RedisBookStore::Load() {
+absl::StatusOr<TariffBook> RedisEventLog::LoadBook() {
   auto reply = connection_->Command({"GET", Key("book")});
   if (!reply.ok()) return reply.status();
   if ((*reply)->type == REDIS_REPLY_NIL) return TariffBook();
@@ -184,27 +179,11 @@ absl::StatusOr<TariffBook> RedisBookStore::Load() {
   return BookFromProto(state, where);
 }
 
-absl::StatusOr<bool> RedisBookStore::Store(uint64_t expected_revision,
-                                           const TariffBook& book) {
-  std::string bytes;
-  if (!BookToProto(book).SerializeToString(&bytes)) {
-    return absl::InternalError("the tariff book could not be serialized");
-  }
-  auto reply = connection_->CommandAndWait(
-      {"EVAL", kStoreScript, "2", Key("book"), Key("book:revision"),
-       absl::StrCat(expected_revision), absl::StrCat(book.revision()),
-       std::move(bytes)});
-  if (!reply.ok()) return reply.status();
-  auto done = ReplyInteger(**reply);
-  if (!done.ok()) return done.status();
-  return *done == 1;
-}
-
 }  // namespace tariffalert
 
 namespace tariffalert {
 
-absl::StatusOr<std::optional<PriorEvent>> RedisBookStore::FindEvent(
+absl::StatusOr<std::optional<PriorEvent>> RedisEventLog::FindEvent(
     const std::string& event_id) {
   const std::string key = Key(absl::StrCat("event:", event_id));
   auto reply = connection_->Command({"GET", key});
@@ -217,48 +196,39 @@ absl::StatusOr<std::optional<PriorEvent>> RedisBookStore::FindEvent(
   return *std::move(prior);
 }
 
-absl::StatusOr<CommitOutcome> RedisBookStore::Commit(
-    const EventCommit& commit) {
-  std::string book;
-  if (!BookToProto(*commit.next_book).SerializeToString(&book)) {
-    return absl::InternalError("the tariff book could not be serialized");
+std::vector<std::string> RedisEventLog::CommitCommand(const EventCommit& commit,
+                                                      std::string book) const {
+  return {"EVAL",
+          kCommitScript,
+          "6",
+          Key("book"),
+          Key("book:revision"),
+          Key("alerts:seq"),
+          Key("alerts"),
+          Key(absl::StrCat("event:", commit.event_id)),
+          Key("book:writer"),
+          absl::StrCat(commit.expected_revision),
+          absl::StrCat(commit.next_book->revision()),
+          std::move(book),
+          absl::StrCat(commit.fingerprint),
+          commit.response,
+          absl::StrCat(
+              std::max<int64_t>(1, absl::ToInt64Seconds(log_.dedupe_window))),
+          absl::StrCat(log_.retention),
+          log_.writer,
+          absl::StrCat(commit.alerts.size()),
+          PackAlerts(commit.alerts),
+          commit.chained
+              ? absl::StrCat(log_.writer, ":", commit.expected_revision)
+              : std::string()};
+}
+
+absl::StatusOr<CommitOutcome> RedisEventLog::ParseCommitReply(
+    const redisReply& r, const std::string& event_id) const {
+  if (r.type == REDIS_REPLY_ERROR) {
+    return absl::InternalError(absl::StrCat("redis: the commit script failed: ",
+                                            absl::string_view(r.str, r.len)));
   }
-  const std::string event_key = Key(absl::StrCat("event:", commit.event_id));
-  std::vector<std::string> args = {
-      "EVAL",
-      kCommitScript,
-      "5",
-      Key("book"),
-      Key("book:revision"),
-      Key("alerts:seq"),
-      Key("alerts"),
-      event_key,
-      absl::StrCat(commit.expected_revision),
-      absl::StrCat(commit.next_book->revision()),
-      std::move(book),
-      absl::StrCat(commit.fingerprint),
-      commit.response,
-      absl::StrCat(
-          std::max<int64_t>(1, absl::ToInt64Seconds(log_.dedupe_window))),
-      absl::StrCat(log_.retention),
-      log_.writer,
-      absl::StrCat(commit.alerts.size()),
-      PackAlerts(commit.alerts)};
-  // With --redis-min-replicas, acknowledged only once WAIT confirms it
-  // (docs/delivery.md): a shortfall is DEADLINE_EXCEEDED, "outcome unknown,
-  // retry with the same event_id", like a lost reply.
-  auto reply = connection_->CommandAndWait(args);
-  if (!reply.ok()) {
-    // The connection fails with "no reply to <command>" once the script was
-    // sent (a timeout or a connection lost while waiting): Redis may have
-    // run it. Any other failure (connect, AUTH) came before sending.
-    if (absl::IsUnavailable(reply.status()) &&
-        absl::StrContains(reply.status().message(), "no reply to")) {
-      return absl::DeadlineExceededError(reply.status().message());
-    }
-    return reply.status();
-  }
-  const redisReply& r = **reply;
   if (r.type != REDIS_REPLY_ARRAY || r.elements == 0 ||
       r.element[0]->type != REDIS_REPLY_INTEGER) {
     return absl::InternalError("redis: unexpected reply to the commit script");
@@ -280,7 +250,7 @@ absl::StatusOr<CommitOutcome> RedisBookStore::Commit(
       if (r.elements < 2) return absl::InternalError("redis: no record");
       auto record = ReplyString(*r.element[1]);
       if (!record.ok()) return record.status();
-      auto prior = ParseRecord(*record, event_key);
+      auto prior = ParseRecord(*record, Key(absl::StrCat("event:", event_id)));
       if (!prior.ok()) return prior.status();
       outcome.kind = CommitOutcome::kDuplicate;
       outcome.prior = *std::move(prior);
@@ -291,7 +261,44 @@ absl::StatusOr<CommitOutcome> RedisBookStore::Commit(
   }
 }
 
-absl::StatusOr<uint64_t> RedisBookStore::LastSequence() {
+std::vector<absl::StatusOr<CommitOutcome>> RedisEventLog::Commit(
+    absl::Span<const EventCommit* const> commits) {
+  std::vector<absl::StatusOr<CommitOutcome>> out;
+  std::vector<std::vector<std::string>> commands;
+  commands.reserve(commits.size());
+  for (const EventCommit* c : commits) {
+    std::string book;
+    if (!BookToProto(*c->next_book).SerializeToString(&book)) {
+      // Nothing of the batch is sent: the ones after it are chained on it.
+      return std::vector<absl::StatusOr<CommitOutcome>>(
+          commits.size(),
+          absl::InternalError("the tariff book could not be serialized"));
+    }
+    commands.push_back(CommitCommand(*c, std::move(book)));
+  }
+  // With --redis-min-replicas, acknowledged only once WAIT confirms them
+  // (docs/delivery.md): a shortfall is DEADLINE_EXCEEDED, "outcome unknown,
+  // retry with the same event_id", like a lost reply.
+  auto replies = connection_->PipelineAndWait(commands);
+  if (!replies.ok()) {
+    // The connection fails with "no reply to <command>" once the scripts
+    // were sent (a timeout or a connection lost while waiting): Redis may
+    // have run them. Any other failure (connect, AUTH) came before sending.
+    absl::Status status = replies.status();
+    if (absl::IsUnavailable(status) &&
+        absl::StrContains(status.message(), "no reply to")) {
+      status = absl::DeadlineExceededError(status.message());
+    }
+    return std::vector<absl::StatusOr<CommitOutcome>>(commits.size(), status);
+  }
+  out.reserve(commits.size());
+  for (size_t i = 0; i < commits.size(); ++i) {
+    out.push_back(ParseCommitReply(*(*replies)[i], commits[i]->event_id));
+  }
+  return out;
+}
+
+absl::StatusOr<uint64_t> RedisEventLog::LastSequence() {
   auto reply = connection_->Command({"GET", Key("alerts:seq")});
   if (!reply.ok()) return reply.status();
   if ((*reply)->type == REDIS_REPLY_NIL) return 0;
@@ -321,7 +328,7 @@ absl::StatusOr<std::vector<LoggedAlert>> UnpackLoggedEntry(
   return out;
 }
 
-absl::StatusOr<std::vector<LoggedEntry>> RedisBookStore::ReadEntries(
+absl::StatusOr<std::vector<LoggedEntry>> RedisEventLog::ReadEntries(
     uint64_t after_sequence, size_t max_entries, absl::Duration block) {
   std::vector<std::string> args = {"XREAD", "COUNT", absl::StrCat(max_entries)};
   if (block > absl::ZeroDuration()) {
@@ -338,7 +345,7 @@ absl::StatusOr<std::vector<LoggedEntry>> RedisBookStore::ReadEntries(
   return LogEntries(*entries, Key("alerts"));
 }
 
-absl::StatusOr<std::vector<LoggedAlert>> RedisBookStore::ReadAfter(
+absl::StatusOr<std::vector<LoggedAlert>> RedisEventLog::ReadAfter(
     uint64_t after_sequence, size_t max_entries, absl::Duration block) {
   auto entries = ReadEntries(after_sequence, max_entries, block);
   if (!entries.ok()) return entries.status();
@@ -353,8 +360,8 @@ absl::StatusOr<std::vector<LoggedAlert>> RedisBookStore::ReadAfter(
   return out;
 }
 
-absl::StatusOr<std::optional<RedisBookStore::EntrySpan>>
-RedisBookStore::EntryAt(uint64_t sequence) {
+absl::StatusOr<std::optional<RedisEventLog::EntrySpan>> RedisEventLog::EntryAt(
+    uint64_t sequence) {
   auto reply =
       connection_->Command({"XRANGE", Key("alerts"),
                             absl::StrCat(sequence, "-0"), "+", "COUNT", "1"});
@@ -384,7 +391,7 @@ RedisBookStore::EntryAt(uint64_t sequence) {
   return span;
 }
 
-absl::StatusOr<uint64_t> RedisBookStore::TrimOlderThan(absl::Time cutoff) {
+absl::StatusOr<uint64_t> RedisEventLog::TrimOlderThan(absl::Time cutoff) {
   auto oldest = EntryAt(0);
   if (!oldest.ok()) return oldest.status();
   if (!oldest->has_value()) return 0;

@@ -1,16 +1,12 @@
-#ifndef TARIFF_ALERT_SERVER_REDIS_REDIS_BOOK_STORE_H_
-#define TARIFF_ALERT_SERVER_REDIS_REDIS_BOOK_STORE_H_
+#ifndef TARIFF_ALERT_SERVER_REDIS_REDIS_EVENT_LOG_H_
+#define TARIFF_ALERT_SERVER_REDIS_REDIS_EVENT_LOG_H_
 
-// The tariff book in Redis, shared by every replica and kept across
-// restarts. Keys (docs/redis.md), P the key prefix:
+// The event log in Redis (server/tariff_book/event_log.h), shared by every
+// replica and kept across restarts. Keys (docs/redis.md), P the key prefix:
 //   P book            tariffalert.v1.BookState, serialized
 //   P book:revision   its revision, decimal: the compare-and-set guard
-// Store() is one Lua script that writes both only if the revision is still
-// the one the writer read, so two replicas never both apply an event to the
-// same book.
-//
-// A publish is one Lua script too:
-// the book as above, plus
+//   P book:writer     "<writer tag>:<revision>" of the commit that stored
+//                     it: the guard of a chained commit (EventCommit)
 //   P alerts:seq      the last sequence allocated (INCRBY: dense, shared)
 //   P alerts          a stream, one entry per published event: id
 //                     "<last sequence>-0", field "e" = the event's alerts,
@@ -23,19 +19,22 @@
 //                     still read.
 //   P event:<id>      "<fingerprint>:<first sequence>:<response bytes>",
 //                     expiring after the dedupe window
-// so that an event's book, alerts and record are stored all or nothing.
+// A commit is one Lua script, so that an event's book, alerts and record
+// are stored all or nothing, and two replicas never both apply an event to
+// the same book; the commits of one Commit() call go in one pipeline, with
+// one WAIT after them.
 
 #include <memory>
 #include <vector>
 
 #include "absl/time/time.h"
 #include "server/redis/redis_connection.h"
-#include "server/tariff_book/book_store.h"
+#include "server/tariff_book/event_log.h"
 
 namespace tariffalert {
 
 struct AlertLogOptions {
-  // Alerts the stream keeps (about: trimmed with MAXLEN ~).
+  // Alerts the stream keeps (about: trimmed with MINID ~).
   size_t retention = 1000000;
   // And no alert older than this (trimmed by TrimOlderThan).
   absl::Duration retention_age = absl::Hours(24 * 7);
@@ -45,12 +44,6 @@ struct AlertLogOptions {
   // knows the alerts its publisher hands to the hub itself (the server
   // draws one at start); empty: untagged.
   std::string writer;
-};
-
-// One alert read back from the log.
-struct LoggedAlert {
-  uint64_t sequence = 0;
-  std::string alert;  // serialized tariffalert.v1.Alert, sequence set
 };
 
 // One entry of the log as read: one event's alerts, still packed.
@@ -69,31 +62,26 @@ struct LoggedEntry {
 absl::StatusOr<std::vector<LoggedAlert>> UnpackLoggedEntry(
     const LoggedEntry& entry);
 
-class RedisBookStore final : public BookStore {
+class RedisEventLog final : public EventLog {
  public:
-  explicit RedisBookStore(RedisOptions options, AlertLogOptions log = {});
+  explicit RedisEventLog(RedisOptions options, AlertLogOptions log = {});
 
-  absl::StatusOr<TariffBook> Load() override;
-  absl::StatusOr<bool> Store(uint64_t expected_revision,
-                             const TariffBook& book) override;
-  bool KeepsLog() const override { return true; }
+  absl::StatusOr<TariffBook> LoadBook() override;
   absl::StatusOr<std::optional<PriorEvent>> FindEvent(
       const std::string& event_id) override;
-  absl::StatusOr<CommitOutcome> Commit(const EventCommit& commit) override;
+  std::vector<absl::StatusOr<CommitOutcome>> Commit(
+      absl::Span<const EventCommit* const> commits) override;
+  absl::StatusOr<uint64_t> LastSequence() override;
+  absl::StatusOr<std::vector<LoggedAlert>> ReadAfter(
+      uint64_t after_sequence, size_t max_events,
+      absl::Duration block) override;
 
-  // The newest sequence allocated (0 if none).
-  absl::StatusOr<uint64_t> LastSequence();
   // The log's entries holding alerts after `after_sequence` (the first may
   // also hold some up to it), oldest first, at most `max_entries`; waits up
   // to `block` for one if there is none yet (zero: no wait).
   absl::StatusOr<std::vector<LoggedEntry>> ReadEntries(uint64_t after_sequence,
                                                        size_t max_entries,
                                                        absl::Duration block);
-  // The logged alerts after `after_sequence`, oldest first, from at most
-  // `max_entries` entries (events).
-  absl::StatusOr<std::vector<LoggedAlert>> ReadAfter(uint64_t after_sequence,
-                                                     size_t max_entries,
-                                                     absl::Duration block);
   // Drops the logged events created before `cutoff` (by created_time; the
   // log is in creation order). Returns the sequence from which alerts are
   // kept, the first of an event (0 if the log is empty).
@@ -101,6 +89,10 @@ class RedisBookStore final : public BookStore {
 
  private:
   std::string Key(absl::string_view name) const;
+  std::vector<std::string> CommitCommand(const EventCommit& commit,
+                                         std::string book) const;
+  absl::StatusOr<CommitOutcome> ParseCommitReply(
+      const redisReply& reply, const std::string& event_id) const;
   // The entry holding `sequence`, or the first after it if that was
   // trimmed: its sequences and created_time; nullopt past the end.
   struct EntrySpan {
@@ -117,4 +109,4 @@ class RedisBookStore final : public BookStore {
 
 }  // namespace tariffalert
 
-#endif  // TARIFF_ALERT_SERVER_REDIS_REDIS_BOOK_STORE_H_
+#endif  // TARIFF_ALERT_SERVER_REDIS_REDIS_EVENT_LOG_H_
