@@ -316,6 +316,16 @@ def main():
             mib = g("rss_kib_with_table") / 1024
             w(f"- tariff-alertd with the {c} table loaded: RSS {fmt(mib, ' MiB')} "
               f"(target <= 100 MB: {'met' if mib * 1.048576 <= 100 else 'missed'}).")
+        if g("peak_kib_swap") is not None:
+            steady = g("rss_kib_with_table")
+            first = g("peak_kib_first_load")
+            peak = g("peak_kib_swap")
+            ratio = peak / steady if steady else None
+            w(f"- peak RSS: {fmt(first / 1024, ' MiB')} loading the table at start, "
+              f"{fmt(peak / 1024, ' MiB')} once a new version of it was swapped in "
+              f"({fmt(ratio)}x the steady figure; target <= 2x: "
+              f"{'met' if ratio is not None and ratio <= 2 else 'missed'}); "
+              f"RSS after the swap {fmt(g('rss_kib_after_swap') / 1024, ' MiB')}.")
     w("")
     out.extend(curves(values, png))
     print("\n".join(out))
