@@ -94,14 +94,31 @@ def series(pts, curve, system, metric):
     return [x for x, _ in xy], [y for _, y in xy]
 
 
+def count(v, _):
+    return f"{v / 1000:g}k" if v >= 1000 else f"{v:g}"
+
+
+def dress(ax, xlabel, ylabel, title, ylog=True, from_zero=False, legend=True):
+    """One panel's axes: log x (counts as 1k, 10k), log or linear y."""
+    from matplotlib.ticker import FuncFormatter
+    ax.set_xscale("log")
+    if ylog:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.xaxis.set_major_formatter(FuncFormatter(count))
+    if from_zero:
+        ax.set_ylim(bottom=0)
+    ax.grid(True, which="both", alpha=0.3)
+    if legend:
+        ax.legend(fontsize=8)
+
+
 def draw(pts, png):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter
-
-    def count(v, _):
-        return f"{v / 1000:g}k" if v >= 1000 else f"{v:g}"
 
     fig, axes = plt.subplots(2, 3, figsize=(17, 10))
     fig.suptitle("tariff-alert scale curves (ours beside the peer measured in the "
@@ -116,13 +133,7 @@ def draw(pts, png):
                 ax.plot(x, [v / 1000 for v in y], style,
                         color="C0" if system == "tariff-alert" else "C3",
                         label=f"{name} {metric.split('_')[2]}")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("tickers in the table (lean)")
-    ax.set_ylabel("publish -> first alert at a subscriber (ms)")
-    ax.set_title("B4: 100 filtered subscribers, 10 events/s")
-    ax.xaxis.set_major_formatter(FuncFormatter(count))
-    ax.grid(True, which="both", alpha=0.3)
+    dress(ax, "tickers in the table (lean)", "publish -> first alert at a subscriber (ms)", "B4: 100 filtered subscribers, 10 events/s", legend=False)
     right = ax.twinx()
     x, y = series(pts, "B4", "tariff-alert", "alerts_per_event")
     if x:
@@ -140,14 +151,7 @@ def draw(pts, png):
         if x:
             ax.plot(x, [v / 1000 for v in y], "o-" if "tariff" in system else "s--",
                     color=f"C{i}", label=name)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("tickers in the table (lean)")
-    ax.set_ylabel("one event, p50 (ms)")
-    ax.set_title("B1: scoring one event")
-    ax.xaxis.set_major_formatter(FuncFormatter(count))
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
+    dress(ax, "tickers in the table (lean)", "one event, p50 (ms)", "B1: scoring one event")
 
     # Per-alert costs against table size.
     ax = axes[0][2]
@@ -161,14 +165,7 @@ def draw(pts, png):
         x, y = series(pts, "B1", system, "p50_us_per_alert")
         if x:
             ax.plot(x, y, "s--", color=color, label=name + " p50 / alerts")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("tickers in the table (lean)")
-    ax.set_ylabel("µs per alert produced")
-    ax.set_title("per alert: flat if the cost follows the alerts")
-    ax.xaxis.set_major_formatter(FuncFormatter(count))
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
+    dress(ax, "tickers in the table (lean)", "µs per alert produced", "per alert: flat if the cost follows the alerts")
 
     # B2 throughput against subscribers.
     ax = axes[1][0]
@@ -177,14 +174,7 @@ def draw(pts, png):
         if x:
             ax.plot(x, [v / 1e6 for v in y], "o-" if i == 0 else "s--",
                     color="C0" if i == 0 else "C3", label=name)
-    ax.set_xscale("log")
-    ax.set_xlabel("subscribers")
-    ax.set_ylabel("deliveries per second (millions)")
-    ax.set_title("B2: fan-out throughput, 128-byte alerts")
-    ax.xaxis.set_major_formatter(FuncFormatter(count))
-    ax.set_ylim(bottom=0)
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
+    dress(ax, "subscribers", "deliveries per second (millions)", "B2: fan-out throughput, 128-byte alerts", ylog=False, from_zero=True)
 
     # B3 latency against subscribers.
     ax = axes[1][1]
@@ -194,14 +184,7 @@ def draw(pts, png):
             if x:
                 ax.plot(x, [v / 1000 for v in y], style, color="C0" if i == 0 else "C3",
                         label=f"{name} {metric[:3]}")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("subscribers")
-    ax.set_ylabel("publish -> last subscriber (ms)")
-    ax.set_title("B3: latency, 100 alerts/s")
-    ax.xaxis.set_major_formatter(FuncFormatter(count))
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
+    dress(ax, "subscribers", "publish -> last subscriber (ms)", "B3: latency, 100 alerts/s")
 
     # B3 per subscriber: p50 over the subscribers every alert goes to.
     ax = axes[1][2]
@@ -210,14 +193,7 @@ def draw(pts, png):
         if x:
             ax.plot(x, [v / n for v, n in zip(y, x)], "o-" if i == 0 else "s--",
                     color="C0" if i == 0 else "C3", label=f"{name} p50 / subscribers")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("subscribers (each matches every alert)")
-    ax.set_ylabel("µs of B3 p50 per subscriber")
-    ax.set_title("B3 per matching subscriber")
-    ax.xaxis.set_major_formatter(FuncFormatter(count))
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
+    dress(ax, "subscribers (each matches every alert)", "µs of B3 p50 per subscriber", "B3 per matching subscriber")
 
     fig.tight_layout(rect=(0, 0, 1, 0.96))
     fig.savefig(png, dpi=100)
