@@ -142,12 +142,39 @@ void ExpectSameScores(const std::map<std::string, double>& got,
   }
 }
 
+// An EventLog that passes everything to an InMemoryEventLog: the fakes
+// below override what they change.
+class WrappedEventLog : public EventLog {
+ public:
+  WrappedEventLog() = default;
+  explicit WrappedEventLog(TariffBook start) : inner(std::move(start)) {}
+  absl::StatusOr<TariffBook> LoadBook() override { return inner.LoadBook(); }
+  absl::StatusOr<std::optional<PriorEvent>> FindEvent(
+      const std::string& event_id) override {
+    return inner.FindEvent(event_id);
+  }
+  std::vector<absl::StatusOr<CommitOutcome>> Commit(
+      absl::Span<const EventCommit* const> commits) override {
+    return inner.Commit(commits);
+  }
+  absl::StatusOr<uint64_t> LastSequence() override {
+    return inner.LastSequence();
+  }
+  absl::StatusOr<std::vector<LoggedAlert>> ReadAfter(
+      uint64_t after, size_t max_events, absl::Duration block) override {
+    return inner.ReadAfter(after, max_events, block);
+  }
+
+  InMemoryEventLog inner;
+};
+
 // An EventLog around an InMemoryEventLog that fails the ways a shared log
 // can: unreachable, or written by another replica in between.
-class FlakyEventLog : public EventLog {
+class FlakyEventLog : public WrappedEventLog {
  public:
   FlakyEventLog() = default;
-  explicit FlakyEventLog(TariffBook start) : inner(std::move(start)) {}
+  explicit FlakyEventLog(TariffBook start)
+      : WrappedEventLog(std::move(start)) {}
   absl::StatusOr<TariffBook> LoadBook() override {
     ++loads;
     if (unavailable) return absl::UnavailableError("fake event log down");
@@ -195,15 +222,6 @@ class FlakyEventLog : public EventLog {
     }
     return out;
   }
-  absl::StatusOr<uint64_t> LastSequence() override {
-    return inner.LastSequence();
-  }
-  absl::StatusOr<std::vector<LoggedAlert>> ReadAfter(
-      uint64_t after, size_t max_events, absl::Duration block) override {
-    return inner.ReadAfter(after, max_events, block);
-  }
-
-  InMemoryEventLog inner;
   bool unavailable = false;
   int conflicts = 0;
   int loads = 0;
@@ -903,28 +921,14 @@ TEST_F(PublisherTest, AStoreThatFailsGivesUnavailableAndPublishesNothing) {
 
 // An in-memory log whose round trip takes a while, counting them: lets
 // publishes overlap as they do against Redis.
-class SlowEventLog : public EventLog {
+class SlowEventLog : public WrappedEventLog {
  public:
-  absl::StatusOr<TariffBook> LoadBook() override { return inner.LoadBook(); }
-  absl::StatusOr<std::optional<PriorEvent>> FindEvent(
-      const std::string& event_id) override {
-    return inner.FindEvent(event_id);
-  }
   std::vector<absl::StatusOr<CommitOutcome>> Commit(
       absl::Span<const EventCommit* const> commits) override {
     round_trips.fetch_add(1);
     absl::SleepFor(absl::Milliseconds(2));
     return inner.Commit(commits);
   }
-  absl::StatusOr<uint64_t> LastSequence() override {
-    return inner.LastSequence();
-  }
-  absl::StatusOr<std::vector<LoggedAlert>> ReadAfter(
-      uint64_t after, size_t max_events, absl::Duration block) override {
-    return inner.ReadAfter(after, max_events, block);
-  }
-
-  InMemoryEventLog inner;
   std::atomic<int> round_trips{0};
 };
 
@@ -1043,13 +1047,8 @@ TEST_F(PublisherTest, AnAlertThatCannotBeEncodedFailsTheWholeEventLoudly) {
 
 // A log that can lose the answer to a commit it did store (a timeout after
 // the script ran).
-class LosingEventLog : public EventLog {
+class LosingEventLog : public WrappedEventLog {
  public:
-  absl::StatusOr<TariffBook> LoadBook() override { return inner.LoadBook(); }
-  absl::StatusOr<std::optional<PriorEvent>> FindEvent(
-      const std::string& event_id) override {
-    return inner.FindEvent(event_id);
-  }
   std::vector<absl::StatusOr<CommitOutcome>> Commit(
       absl::Span<const EventCommit* const> commits) override {
     auto out = inner.Commit(commits);
@@ -1060,15 +1059,6 @@ class LosingEventLog : public EventLog {
     }
     return out;
   }
-  absl::StatusOr<uint64_t> LastSequence() override {
-    return inner.LastSequence();
-  }
-  absl::StatusOr<std::vector<LoggedAlert>> ReadAfter(
-      uint64_t after, size_t max_events, absl::Duration block) override {
-    return inner.ReadAfter(after, max_events, block);
-  }
-
-  InMemoryEventLog inner;
   bool lose_answer = false;
 };
 

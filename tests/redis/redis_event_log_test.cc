@@ -11,11 +11,14 @@
 #include "server/exposure/exposure_csv.h"
 #include "server/ingest/publisher.h"
 #include "tests/testing/collecting_subscriber.h"
+#include "tests/testing/commit_one.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/redis_env.h"
 
 namespace tariffalert {
 namespace {
+
+using testing::CommitOne;
 
 using ::testing::HasSubstr;
 
@@ -61,12 +64,6 @@ struct Replica {
   std::unique_ptr<AlertHub> hub;
   std::unique_ptr<Publisher> publisher;
 };
-
-absl::StatusOr<CommitOutcome> CommitOne(EventLog& log,
-                                        const EventCommit& commit) {
-  const EventCommit* one[] = {&commit};
-  return std::move(log.Commit(one)[0]);
-}
 
 class RedisEventLogTest : public ::testing::Test {
  protected:

@@ -13,11 +13,14 @@
 #include "server/fanout/encoded_alert.h"
 #include "server/redis/redis_event_log.h"
 #include "tests/testing/collecting_subscriber.h"
+#include "tests/testing/commit_one.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/redis_env.h"
 
 namespace tariffalert {
 namespace {
+
+using testing::CommitOne;
 
 // One event's alerts for `ticker`, unsequenced, as a publisher commits them.
 EventCommit Commit(const std::string& id, const TariffBook& next,
@@ -36,12 +39,6 @@ EventCommit Commit(const std::string& id, const TariffBook& next,
   }
   c.response = "r";
   return c;
-}
-
-absl::StatusOr<CommitOutcome> CommitOne(EventLog& log,
-                                        const EventCommit& commit) {
-  const EventCommit* one[] = {&commit};
-  return std::move(log.Commit(one)[0]);
 }
 
 class LogTailerTest : public ::testing::Test {

@@ -3,6 +3,7 @@
 #include "gtest/gtest.h"
 #include "tariffalert/v1/alert.pb.h"
 #include "tests/testing/codes.h"
+#include "tests/testing/commit_one.h"
 
 namespace tariffalert {
 namespace {
@@ -38,10 +39,9 @@ EventCommit CommitOf(const std::string& id, uint64_t expected,
 }
 
 CommitOutcome CommitOne(EventLog& log, const EventCommit& c) {
-  const EventCommit* one[] = {&c};
-  auto out = log.Commit(one);
-  EXPECT_TRUE(out[0].ok()) << out[0].status();
-  return out[0].ok() ? *out[0] : CommitOutcome();
+  auto out = testing::CommitOne(log, c);
+  EXPECT_TRUE(out.ok()) << out.status();
+  return out.ok() ? *out : CommitOutcome();
 }
 
 TEST(InMemoryEventLogTest, StartsWithAnEmptyBookAtRevisionZero) {
