@@ -382,6 +382,17 @@ class SentinelFailoverTest(unittest.TestCase):
         self.start_redis("replica", free_port(), "--replicaof", "127.0.0.1", str(port))
         wait_for("replica online",
                  lambda: "state=online" in redis_cli(port, "INFO", "replication"))
+        # "online" is the primary's view once the copy is sent; the replica
+        # acknowledges writes only after loading it, which under load can
+        # take longer than the server's 200 ms WAIT. Ready once a write of
+        # this test's own is confirmed by WAIT on the same connection.
+        def acknowledging():
+            r = subprocess.run(
+                ["redis-cli", "-h", "127.0.0.1", "-p", str(port)],
+                input="SET %sprobe 1\nWAIT 1 100\n" % PREFIX,
+                capture_output=True, text=True, timeout=3)
+            return r.stdout.split()[-1:] == ["1"]
+        wait_for("replica acknowledging", acknowledging)
         r = stub.PublishEvent(request, timeout=10)
         self.assertEqual([(s, "unconfirmed") for s in
                           range(r.first_sequence, r.last_sequence + 1)], streamed)
