@@ -71,37 +71,86 @@ grpc::Slice AlertHub::HeartbeatLocked() {
 absl::Status AlertHub::Subscribe(Subscriber* s,
                                  std::optional<uint64_t> resume_after) {
   // A resume ahead of this hub may be behind the shared log: another
-  // replica's alerts this hub has not read yet. Ask the log (outside the
-  // lock: it is a round trip to Redis).
+  // replica's alerts this hub has not read yet. Asking the log is a round
+  // trip to Redis: on the blocking pool, not on the caller's thread (a
+  // completion-queue thread that drives other streams' writes); the
+  // subscriber waits, pending, until the answer came.
   std::optional<uint64_t> horizon;
   if (resume_after.has_value() && options_.log_horizon) {
-    bool ahead = false;
-    {
+    const uint64_t after = *resume_after;
+    if (options_.blocking != nullptr) {
       absl::MutexLock lock(&mu_);
-      ahead = *resume_after > newest_;
-    }
-    if (ahead) {
-      auto h = options_.log_horizon();
-      if (h.ok()) horizon = *h;
+      if (ended_) return end_status_;
+      if (after > newest_) {
+        State& pending = subscribers_[s] = StateFor(s);
+        pending.pending = true;
+        const bool posted = options_.blocking->Post([this, s, after] {
+          ResolveAhead(s, after, options_.log_horizon());
+        });
+        if (!posted) {
+          subscribers_.erase(s);
+          return absl::UnavailableError(
+              "the server is busy or shutting down: resume again");
+        }
+        return absl::OkStatus();
+      }
+    } else {
+      bool ahead = false;
+      {
+        absl::MutexLock lock(&mu_);
+        ahead = after > newest_;
+      }
+      if (ahead) {
+        auto h = options_.log_horizon();
+        if (h.ok()) horizon = *h;
+      }
     }
   }
   absl::MutexLock lock(&mu_);
   if (ended_) return end_status_;
+  return StartLocked(s, StateFor(s), resume_after, horizon);
+}
+
+AlertHub::State AlertHub::StateFor(const Subscriber* s) {
   State state;
   if (s->portfolio() != nullptr && s->filter().WantsPortfolio()) {
     state.portfolio = s->portfolio();
   }
+  return state;
+}
+
+void AlertHub::ResolveAhead(Subscriber* s, uint64_t after,
+                            absl::StatusOr<uint64_t> log_horizon) {
+  absl::MutexLock lock(&mu_);
+  auto it = subscribers_.find(s);
+  // Gone meanwhile, or ended (EndAll, EndIf) while it waited.
+  if (it == subscribers_.end() || !it->second.pending) return;
+  if (it->second.closed) {
+    subscribers_.erase(it);
+    return;
+  }
+  State state = it->second;
+  state.pending = false;
+  subscribers_.erase(it);
+  std::optional<uint64_t> horizon;
+  if (log_horizon.ok()) horizon = *log_horizon;
+  const absl::Status started = StartLocked(s, state, after, horizon);
+  if (!started.ok()) s->End(started);
+}
+
+absl::Status AlertHub::StartLocked(Subscriber* s, State state,
+                                   std::optional<uint64_t> resume_after,
+                                   std::optional<uint64_t> horizon) {
   if (resume_after.has_value()) {
     const uint64_t after = *resume_after;
     if (after > newest_ && horizon.has_value() && after <= *horizon) {
       // Logged, not read yet: live from here, skipping up to `after`.
       state.live = true;
       state.floor = after;
-      State& stored = subscribers_[s] = state;
+      subscribers_[s] = state;
       metrics::StreamOpened();
       metrics::StreamResumed(metrics::ResumeResult::kAhead);
       s->DeliverHeartbeat(HeartbeatLocked(), newest_);
-      (void)stored;
       return absl::OkStatus();
     }
     if (after > newest_) {
@@ -134,16 +183,21 @@ absl::Status AlertHub::Subscribe(Subscriber* s,
 
 void AlertHub::Unsubscribe(Subscriber* s) {
   absl::MutexLock lock(&mu_);
-  if (subscribers_.erase(s) > 0) {
-    ++left_since_trim_;
-    metrics::StreamClosed();
-  }
+  auto it = subscribers_.find(s);
+  if (it == subscribers_.end()) return;
+  // A pending one was not counted open yet.
+  if (!it->second.pending) metrics::StreamClosed();
+  subscribers_.erase(it);
+  ++left_since_trim_;
 }
 
 void AlertHub::Refill(Subscriber* s) {
   absl::MutexLock lock(&mu_);
   auto it = subscribers_.find(s);
-  if (it == subscribers_.end() || it->second.live || it->second.closed) return;
+  if (it == subscribers_.end() || it->second.live || it->second.closed ||
+      it->second.pending) {
+    return;
+  }
   FillLocked(s, it->second);
 }
 
@@ -320,7 +374,7 @@ void AlertHub::PublishLocked(absl::Span<const EncodedAlertPtr> alerts) {
   std::vector<std::unique_ptr<LoggedEvent>> logged;
   const uint64_t oldest = OldestLocked();
   for (auto& [s, state] : subscribers_) {
-    if (state.closed) continue;
+    if (state.closed || state.pending) continue;
     if (!state.live) {
       if (state.next_sequence < oldest) {
         state.closed = true;

@@ -37,6 +37,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "server/common/clock.h"
+#include "server/common/work_pool.h"
 #include "server/fanout/alert_filter.h"
 #include "server/fanout/encoded_alert.h"
 #include "server/fanout/portfolio_alert.h"
@@ -104,6 +105,10 @@ struct HubOptions {
   // hub but not of the log is then served (live from the resume point) while
   // the hub catches up, instead of refused.
   std::function<absl::StatusOr<uint64_t>()> log_horizon;
+  // Where log_horizon is called (it blocks): Subscribe then returns at
+  // once, and the subscriber starts, or is ended OUT_OF_RANGE, once the
+  // answer came. Null: called by Subscribe, outside the hub's lock.
+  WorkPool* blocking = nullptr;
 };
 
 class AlertHub {
@@ -116,7 +121,9 @@ class AlertHub {
   // Registers `s`. Without `resume_after` it is live at once and gets a
   // heartbeat; with it, it first receives the logged alerts after that
   // sequence, then a heartbeat when it goes live. OUT_OF_RANGE if the
-  // sequence is older than the log's oldest or newer than its newest.
+  // sequence is older than the log's oldest or newer than its newest (with
+  // HubOptions::blocking, for a sequence newer than the hub's: through
+  // End, once the log was asked).
   absl::Status Subscribe(Subscriber* s, std::optional<uint64_t> resume_after)
       ABSL_LOCKS_EXCLUDED(mu_);
   // After this returns the hub never calls `s` again.
@@ -202,7 +209,22 @@ class AlertHub {
     uint64_t floor = 0;
     // Set for subscribers that get portfolio alerts.
     const PortfolioWatch* portfolio = nullptr;
+    // Resuming ahead of the hub: waits for the log's horizon
+    // (HubOptions::blocking), and gets nothing meanwhile.
+    bool pending = false;
   };
+  static State StateFor(const Subscriber* s);
+  // Starts `s` (registered or not) as Subscribe would, given the log's
+  // horizon if it is known; the error Subscribe would return, with `s` not
+  // registered.
+  absl::Status StartLocked(Subscriber* s, State state,
+                           std::optional<uint64_t> resume_after,
+                           std::optional<uint64_t> horizon)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A pending subscriber's answer from the log: started, or ended.
+  void ResolveAhead(Subscriber* s, uint64_t after,
+                    absl::StatusOr<uint64_t> log_horizon)
+      ABSL_LOCKS_EXCLUDED(mu_);
   struct LogEntry {
     EncodedAlertPtr alert;
     // The bounds of the alert's event.

@@ -16,6 +16,7 @@
 #include "server/scoring/portfolio.h"
 #include "server/service/grpc_status.h"
 #include "server/service/request_parser.h"
+#include "server/service/unary_call.h"
 #include "server/tariff_book/book_codec.h"
 
 namespace tariffalert {
@@ -24,13 +25,6 @@ namespace {
 // Events in one ScoreScenario request at most.
 constexpr int kMaxScenarioEvents = 200;
 constexpr uint32_t kDefaultTopN = 20;
-
-grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context,
-                               const absl::Status& status) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
-}
 
 void SortTotals(std::vector<v1::ScenarioTotal>& v) {
   std::sort(v.begin(), v.end(),
@@ -168,8 +162,9 @@ absl::StatusOr<v1::ScoreScenarioResponse> ScoreScenario(
 }
 
 TariffBookServiceImpl::TariffBookServiceImpl(Publisher* publisher,
+                                             WorkPool* calls,
                                              ServerLimits limits)
-    : publisher_(publisher), limits_(limits) {
+    : publisher_(publisher), calls_(calls), limits_(limits) {
   InstallProtobufLogHandler();
 }
 
@@ -228,33 +223,19 @@ absl::StatusOr<v1::ScoreScenarioResponse> TariffBookServiceImpl::Scenario(
 grpc::ServerUnaryReactor* TariffBookServiceImpl::GetTariff(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  if (absl::Status s = CheckDeadline(*context); !s.ok()) {
-    return Done(context, s);
-  }
-  v1::GetTariffRequest parsed;
-  if (absl::Status s = ParseMessage(*request, &parsed); !s.ok()) {
-    return Done(context, s);
-  }
-  auto result = Tariff(parsed);
-  if (!result.ok()) return Done(context, result.status());
-  SerializeResponse(*result, response);
-  return Done(context, absl::OkStatus());
+  return ServeOnPool<v1::GetTariffRequest>(
+      calls_, context, request, response,
+      [this](const v1::GetTariffRequest& parsed) { return Tariff(parsed); });
 }
 
 grpc::ServerUnaryReactor* TariffBookServiceImpl::ScoreScenario(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  if (absl::Status s = CheckDeadline(*context); !s.ok()) {
-    return Done(context, s);
-  }
-  v1::ScoreScenarioRequest parsed;
-  if (absl::Status s = ParseMessage(*request, &parsed); !s.ok()) {
-    return Done(context, s);
-  }
-  auto result = Scenario(parsed);
-  if (!result.ok()) return Done(context, result.status());
-  SerializeResponse(*result, response);
-  return Done(context, absl::OkStatus());
+  return ServeOnPool<v1::ScoreScenarioRequest>(
+      calls_, context, request, response,
+      [this](const v1::ScoreScenarioRequest& parsed) {
+        return Scenario(parsed);
+      });
 }
 
 }  // namespace tariffalert

@@ -4,6 +4,7 @@
 // TariffBookService: GetTariff and ScoreScenario. Both read the book as
 // stored now and change nothing.
 
+#include "server/common/work_pool.h"
 #include "server/ingest/publisher.h"
 #include "server/service/server.h"
 #include "tariffalert/v1/tariff_book_service.grpc.pb.h"
@@ -18,9 +19,11 @@ class TariffBookServiceImpl final
           v1::TariffBookService::WithRawCallbackMethod_ScoreScenario<
               v1::TariffBookService::Service>> {
  public:
+  // Both methods run on `calls`' threads (server/service/unary_call.h):
+  // they read the book from Redis, and a scenario can score 200 events.
   // `limits`: max_holdings applies to ScoreScenario.
-  explicit TariffBookServiceImpl(Publisher* publisher,
-                                 ServerLimits limits = {});
+  TariffBookServiceImpl(Publisher* publisher, WorkPool* calls,
+                        ServerLimits limits = {});
 
   grpc::ServerUnaryReactor* GetTariff(grpc::CallbackServerContext* context,
                                       const grpc::ByteBuffer* request,
@@ -37,6 +40,7 @@ class TariffBookServiceImpl final
 
  private:
   Publisher* const publisher_;
+  WorkPool* const calls_;
   const ServerLimits limits_;
 };
 

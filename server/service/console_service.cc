@@ -14,6 +14,7 @@
 #include "server/service/grpc_status.h"
 #include "server/service/request_parser.h"
 #include "server/service/services.h"
+#include "server/service/unary_call.h"
 #include "server/tariff_book/book_codec.h"
 
 namespace tariffalert {
@@ -353,25 +354,18 @@ void ConsoleServiceImpl::Unary(
                  [this, method](grpc::CallbackServerContext* context,
                                 const grpc::ByteBuffer* request,
                                 grpc::ByteBuffer* response) {
-                   grpc::ServerUnaryReactor* reactor =
-                       context->DefaultReactor();
-                   Request parsed;
-                   absl::Status status = CheckDeadline(*context);
-                   if (status.ok()) status = ParseMessage(*request, &parsed);
-                   if (status.ok()) {
-                     absl::StatusOr<Response> result =
-                         (this->*method)(*context, parsed);
-                     status = result.status();
-                     if (result.ok()) SerializeResponse(*result, response);
-                   }
-                   reactor->Finish(ToGrpcStatus(status));
-                   return reactor;
+                   return ServeOnPool<Request>(
+                       calls_, context, request, response,
+                       [this, method, context](const Request& parsed) {
+                         return (this->*method)(*context, parsed);
+                       });
                  }));
 }
 
 ConsoleServiceImpl::ConsoleServiceImpl(ConsoleKeeper* keeper,
-                                       const TokenStore* tokens)
-    : keeper_(keeper), tokens_(tokens) {
+                                       const TokenStore* tokens,
+                                       WorkPool* calls)
+    : keeper_(keeper), tokens_(tokens), calls_(calls) {
   Unary(kGetSession, &ConsoleServiceImpl::GetSessionImpl);
   Unary(kAcknowledgeAlert, &ConsoleServiceImpl::AcknowledgeAlertImpl);
   Unary(kAcknowledgeEvent, &ConsoleServiceImpl::AcknowledgeEventImpl);

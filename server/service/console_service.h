@@ -26,6 +26,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "server/common/work_pool.h"
 #include "server/console/console_rules.h"
 #include "server/fanout/alert_filter.h"
 #include "server/redis/redis_console_store.h"
@@ -123,7 +124,10 @@ class ConsoleKeeper final : public AlertMuter {
 class ConsoleServiceImpl final : public v1::ConsoleService::Service {
  public:
   // `tokens` (null without a tokens file) names the caller of each change.
-  ConsoleServiceImpl(ConsoleKeeper* keeper, const TokenStore* tokens);
+  // The unary methods run on `calls`' threads (server/service/unary_call.h):
+  // a change is a write to Redis and a wait for this replica to apply it.
+  ConsoleServiceImpl(ConsoleKeeper* keeper, const TokenStore* tokens,
+                     WorkPool* calls);
 
   grpc::Status WatchConsoleState(
       grpc::ServerContext* context, const v1::WatchConsoleStateRequest* request,
@@ -175,6 +179,7 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service {
 
   ConsoleKeeper* const keeper_;
   const TokenStore* const tokens_;
+  WorkPool* const calls_;
   absl::Mutex watchers_mu_;
   int watchers_ ABSL_GUARDED_BY(watchers_mu_) = 0;
   absl::flat_hash_map<std::string, int> watchers_by_client_

@@ -41,6 +41,18 @@ struct HealthStatuses {
 // would answer a client's 20 s keepalive with GOAWAY too_many_pings.
 constexpr int kMinClientPingIntervalMs = 10000;
 
+// Publishes run on their own threads (TariffEventServiceImpl): each waits
+// for its commit's round trip while the next ones are planned and joined to
+// the same commit, so a few more threads than cores. The queue bound is what
+// a burst may hold waiting (about 1 KiB a request) before UNAVAILABLE.
+constexpr size_t kPublishThreads = 8;
+constexpr size_t kPublishesQueued = 10000;
+// The other unary calls that may block: GetEvent, GetTariff, ScoreScenario,
+// the console's changes; and the hub's look-up of the log's newest sequence
+// for a stream resuming ahead of it.
+constexpr size_t kCallThreads = 4;
+constexpr size_t kCallsQueued = 1000;
+
 // 64 random bits in hex: a process's tag on the alert log's entries.
 std::string WriterTag() {
   std::random_device random;
@@ -94,9 +106,13 @@ absl::StatusOr<std::unique_ptr<TariffAlertServer>> TariffAlertServer::Start(
   AlertLogOptions alert_log = o.alert_log;
   if (alert_log.writer.empty()) alert_log.writer = WriterTag();
   s->event_log_ = std::make_unique<RedisEventLog>(o.redis, alert_log);
+  s->publishes_ =
+      std::make_unique<WorkPool>("publish", kPublishThreads, kPublishesQueued);
+  s->calls_ = std::make_unique<WorkPool>("call", kCallThreads, kCallsQueued);
   HubOptions hub_options = o.hub;
   RedisEventLog* log = s->event_log_.get();
   hub_options.log_horizon = [log] { return log->LastSequence(); };
+  hub_options.blocking = s->calls_.get();
   s->hub_ = std::make_unique<AlertHub>(hub_options, clock);
   s->queue_depth_source_ = metrics::AddQueueDepthSource([hub = s->hub_.get()] {
     const AlertHub::QueueUse use = hub->QueuesNow();
@@ -112,10 +128,10 @@ absl::StatusOr<std::unique_ptr<TariffAlertServer>> TariffAlertServer::Start(
   s->tailer_ = std::make_unique<LogTailer>(o.redis, alert_log, s->hub_.get(),
                                            o.hub.log_capacity, clock);
   TA_RETURN_IF_ERROR(s->tailer_->Load(absl::Seconds(30)));
-  s->book_service_ =
-      std::make_unique<TariffBookServiceImpl>(s->publisher_.get(), o.limits);
+  s->book_service_ = std::make_unique<TariffBookServiceImpl>(
+      s->publisher_.get(), s->calls_.get(), o.limits);
   s->event_service_ = std::make_unique<TariffEventServiceImpl>(
-      s->publisher_.get(), s->hub_.get());
+      s->publisher_.get(), s->hub_.get(), s->publishes_.get(), s->calls_.get());
   s->alert_service_ = std::make_unique<AlertServiceImpl>(
       s->hub_.get(), o.queue,
       PortfolioContext{&s->options_.scoring,
@@ -166,8 +182,8 @@ absl::StatusOr<std::unique_ptr<TariffAlertServer>> TariffAlertServer::Start(
   builder.RegisterService(s->event_service_.get());
   s->alert_service_->AddTo(&builder);
   builder.RegisterService(s->book_service_.get());
-  s->console_service_ =
-      std::make_unique<ConsoleServiceImpl>(s->console_.get(), s->tokens_.get());
+  s->console_service_ = std::make_unique<ConsoleServiceImpl>(
+      s->console_.get(), s->tokens_.get(), s->calls_.get());
   builder.RegisterService(s->console_service_.get());
   if (o.access_log_level >= MinLogLevel()) {
     builder.experimental().SetInterceptorCreators(
@@ -307,6 +323,9 @@ void TariffAlertServer::Shutdown(absl::Duration grace) {
     health_server_->Shutdown(absl::ToChronoTime(absl::Now()));
     health_server_->Wait();
   }
+  // No call is left to post work; what the hub posted runs out.
+  if (publishes_ != nullptr) publishes_->Stop();
+  if (calls_ != nullptr) calls_->Stop();
   // Then SubscribeAlerts' completion queues, once every stream is gone.
   if (alert_service_ != nullptr) alert_service_->Stop();
   if (console_ != nullptr) console_->Stop();

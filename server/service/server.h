@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "server/common/clock.h"
 #include "server/common/log.h"
+#include "server/common/work_pool.h"
 #include "server/exposure/exposure_watcher.h"
 #include "server/fanout/alert_hub.h"
 #include "server/fanout/subscriber_queue.h"
@@ -154,6 +155,11 @@ class TariffAlertServer {
   // Shared with the streams' filters that respect silences.
   std::shared_ptr<ConsoleKeeper> console_;
   std::unique_ptr<ConsoleServiceImpl> console_service_;
+  // The threads that publish, and those that serve the other unary calls
+  // that may block (server/service/unary_call.h): stopped once server_ has
+  // no call left, before what their tasks use goes.
+  std::unique_ptr<WorkPool> publishes_;
+  std::unique_ptr<WorkPool> calls_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::unique_ptr<grpc::Server> health_server_;

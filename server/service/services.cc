@@ -16,17 +16,11 @@
 #include "server/service/alert_stream.h"
 #include "server/service/grpc_status.h"
 #include "server/service/request_parser.h"
+#include "server/service/unary_call.h"
 
 namespace tariffalert {
 
 namespace {
-
-grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context,
-                                 const absl::Status& status) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
-}
 
 // The event fields an alert repeats, for an event known only by its record.
 void FillFromAlert(const v1::Alert& alert, v1::TariffEvent& event) {
@@ -41,8 +35,10 @@ void FillFromAlert(const v1::Alert& alert, v1::TariffEvent& event) {
 }  // namespace
 
 TariffEventServiceImpl::TariffEventServiceImpl(Publisher* publisher,
-                                               const AlertHub* hub)
-    : publisher_(publisher), hub_(hub) {
+                                               const AlertHub* hub,
+                                               WorkPool* publishes,
+                                               WorkPool* calls)
+    : publisher_(publisher), hub_(hub), publishes_(publishes), calls_(calls) {
   InstallProtobufLogHandler();
 }
 
@@ -57,26 +53,24 @@ absl::StatusOr<v1::PublishEventResponse> TariffEventServiceImpl::Publish(
 grpc::ServerUnaryReactor* TariffEventServiceImpl::PublishEvent(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  if (absl::Status s = CheckDeadline(*context); !s.ok()) {
-    return Finish(context, s);
-  }
-  v1::PublishEventRequest parsed;
-  if (absl::Status s = ParseMessage(*request, &parsed); !s.ok()) {
-    return Finish(context, s);
-  }
-  auto result = Publish(parsed, absl::FromChrono(context->deadline()));
-  if (!result.ok()) return Finish(context, result.status());
-  TA_LOG(INFO)
-          .With("event_id", result->event_id())
-          .With("sequence", result->first_sequence())
-          .With("last_sequence", result->last_sequence())
-          .With("alert_count", result->alert_count())
-          .With("duplicate", result->duplicate())
-          .With("token", CallTokenName(*context))
-          .With("peer", context->peer())
-      << "published";
-  SerializeResponse(*result, response);
-  return Finish(context, absl::OkStatus());
+  return ServeOnPool<v1::PublishEventRequest>(
+      publishes_, context, request, response,
+      [this, context](const v1::PublishEventRequest& parsed)
+          -> absl::StatusOr<v1::PublishEventResponse> {
+        auto result = Publish(parsed, absl::FromChrono(context->deadline()));
+        if (result.ok()) {
+          TA_LOG(INFO)
+                  .With("event_id", result->event_id())
+                  .With("sequence", result->first_sequence())
+                  .With("last_sequence", result->last_sequence())
+                  .With("alert_count", result->alert_count())
+                  .With("duplicate", result->duplicate())
+                  .With("token", CallTokenName(*context))
+                  .With("peer", context->peer())
+              << "published";
+        }
+        return result;
+      });
 }
 
 absl::StatusOr<v1::GetEventResponse> TariffEventServiceImpl::Get(
@@ -118,17 +112,9 @@ absl::StatusOr<v1::GetEventResponse> TariffEventServiceImpl::Get(
 grpc::ServerUnaryReactor* TariffEventServiceImpl::GetEvent(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  if (absl::Status s = CheckDeadline(*context); !s.ok()) {
-    return Finish(context, s);
-  }
-  v1::GetEventRequest parsed;
-  if (absl::Status s = ParseMessage(*request, &parsed); !s.ok()) {
-    return Finish(context, s);
-  }
-  auto result = Get(parsed);
-  if (!result.ok()) return Finish(context, result.status());
-  SerializeResponse(*result, response);
-  return Finish(context, absl::OkStatus());
+  return ServeOnPool<v1::GetEventRequest>(
+      calls_, context, request, response,
+      [this](const v1::GetEventRequest& parsed) { return Get(parsed); });
 }
 
 AlertServiceImpl::AlertServiceImpl(AlertHub* hub, QueueLimits limits,

@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "server/common/work_pool.h"
 #include "server/fanout/alert_hub.h"
 #include "server/fanout/portfolio_alert.h"
 #include "server/fanout/subscriber_queue.h"
@@ -50,7 +51,11 @@ class TariffEventServiceImpl final
           v1::TariffEventService::WithRawCallbackMethod_GetEvent<
               v1::TariffEventService::Service>> {
  public:
-  TariffEventServiceImpl(Publisher* publisher, const AlertHub* hub);
+  // PublishEvent runs on `publishes`' threads, GetEvent (which may read
+  // Redis) on `calls`' (server/service/unary_call.h); both must outlive the
+  // service's calls.
+  TariffEventServiceImpl(Publisher* publisher, const AlertHub* hub,
+                         WorkPool* publishes, WorkPool* calls);
 
   grpc::ServerUnaryReactor* PublishEvent(grpc::CallbackServerContext* context,
                                          const grpc::ByteBuffer* request,
@@ -71,6 +76,8 @@ class TariffEventServiceImpl final
  private:
   Publisher* const publisher_;
   const AlertHub* const hub_;
+  WorkPool* const publishes_;
+  WorkPool* const calls_;
 };
 
 // Both methods are registered raw: responses are made of pre-serialized

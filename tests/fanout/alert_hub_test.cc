@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tariffalert/v1/alert_service.pb.h"
@@ -246,6 +247,107 @@ TEST_F(AlertHubTest, ResumeOutsideTheLogIsOutOfRange) {
   EXPECT_EQ(ahead.code(), absl::StatusCode::kOutOfRange);
   EXPECT_TRUE(hub.Subscribe(&s, 5).ok());  // everything after 5 is held
   EXPECT_THAT(s.sequences, ElementsAre(6, 7, 8, 9, 10));
+}
+
+// With a blocking pool, a resume ahead of the hub asks the log on the
+// pool's thread, not the subscribing one: Subscribe returns at once, the
+// subscriber gets nothing while it waits, then goes live after its resume
+// point once the log says it holds that sequence.
+TEST_F(AlertHubTest, AResumeAheadOfTheHubAsksTheLogOnThePoolAndThenGoesLive) {
+  WorkPool pool("test", 1, 10);
+  absl::Notification asked, answer;
+  std::atomic<bool> asked_on_caller{false};
+  const std::thread::id caller = std::this_thread::get_id();
+  HubOptions o = Options();
+  o.blocking = &pool;
+  o.log_horizon = [&]() -> absl::StatusOr<uint64_t> {
+    if (std::this_thread::get_id() == caller) asked_on_caller = true;
+    asked.Notify();
+    answer.WaitForNotificationWithTimeout(absl::Seconds(30));
+    return 12;
+  };
+  AlertHub hub(o, clock_);
+  PublishRange(hub, 1, 3);
+  RecordingSubscriber s;
+  ASSERT_TRUE(hub.Subscribe(&s, 10).ok());
+  ASSERT_TRUE(asked.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  PublishRange(hub, 4, 6);  // while it waits: not for it
+  answer.Notify();
+  pool.Stop();
+  EXPECT_FALSE(asked_on_caller.load());
+  EXPECT_THAT(s.heartbeats, ElementsAre(6));
+  EXPECT_TRUE(s.sequences.empty());
+  PublishRange(hub, 7, 12);
+  EXPECT_THAT(s.sequences, ElementsAre(11, 12));
+  EXPECT_TRUE(s.ended.ok());
+}
+
+// The answer may come after the hub caught up past the resume point: then
+// the subscriber replays from the log like any other resume.
+TEST_F(AlertHubTest, AResumeThatTheHubCaughtUpWithWhileItWaitedIsReplayed) {
+  WorkPool pool("test", 1, 10);
+  absl::Notification asked, answer;
+  HubOptions o = Options();
+  o.blocking = &pool;
+  o.log_horizon = [&]() -> absl::StatusOr<uint64_t> {
+    asked.Notify();
+    answer.WaitForNotificationWithTimeout(absl::Seconds(30));
+    return 8;
+  };
+  AlertHub hub(o, clock_);
+  PublishRange(hub, 1, 3);
+  RecordingSubscriber s;
+  ASSERT_TRUE(hub.Subscribe(&s, 5).ok());
+  ASSERT_TRUE(asked.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  PublishRange(hub, 4, 8);
+  answer.Notify();
+  pool.Stop();
+  EXPECT_THAT(s.sequences, ElementsAre(6, 7, 8));
+  EXPECT_THAT(s.heartbeats, ElementsAre(8));
+}
+
+// Ahead of the log too: ended OUT_OF_RANGE through End, since Subscribe
+// returned before the log was asked.
+TEST_F(AlertHubTest, AResumeAheadOfTheLogTooIsEndedOutOfRange) {
+  WorkPool pool("test", 1, 10);
+  HubOptions o = Options();
+  o.blocking = &pool;
+  o.log_horizon = []() -> absl::StatusOr<uint64_t> { return 5; };
+  AlertHub hub(o, clock_);
+  PublishRange(hub, 1, 3);
+  RecordingSubscriber s;
+  ASSERT_TRUE(hub.Subscribe(&s, 9).ok());
+  pool.Stop();
+  EXPECT_EQ(s.ended.code(), absl::StatusCode::kOutOfRange);
+  EXPECT_THAT(std::string(s.ended.message()),
+              ::testing::HasSubstr("9 is ahead of the newest sequence 5"));
+  PublishRange(hub, 4, 10);
+  EXPECT_TRUE(s.sequences.empty());
+  EXPECT_TRUE(s.heartbeats.empty());
+  EXPECT_EQ(hub.subscriber_count(), 0u);
+}
+
+// A subscriber that leaves while the log is asked is never called again.
+TEST_F(AlertHubTest, ASubscriberThatLeavesWhileTheLogIsAskedIsNotStarted) {
+  WorkPool pool("test", 1, 10);
+  absl::Notification asked, answer;
+  HubOptions o = Options();
+  o.blocking = &pool;
+  o.log_horizon = [&]() -> absl::StatusOr<uint64_t> {
+    asked.Notify();
+    answer.WaitForNotificationWithTimeout(absl::Seconds(30));
+    return 20;
+  };
+  AlertHub hub(o, clock_);
+  PublishRange(hub, 1, 3);
+  auto s = std::make_unique<RecordingSubscriber>();
+  ASSERT_TRUE(hub.Subscribe(s.get(), 10).ok());
+  ASSERT_TRUE(asked.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  hub.Unsubscribe(s.get());
+  s.reset();  // a call to it now would be a use after free (ASan, valgrind)
+  answer.Notify();
+  pool.Stop();
+  EXPECT_EQ(hub.subscriber_count(), 0u);
 }
 
 TEST_F(AlertHubTest, SubscriptionsAndResumesAreCounted) {
