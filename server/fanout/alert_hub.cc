@@ -60,6 +60,34 @@ void AlertHub::HeartbeatLoop() {
   }
 }
 
+namespace {
+
+// The events of a hub call: [begin, end) runs of one event_id.
+struct Run {
+  size_t begin;
+  size_t end;
+};
+
+absl::InlinedVector<Run, 1> EventRuns(
+    absl::Span<const EncodedAlertPtr> alerts) {
+  absl::InlinedVector<Run, 1> events;
+  if (alerts.empty()) return events;
+  if (alerts.front()->keys.event_id == alerts.back()->keys.event_id) {
+    // The publisher's case, one event a call: no need to look at each alert.
+    events.push_back(Run{0, alerts.size()});
+    return events;
+  }
+  for (size_t i = 0; i < alerts.size(); ++i) {
+    if (i == 0 || alerts[i]->keys.event_id != alerts[i - 1]->keys.event_id) {
+      events.push_back(Run{i, i});
+    }
+    events.back().end = i + 1;
+  }
+  return events;
+}
+
+}  // namespace
+
 uint64_t AlertHub::OldestLocked() const {
   return log_.empty() ? newest_ + 1 : log_.front().alert->sequence;
 }
@@ -82,13 +110,14 @@ absl::Status AlertHub::Subscribe(Subscriber* s,
       absl::MutexLock lock(&mu_);
       if (ended_) return end_status_;
       if (after > newest_) {
-        State& pending = subscribers_[s] = StateFor(s);
-        pending.pending = true;
+        State state = StateFor(s);
+        state.pending = true;
+        RegisterLocked(s, std::move(state));
         const bool posted = options_.blocking->Post([this, s, after] {
           ResolveAhead(s, after, options_.log_horizon());
         });
         if (!posted) {
-          subscribers_.erase(s);
+          EraseLocked(subscribers_.find(s));
           return absl::UnavailableError(
               "the server is busy or shutting down: resume again");
         }
@@ -126,12 +155,12 @@ void AlertHub::ResolveAhead(Subscriber* s, uint64_t after,
   // Gone meanwhile, or ended (EndAll, EndIf) while it waited.
   if (it == subscribers_.end() || !it->second.pending) return;
   if (it->second.closed) {
-    subscribers_.erase(it);
+    EraseLocked(it);
     return;
   }
   State state = it->second;
   state.pending = false;
-  subscribers_.erase(it);
+  EraseLocked(it);
   std::optional<uint64_t> horizon;
   if (log_horizon.ok()) horizon = *log_horizon;
   const absl::Status started = StartLocked(s, state, after, horizon);
@@ -147,7 +176,7 @@ absl::Status AlertHub::StartLocked(Subscriber* s, State state,
       // Logged, not read yet: live from here, skipping up to `after`.
       state.live = true;
       state.floor = after;
-      subscribers_[s] = state;
+      RegisterLocked(s, std::move(state));
       metrics::StreamOpened();
       metrics::StreamResumed(metrics::ResumeResult::kAhead);
       s->DeliverHeartbeat(HeartbeatLocked(), newest_);
@@ -171,7 +200,7 @@ absl::Status AlertHub::StartLocked(Subscriber* s, State state,
   } else {
     state.live = true;
   }
-  State& stored = subscribers_[s] = state;
+  State& stored = RegisterLocked(s, std::move(state));
   metrics::StreamOpened();
   if (stored.live) {
     s->DeliverHeartbeat(HeartbeatLocked(), newest_);
@@ -181,13 +210,33 @@ absl::Status AlertHub::StartLocked(Subscriber* s, State state,
   return absl::OkStatus();
 }
 
+AlertHub::State& AlertHub::RegisterLocked(Subscriber* s, State state) {
+  auto [it, inserted] = subscribers_.try_emplace(s);
+  if (!inserted && it->second.portfolio != nullptr) {
+    portfolio_subscribers_.fetch_sub(1, std::memory_order_relaxed);
+  }
+  if (state.portfolio != nullptr) {
+    portfolio_subscribers_.fetch_add(1, std::memory_order_relaxed);
+  }
+  it->second = std::move(state);
+  return it->second;
+}
+
+void AlertHub::EraseLocked(
+    absl::flat_hash_map<Subscriber*, State>::iterator it) {
+  if (it->second.portfolio != nullptr) {
+    portfolio_subscribers_.fetch_sub(1, std::memory_order_relaxed);
+  }
+  subscribers_.erase(it);
+}
+
 void AlertHub::Unsubscribe(Subscriber* s) {
   absl::MutexLock lock(&mu_);
   auto it = subscribers_.find(s);
   if (it == subscribers_.end()) return;
   // A pending one was not counted open yet.
   if (!it->second.pending) metrics::StreamClosed();
-  subscribers_.erase(it);
+  EraseLocked(it);
   ++left_since_trim_;
 }
 
@@ -262,6 +311,7 @@ EncodedAlertPtr AlertHub::ReplayedPortfolioLocked(
 
 void AlertHub::Publish(absl::Span<const EncodedAlertPtr> alerts) {
   if (alerts.empty()) return;
+  const PortfolioAlerts made = PortfolioAlertsFor(alerts);
   absl::MutexLock lock(&mu_);
   if (alerts.front()->sequence != newest_ + 1) {
     // A gap or a repeat here would break the stream's contract; the
@@ -270,28 +320,30 @@ void AlertHub::Publish(absl::Span<const EncodedAlertPtr> alerts) {
                   << newest_;
     std::abort();
   }
-  PublishLocked(alerts);
+  PublishLocked(alerts, made);
 }
 
 bool AlertHub::Append(absl::Span<const EncodedAlertPtr> alerts) {
+  const PortfolioAlerts made = PortfolioAlertsFor(alerts);
   absl::MutexLock lock(&mu_);
-  return AppendLocked(alerts);
+  return AppendLocked(alerts, made);
 }
 
-bool AlertHub::AppendLocked(absl::Span<const EncodedAlertPtr> alerts) {
+bool AlertHub::AppendLocked(absl::Span<const EncodedAlertPtr> alerts,
+                            const PortfolioAlerts& made) {
   size_t start = 0;
   while (start < alerts.size() && alerts[start]->sequence <= newest_) ++start;
   if (start == alerts.size()) return true;
   if (alerts[start]->sequence != newest_ + 1) return false;
-  PublishLocked(alerts.subspan(start));
-  // Held events the gap was before.
+  PublishLocked(alerts.subspan(start), made);
+  // Held events the gap was before (their portfolio alerts made here).
   while (!held_.empty() && held_.begin()->first <= newest_ + 1) {
     std::vector<EncodedAlertPtr> next = std::move(held_.begin()->second);
     held_.erase(held_.begin());
     size_t skip = 0;
     while (skip < next.size() && next[skip]->sequence <= newest_) ++skip;
     if (skip < next.size()) {
-      PublishLocked(absl::MakeConstSpan(next).subspan(skip));
+      PublishLocked(absl::MakeConstSpan(next).subspan(skip), PortfolioAlerts());
     }
   }
   return true;
@@ -299,8 +351,9 @@ bool AlertHub::AppendLocked(absl::Span<const EncodedAlertPtr> alerts) {
 
 void AlertHub::Offer(absl::Span<const EncodedAlertPtr> alerts) {
   if (alerts.empty()) return;
+  const PortfolioAlerts made = PortfolioAlertsFor(alerts);
   absl::MutexLock lock(&mu_);
-  if (AppendLocked(alerts)) return;
+  if (AppendLocked(alerts, made)) return;
   held_[alerts.front()->sequence].assign(alerts.begin(), alerts.end());
   while (held_.size() > kMaxHeldEvents) held_.erase(held_.begin());
 }
@@ -332,25 +385,45 @@ void AlertHub::StartAfter(uint64_t sequence) {
   if (log_.empty() && sequence > newest_) newest_ = sequence;
 }
 
-void AlertHub::PublishLocked(absl::Span<const EncodedAlertPtr> alerts) {
-  // The events in `alerts`: [begin, end) runs of one event_id.
-  struct Run {
-    size_t begin;
-    size_t end;
-  };
-  absl::InlinedVector<Run, 1> events;
-  if (alerts.front()->keys.event_id == alerts.back()->keys.event_id) {
-    // The publisher's case, one event a call: no need to look at each alert.
-    events.push_back(Run{0, alerts.size()});
-  } else {
-    for (size_t i = 0; i < alerts.size(); ++i) {
-      if (i == 0 || alerts[i]->keys.event_id != alerts[i - 1]->keys.event_id) {
-        events.push_back(Run{i, i});
+AlertHub::PortfolioAlerts AlertHub::PortfolioAlertsFor(
+    absl::Span<const EncodedAlertPtr> alerts) {
+  PortfolioAlerts made;
+  if (alerts.empty() ||
+      portfolio_subscribers_.load(std::memory_order_relaxed) == 0) {
+    return made;
+  }
+  std::vector<
+      std::pair<const Subscriber*, std::shared_ptr<const PortfolioWatch>>>
+      watches;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [s, state] : subscribers_) {
+      if (state.live && !state.closed && !state.pending &&
+          state.portfolio != nullptr) {
+        watches.emplace_back(s, state.portfolio);
       }
-      events.back().end = i + 1;
     }
   }
+  // Each event's alerts decoded once, each subscriber's impact computed and
+  // serialized, with no lock held: what the hub's lock then covers is a
+  // look-up per subscriber. A subscriber that leaves meanwhile is skipped
+  // then; its watch lives as long as this copy of the pointer.
+  for (const Run& run : EventRuns(alerts)) {
+    if (watches.empty()) break;
+    const LoggedEvent event(alerts.subspan(run.begin, run.end - run.begin));
+    const uint64_t first = alerts[run.begin]->sequence;
+    const uint64_t last = alerts[run.end - 1]->sequence;
+    for (const auto& [s, watch] : watches) {
+      made.emplace(std::make_tuple(s, first, last),
+                   std::make_pair(watch, watch->AlertFor(event)));
+    }
+  }
+  return made;
+}
 
+void AlertHub::PublishLocked(absl::Span<const EncodedAlertPtr> alerts,
+                             const PortfolioAlerts& made) {
+  const absl::InlinedVector<Run, 1> events = EventRuns(alerts);
   for (const Run& run : events) {
     const uint64_t first = alerts[run.begin]->sequence;
     const uint64_t last = alerts[run.end - 1]->sequence;
@@ -370,7 +443,8 @@ void AlertHub::PublishLocked(absl::Span<const EncodedAlertPtr> alerts) {
   while (log_.size() > options_.log_capacity) log_.pop_front();
 
   std::vector<EncodedAlertPtr> matched;
-  // Built for the first subscriber with holdings, shared by the others.
+  // Built for the first subscriber with holdings whose alert was not made
+  // before the lock, shared by the others.
   std::vector<std::unique_ptr<LoggedEvent>> logged;
   const uint64_t oldest = OldestLocked();
   for (auto& [s, state] : subscribers_) {
@@ -405,6 +479,12 @@ void AlertHub::PublishLocked(absl::Span<const EncodedAlertPtr> alerts) {
           if (alerts[i]->sequence > floor && filter.Matches(alerts[i]->keys)) {
             matched.push_back(alerts[i]);
           }
+        }
+        auto m = made.find(std::make_tuple(s, alerts[run.begin]->sequence,
+                                           alerts[run.end - 1]->sequence));
+        if (m != made.end() && m->second.first == state.portfolio) {
+          matched.push_back(m->second.second);
+          continue;
         }
         if (logged[r] == nullptr) {
           logged[r] = std::make_unique<LoggedEvent>(

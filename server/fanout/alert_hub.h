@@ -14,19 +14,27 @@
 // portfolio_alert.h). The log keeps each event's bounds for that; a replayed
 // event whose first alerts already fell out of the log gets no portfolio
 // alert, since its impact can no longer be computed whole. Subscribers
-// without holdings pay nothing for this.
+// without holdings pay nothing for this. A live event's portfolio alerts
+// are made before the hub's lock is taken (each event's alerts decoded once,
+// each subscriber's impact computed and serialized), so the lock that every
+// publish and stream waits for covers a look-up per subscriber; a replay's
+// are made under it, a chunk at a time.
 //
 // The log also answers history queries (ListAlerts, GetEvent).
 //
 // Lock order: the hub's lock, then a subscriber's. Subscribers are called with
 // the hub's lock held and must never call back into the hub from there.
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <thread>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -78,8 +86,11 @@ class Subscriber {
   virtual void End(const absl::Status& status) = 0;
   // The subscriber's holdings, if it sent any: then each event's alerts are
   // followed by its portfolio alert (unless the filter's subject_kinds leave
-  // PORTFOLIO out). Asked once, at Subscribe; must outlive the subscription.
-  virtual const PortfolioWatch* portfolio() const { return nullptr; }
+  // PORTFOLIO out). Asked once, at Subscribe; the hub shares it, so that
+  // a live event's portfolio alerts are made outside its lock.
+  virtual std::shared_ptr<const PortfolioWatch> portfolio() const {
+    return nullptr;
+  }
 };
 
 // One page of a history query.
@@ -208,12 +219,18 @@ class AlertHub {
     // Live, but only alerts after this (a resume ahead of the hub).
     uint64_t floor = 0;
     // Set for subscribers that get portfolio alerts.
-    const PortfolioWatch* portfolio = nullptr;
+    std::shared_ptr<const PortfolioWatch> portfolio;
     // Resuming ahead of the hub: waits for the log's horizon
     // (HubOptions::blocking), and gets nothing meanwhile.
     bool pending = false;
   };
   static State StateFor(const Subscriber* s);
+  // subscribers_[s] = state, and EraseLocked: keeping the count of
+  // subscribers with holdings.
+  State& RegisterLocked(Subscriber* s, State state)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void EraseLocked(absl::flat_hash_map<Subscriber*, State>::iterator it)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Starts `s` (registered or not) as Subscribe would, given the log's
   // horizon if it is known; the error Subscribe would return, with `s` not
   // registered.
@@ -231,11 +248,22 @@ class AlertHub {
     uint64_t event_first = 0;
     uint64_t event_last = 0;
   };
-  // Logs and delivers dense alerts continuing the log.
-  void PublishLocked(absl::Span<const EncodedAlertPtr> alerts)
+  // The portfolio alerts of live subscribers for the events of a call,
+  // made before the hub's lock is taken: per (subscriber, event's first
+  // and last sequence), the watch it was made by and the alert.
+  using PortfolioAlerts = absl::flat_hash_map<
+      std::tuple<const Subscriber*, uint64_t, uint64_t>,
+      std::pair<std::shared_ptr<const PortfolioWatch>, EncodedAlertPtr>>;
+  PortfolioAlerts PortfolioAlertsFor(absl::Span<const EncodedAlertPtr> alerts)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Logs and delivers dense alerts continuing the log; a portfolio alert
+  // not in `made` (a subscriber that went live meanwhile) is made here.
+  void PublishLocked(absl::Span<const EncodedAlertPtr> alerts,
+                     const PortfolioAlerts& made)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Append under the lock, then what it lets through of held_.
-  bool AppendLocked(absl::Span<const EncodedAlertPtr> alerts)
+  bool AppendLocked(absl::Span<const EncodedAlertPtr> alerts,
+                    const PortfolioAlerts& made)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool HeldLocked(uint64_t sequence) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FillLocked(Subscriber* s, State& state)
@@ -257,6 +285,9 @@ class AlertHub {
   // sequence.
   std::map<uint64_t, std::vector<EncodedAlertPtr>> held_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<Subscriber*, State> subscribers_ ABSL_GUARDED_BY(mu_);
+  // Of them, those with holdings (changed under mu_): 0 spares a publish
+  // the look for portfolio alerts to make before taking the lock.
+  std::atomic<size_t> portfolio_subscribers_{0};
   bool ended_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status end_status_ ABSL_GUARDED_BY(mu_);
   bool stop_ ABSL_GUARDED_BY(mu_) = false;

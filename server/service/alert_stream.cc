@@ -21,7 +21,7 @@ namespace {
 
 struct SubscribeRequest {
   AlertFilter filter;
-  std::unique_ptr<PortfolioWatch> portfolio;
+  std::shared_ptr<const PortfolioWatch> portfolio;
   std::optional<uint64_t> resume_after;
 };
 
@@ -50,8 +50,8 @@ absl::StatusOr<SubscribeRequest> ParseRequest(
   if (parsed.holdings_size() > 0) {
     auto holdings = ValidateHoldings(parsed.holdings(), "holdings");
     if (!holdings.ok()) return holdings.status();
-    out.portfolio = std::make_unique<PortfolioWatch>(*std::move(holdings),
-                                                     portfolio_context);
+    out.portfolio = std::make_shared<const PortfolioWatch>(*std::move(holdings),
+                                                           portfolio_context);
   }
   if (parsed.has_resume_after_sequence()) {
     out.resume_after = parsed.resume_after_sequence();

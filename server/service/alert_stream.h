@@ -80,7 +80,9 @@ class AlertStream final : public Subscriber {
                         uint64_t newest_sequence) override
       ABSL_LOCKS_EXCLUDED(mu_);
   void End(const absl::Status& status) override ABSL_LOCKS_EXCLUDED(mu_);
-  const PortfolioWatch* portfolio() const override { return portfolio_.get(); }
+  std::shared_ptr<const PortfolioWatch> portfolio() const override {
+    return portfolio_;
+  }
   // The hash of the token the stream was admitted with; unset without
   // tokens. Set before the stream subscribes, then constant, so the hub may
   // read it under its lock.
@@ -131,7 +133,7 @@ class AlertStream final : public Subscriber {
   // Set on the queue's thread in Accept, before the hub learns of the stream
   // (hub->Subscribe), and not changed after.
   AlertFilter filter_;
-  std::unique_ptr<PortfolioWatch> portfolio_;  // null: no holdings
+  std::shared_ptr<const PortfolioWatch> portfolio_;  // null: no holdings
   // Only touched on the queue's thread: Accept ran hub->Subscribe.
   bool subscribed_ = false;
 

@@ -50,7 +50,9 @@ class RecordingSubscriber : public Subscriber {
   void End(const absl::Status& status) override { ended = status; }
   QueueRoom Room() override { return room; }
   QueueSize Queued() override { return queued; }
-  const PortfolioWatch* portfolio() const override { return watch.get(); }
+  std::shared_ptr<const PortfolioWatch> portfolio() const override {
+    return watch;
+  }
 
   // "3" for alert 3, "P3" for a portfolio alert carrying sequence 3.
   std::vector<std::string> Labels() const {
@@ -75,7 +77,7 @@ class RecordingSubscriber : public Subscriber {
 
   std::vector<uint64_t> sequences;
   std::vector<EncodedAlertPtr> received;
-  std::unique_ptr<PortfolioWatch> watch;  // holdings, if any
+  std::shared_ptr<const PortfolioWatch> watch;  // holdings, if any
   std::vector<uint64_t> heartbeats;
   std::atomic<int> heartbeat_count{0};  // read across threads
   bool more_to_replay = false;
@@ -483,6 +485,44 @@ TEST_F(AlertHubTest, TheHeartbeatThreadStopsWithTheHub) {
     hub.Unsubscribe(&s);
   }
   EXPECT_GE(s.heartbeats.size(), 2u);
+}
+
+// A live event's portfolio alerts are made before the hub's lock is
+// taken: while one is computed, another thread's call into the hub goes
+// through (it would wait for the publish's end if the lock were held).
+TEST_F(AlertHubTest, PortfolioAlertsAreMadeWithoutTheHubsLock) {
+  AlertHub* hub_ptr = nullptr;
+  int computed = 0;
+  int blocked = 0;
+  // Joined after the publishes: a thread still waiting for the lock gets it
+  // once the publish is over.
+  std::vector<std::thread> others;
+  std::vector<std::unique_ptr<absl::Notification>> answers;
+  PortfolioContext context;
+  context.exposure = [&]() -> std::shared_ptr<const ExposureTable> {
+    ++computed;
+    answers.push_back(std::make_unique<absl::Notification>());
+    absl::Notification* answered = answers.back().get();
+    others.emplace_back([hub_ptr, answered] {
+      (void)hub_ptr->newest_sequence();
+      answered->Notify();
+    });
+    if (!answered->WaitForNotificationWithTimeout(absl::Seconds(5))) {
+      ++blocked;
+    }
+    return nullptr;
+  };
+  AlertHub hub(Options(), clock_);
+  hub_ptr = &hub;
+  RecordingSubscriber s;
+  s.watch = std::make_shared<const PortfolioWatch>(
+      std::vector<Holding>{{"AAPL", 1000000}}, context);
+  ASSERT_TRUE(hub.Subscribe(&s, std::nullopt).ok());
+  PublishTwoEvents(hub);
+  for (std::thread& t : others) t.join();
+  EXPECT_EQ(computed, 2);
+  EXPECT_EQ(blocked, 0);
+  EXPECT_THAT(s.Labels(), ElementsAre("1", "2", "3", "P3", "4", "5", "P5"));
 }
 
 TEST_F(AlertHubTest, HoldingsGetOnePortfolioAlertPerEventAfterItsAlerts) {

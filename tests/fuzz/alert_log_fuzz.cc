@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,7 +45,10 @@ namespace {
 class HoldingSubscriber : public tariffalert::Subscriber {
  public:
   HoldingSubscriber()
-      : watch_({{"AAPL", 1e6}, {"DELL", -2.5e5}, {"SAP", 3e5}}, {}) {}
+      : watch_(std::make_shared<const tariffalert::PortfolioWatch>(
+            std::vector<tariffalert::Holding>{
+                {"AAPL", 1e6}, {"DELL", -2.5e5}, {"SAP", 3e5}},
+            tariffalert::PortfolioContext{})) {}
   const tariffalert::AlertFilter& filter() const override { return filter_; }
   bool Deliver(absl::Span<const tariffalert::EncodedAlertPtr> alerts,
                bool) override {
@@ -62,13 +66,14 @@ class HoldingSubscriber : public tariffalert::Subscriber {
   tariffalert::QueueSize Queued() override { return {}; }
   void DeliverHeartbeat(const grpc::Slice&, uint64_t) override {}
   void End(const absl::Status&) override {}
-  const tariffalert::PortfolioWatch* portfolio() const override {
-    return &watch_;
+  std::shared_ptr<const tariffalert::PortfolioWatch> portfolio()
+      const override {
+    return watch_;
   }
 
  private:
   tariffalert::AlertFilter filter_;
-  tariffalert::PortfolioWatch watch_;
+  std::shared_ptr<const tariffalert::PortfolioWatch> watch_;
 };
 
 class FixedClock : public tariffalert::Clock {
