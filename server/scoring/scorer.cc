@@ -200,14 +200,81 @@ double ContributionBps(double sign, double delta_pct, double exposure_share,
          sector_factor * partner_weight * probability * kBps;
 }
 
+// A company's position in the importing market I: the one place the market
+// factors are worked out, for both passes. A company serves a market from
+// its plants there first; only the rest is imported, from its other plants
+// in proportion to their output.
+struct Market {
+  double revenue = 0;   // revenue(I)
+  double imported = 0;  // share of output made outside I that is sold in I
+  double local = 0;     // share of output made in I that is sold in I
+};
+
+Market MarketOf(double revenue, double made_in) {
+  Market m;
+  m.revenue = revenue;
+  m.imported =
+      made_in < 1 ? std::max(0.0, revenue - made_in) / (1 - made_in) : 0;
+  m.local = made_in > 0 ? std::min(1.0, revenue / made_in) : 0;
+  return m;
+}
+
+// The factors of a first-order channel besides the rate change, the
+// exposure share, the partner weight and the probability (scorer.h): the
+// one place each channel's are chosen, for both passes.
+struct ChannelFactors {
+  double sign;
+  double market_factor;
+  double cogs_ratio;
+  double sector_factor;
+};
+
+ChannelFactors FactorsOf(ScoreChannel channel, const Market& m,
+                         double cogs_ratio, const SectorParams& sp) {
+  switch (channel) {
+    case ScoreChannel::kImportCost:
+      return {-1, m.revenue, cogs_ratio, 1 - sp.pass_through};
+    case ScoreChannel::kExport:
+      return {-1, m.imported, 1, sp.export_kappa};
+    case ScoreChannel::kProtection:
+    case ScoreChannel::kSpillover:
+      break;
+  }
+  return {1, m.local, 1, sp.protection_gamma};
+}
+
+// A first-order term: ContributionBps with the channel's factors.
+double TermBps(const ChannelFactors& f, double delta_pct, double exposure_share,
+               double partner_weight, double probability) {
+  return ContributionBps(f.sign, delta_pct, exposure_share, f.market_factor,
+                         f.cogs_ratio, f.sector_factor, partner_weight,
+                         probability);
+}
+
+// One hop of spillover: beta x the share of the supplier's revenue the
+// customer buys x the customer's first-order score.
+double SpilloverBps(double customer_bps, double share, double beta) {
+  return customer_bps * share * beta;
+}
+
 // Fills in bps from the inputs the contribution carries, and keeps it unless
 // it is zero.
 void AddContribution(Contribution& k, std::vector<Contribution>& out) {
-  const double sign = k.channel == ScoreChannel::kProtection ? 1 : -1;
-  k.bps = ContributionBps(sign, k.delta_pct, k.exposure_share, k.market_factor,
-                          k.cogs_ratio, k.sector_factor, k.partner_weight,
-                          k.probability);
+  const ChannelFactors f{k.channel == ScoreChannel::kProtection ? 1.0 : -1.0,
+                         k.market_factor, k.cogs_ratio, k.sector_factor};
+  k.bps = TermBps(f, k.delta_pct, k.exposure_share, k.partner_weight,
+                  k.probability);
   if (k.bps != 0) out.push_back(k);
+}
+
+// A row-by-row contribution's factors (FactorsOf), as it shows them.
+void SetFactors(Contribution& k, const Market& m, const Company& c,
+                const SectorParams& sp) {
+  const ChannelFactors f = FactorsOf(k.channel, m, c.cogs_ratio, sp);
+  k.market_factor = f.market_factor;
+  k.revenue_share = m.revenue;
+  k.cogs_ratio = f.cogs_ratio;
+  k.sector_factor = f.sector_factor;
 }
 
 void Identify(const Company& c, SubjectScore& s) {
@@ -265,14 +332,8 @@ class CompanyScorer {
     SubjectScore s;
     Identify(c, s);
     const SectorParams& sp = params_.ForSector(c.sector);
-    Market m;
-    m.revenue = ShareIn(c.revenue, action_.importer);
-    const double made_in = ShareIn(c.production, action_.importer);
-    // A company serves a market from its plants there first; only the rest
-    // is imported, from its other plants in proportion to their output.
-    m.imported =
-        made_in < 1 ? std::max(0.0, m.revenue - made_in) / (1 - made_in) : 0;
-    m.local = made_in > 0 ? std::min(1.0, m.revenue / made_in) : 0;
+    const Market m = MarketOf(ShareIn(c.revenue, action_.importer),
+                              ShareIn(c.production, action_.importer));
     const double p = action_.probability;
     if (m.revenue > 0 && p > 0) {
       ImportCost(c, sp, m, p, s.contributions);
@@ -334,9 +395,10 @@ class CompanyScorer {
       for (const CountryShare& r : table.RowsIn(ExposureKind::kSourcing, x)) {
         const size_t i = static_cast<size_t>(r.company);
         if (rev[i] == 0) continue;
-        const double term = ContributionBps(-1, delta, r.share * (1 - there[i]),
-                                            rev[i], companies[i].cogs_ratio,
-                                            1 - sector(i).pass_through, 1, p);
+        const ChannelFactors f =
+            FactorsOf(ScoreChannel::kImportCost, MarketOf(rev[i], made[i]),
+                      companies[i].cogs_ratio, sector(i));
+        const double term = TermBps(f, delta, r.share * (1 - there[i]), 1, p);
         bps[i] += term;
         moved[i] = 1;
         if (term != 0) sink(i, ScoreChannel::kImportCost, x, term);
@@ -345,11 +407,11 @@ class CompanyScorer {
         const size_t i = static_cast<size_t>(r.company);
         there[i] = 0;
         if (rev[i] == 0) continue;
-        const double imported =
-            made[i] < 1 ? std::max(0.0, rev[i] - made[i]) / (1 - made[i]) : 0;
-        if (imported == 0) continue;
-        const double term = ContributionBps(-1, delta, r.share, imported, 1,
-                                            sector(i).export_kappa, 1, p);
+        const ChannelFactors f =
+            FactorsOf(ScoreChannel::kExport, MarketOf(rev[i], made[i]),
+                      companies[i].cogs_ratio, sector(i));
+        if (f.market_factor == 0) continue;
+        const double term = TermBps(f, delta, r.share, 1, p);
         bps[i] += term;
         moved[i] = 1;
         if (term != 0) sink(i, ScoreChannel::kExport, x, term);
@@ -360,9 +422,10 @@ class CompanyScorer {
     for (const CountryShare& r : home) {
       const size_t i = static_cast<size_t>(r.company);
       if (rev[i] == 0) continue;
-      const double local = made[i] > 0 ? std::min(1.0, rev[i] / made[i]) : 0;
-      const double term = ContributionBps(
-          1, delta, r.share, local, 1, sector(i).protection_gamma, weight, p);
+      const ChannelFactors f =
+          FactorsOf(ScoreChannel::kProtection, MarketOf(rev[i], made[i]),
+                    companies[i].cogs_ratio, sector(i));
+      const double term = TermBps(f, delta, r.share, weight, p);
       bps[i] += term;
       moved[i] = 1;
       if (term != 0) sink(i, ScoreChannel::kProtection, Country(), term);
@@ -397,12 +460,6 @@ class CompanyScorer {
   }
 
  private:
-  struct Market {
-    double revenue = 0;   // revenue(I)
-    double imported = 0;  // share of output made outside I that is sold in I
-    double local = 0;     // share of output made in I that is sold in I
-  };
-
   double MeanDelta(const Coverage& cov, HsCode scope) {
     double sum = 0;
     for (Country x : cov.partners) sum += deltas_.Get(x, scope);
@@ -451,10 +508,7 @@ class CompanyScorer {
                      k.delta_pct = delta;
                      k.exposure_share =
                          r.share * part.weight * cov.fraction * not_made_there;
-                     k.market_factor = m.revenue;
-                     k.revenue_share = m.revenue;
-                     k.cogs_ratio = c.cogs_ratio;
-                     k.sector_factor = 1 - sp.pass_through;
+                     SetFactors(k, m, c, sp);
                      k.probability = p;
                      AddContribution(k, out);
                    });
@@ -472,9 +526,7 @@ class CompanyScorer {
                      k.product = part.scope;
                      k.delta_pct = delta;
                      k.exposure_share = r.share * part.weight * cov.fraction;
-                     k.market_factor = m.imported;
-                     k.revenue_share = m.revenue;
-                     k.sector_factor = sp.export_kappa;
+                     SetFactors(k, m, c, sp);
                      k.probability = p;
                      AddContribution(k, out);
                    });
@@ -539,9 +591,7 @@ class CompanyScorer {
         k.product = part.scope;
         k.delta_pct = delta;
         k.exposure_share = r.share * part.weight * home;
-        k.market_factor = m.local;
-        k.revenue_share = m.revenue;
-        k.sector_factor = sp.protection_gamma;
+        SetFactors(k, m, c, sp);
         k.partner_weight = weight;
         k.probability = p;
         AddContribution(k, out);
@@ -700,7 +750,7 @@ Ranking Rank(CompanyScorer& scorer, const TariffAction& action,
     for (const CustomerLink& link : table.CustomersOf(i)) {
       const double customer_bps = r.first[static_cast<size_t>(link.customer)];
       if (customer_bps == 0) continue;
-      const double bps = customer_bps * link.share * beta;
+      const double bps = SpilloverBps(customer_bps, link.share, beta);
       r.total[i] += bps;
       spilled += bps;
     }
@@ -780,7 +830,7 @@ ScoreResult ScoreAction(const TariffAction& action, const TariffBook& before,
         k.probability = 1;
         k.customer = companies[static_cast<size_t>(link.customer)].ticker;
         k.customer_score_bps = customer_bps;
-        k.bps = customer_bps * link.share * beta;
+        k.bps = SpilloverBps(customer_bps, link.share, beta);
         s.score_bps += k.bps;
         s.contributions.push_back(std::move(k));
         added = true;
