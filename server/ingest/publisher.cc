@@ -516,7 +516,11 @@ absl::StatusOr<v1::PublishEventResponse> Publisher::PublishImpl(
     if (now) TA_RETURN_IF_ERROR(Advance(*now, *table));
     auto step = TimedScoreStep(book_, *action, event, *table, params_);
     if (!step.ok()) {
+      // Perhaps published already (a REVOKED that happened): its record
+      // says, read without mu_, which the next publishes plan under.
+      mu_.Unlock();
       auto prior = log_->FindEvent(event.event_id());
+      mu_.Lock();
       if (prior.ok() && prior->has_value()) {
         if ((*prior)->fingerprint == fingerprint) {
           v1::PublishEventResponse first = PriorResponse(**prior);
