@@ -210,13 +210,17 @@ struct Market {
   double local = 0;     // share of output made in I that is sold in I
 };
 
+double ImportedShare(double revenue, double made_in) {
+  return made_in < 1 ? std::max(0.0, revenue - made_in) / (1 - made_in) : 0;
+}
+
+double LocalShare(double revenue, double made_in) {
+  return made_in > 0 ? std::min(1.0, revenue / made_in) : 0;
+}
+
 Market MarketOf(double revenue, double made_in) {
-  Market m;
-  m.revenue = revenue;
-  m.imported =
-      made_in < 1 ? std::max(0.0, revenue - made_in) / (1 - made_in) : 0;
-  m.local = made_in > 0 ? std::min(1.0, revenue / made_in) : 0;
-  return m;
+  return {revenue, ImportedShare(revenue, made_in),
+          LocalShare(revenue, made_in)};
 }
 
 // The factors of a first-order channel besides the rate change, the
@@ -229,18 +233,33 @@ struct ChannelFactors {
   double sector_factor;
 };
 
-ChannelFactors FactorsOf(ScoreChannel channel, const Market& m,
+// `market_factor`: revenue(I) for import cost, the imported share for
+// export, the local share for protection (Market).
+ChannelFactors FactorsOf(ScoreChannel channel, double market_factor,
                          double cogs_ratio, const SectorParams& sp) {
   switch (channel) {
     case ScoreChannel::kImportCost:
-      return {-1, m.revenue, cogs_ratio, 1 - sp.pass_through};
+      return {-1, market_factor, cogs_ratio, 1 - sp.pass_through};
     case ScoreChannel::kExport:
-      return {-1, m.imported, 1, sp.export_kappa};
+      return {-1, market_factor, 1, sp.export_kappa};
     case ScoreChannel::kProtection:
     case ScoreChannel::kSpillover:
       break;
   }
-  return {1, m.local, 1, sp.protection_gamma};
+  return {1, market_factor, 1, sp.protection_gamma};
+}
+
+double MarketFactor(ScoreChannel channel, const Market& m) {
+  switch (channel) {
+    case ScoreChannel::kImportCost:
+      return m.revenue;
+    case ScoreChannel::kExport:
+      return m.imported;
+    case ScoreChannel::kProtection:
+    case ScoreChannel::kSpillover:
+      break;
+  }
+  return m.local;
 }
 
 // A first-order term: ContributionBps with the channel's factors.
@@ -270,7 +289,8 @@ void AddContribution(Contribution& k, std::vector<Contribution>& out) {
 // A row-by-row contribution's factors (FactorsOf), as it shows them.
 void SetFactors(Contribution& k, const Market& m, const Company& c,
                 const SectorParams& sp) {
-  const ChannelFactors f = FactorsOf(k.channel, m, c.cogs_ratio, sp);
+  const ChannelFactors f =
+      FactorsOf(k.channel, MarketFactor(k.channel, m), c.cogs_ratio, sp);
   k.market_factor = f.market_factor;
   k.revenue_share = m.revenue;
   k.cogs_ratio = f.cogs_ratio;
@@ -395,9 +415,8 @@ class CompanyScorer {
       for (const CountryShare& r : table.RowsIn(ExposureKind::kSourcing, x)) {
         const size_t i = static_cast<size_t>(r.company);
         if (rev[i] == 0) continue;
-        const ChannelFactors f =
-            FactorsOf(ScoreChannel::kImportCost, MarketOf(rev[i], made[i]),
-                      companies[i].cogs_ratio, sector(i));
+        const ChannelFactors f = FactorsOf(ScoreChannel::kImportCost, rev[i],
+                                           companies[i].cogs_ratio, sector(i));
         const double term = TermBps(f, delta, r.share * (1 - there[i]), 1, p);
         bps[i] += term;
         moved[i] = 1;
@@ -408,7 +427,7 @@ class CompanyScorer {
         there[i] = 0;
         if (rev[i] == 0) continue;
         const ChannelFactors f =
-            FactorsOf(ScoreChannel::kExport, MarketOf(rev[i], made[i]),
+            FactorsOf(ScoreChannel::kExport, ImportedShare(rev[i], made[i]),
                       companies[i].cogs_ratio, sector(i));
         if (f.market_factor == 0) continue;
         const double term = TermBps(f, delta, r.share, 1, p);
@@ -423,7 +442,7 @@ class CompanyScorer {
       const size_t i = static_cast<size_t>(r.company);
       if (rev[i] == 0) continue;
       const ChannelFactors f =
-          FactorsOf(ScoreChannel::kProtection, MarketOf(rev[i], made[i]),
+          FactorsOf(ScoreChannel::kProtection, LocalShare(rev[i], made[i]),
                     companies[i].cogs_ratio, sector(i));
       const double term = TermBps(f, delta, r.share, weight, p);
       bps[i] += term;
