@@ -251,32 +251,61 @@ TEST_F(AlertHubTest, ResumeOutsideTheLogIsOutOfRange) {
   EXPECT_THAT(s.sequences, ElementsAre(6, 7, 8, 9, 10));
 }
 
+// The log's horizon for HubOptions::log_horizon, answered `horizon` on
+// the hub's blocking pool once released: a test sees the subscriber while
+// it waits.
+struct GatedHorizon {
+  explicit GatedHorizon(uint64_t horizon) : horizon(horizon) {}
+  HubOptions Attach(HubOptions o, WorkPool* pool) {
+    o.blocking = pool;
+    o.log_horizon = [this]() -> absl::StatusOr<uint64_t> {
+      if (std::this_thread::get_id() == made_on) asked_on_maker = true;
+      asked.Notify();
+      answer.WaitForNotificationWithTimeout(absl::Seconds(30));
+      return horizon;
+    };
+    return o;
+  }
+  bool WaitAsked() {
+    return asked.WaitForNotificationWithTimeout(absl::Seconds(30));
+  }
+  const uint64_t horizon;
+  const std::thread::id made_on = std::this_thread::get_id();
+  // Asked on the thread that made this (the test's, which subscribes).
+  std::atomic<bool> asked_on_maker{false};
+  absl::Notification asked, answer;
+};
+
+// Alerts 1..3, then `s` resumes after `after` on `hub` (made with
+// log.Attach), 4..`to` are published while the log is asked, and the pool
+// runs the answer out.
+void ResumeWhileTheLogIsAsked(AlertHub& hub, GatedHorizon& log, WorkPool& pool,
+                              RecordingSubscriber& s, uint64_t after,
+                              uint64_t to) {
+  std::vector<EncodedAlertPtr> first;
+  for (uint64_t q = 1; q <= 3; ++q) first.push_back(Encoded(q, "AAPL"));
+  hub.Publish(first);
+  ASSERT_TRUE(hub.Subscribe(&s, after).ok());
+  ASSERT_TRUE(log.WaitAsked());
+  std::vector<EncodedAlertPtr> meanwhile;
+  for (uint64_t q = 4; q <= to; ++q) meanwhile.push_back(Encoded(q, "AAPL"));
+  hub.Publish(meanwhile);
+  log.answer.Notify();
+  pool.Stop();
+}
+
 // With a blocking pool, a resume ahead of the hub asks the log on the
 // pool's thread, not the subscribing one: Subscribe returns at once, the
 // subscriber gets nothing while it waits, then goes live after its resume
 // point once the log says it holds that sequence.
 TEST_F(AlertHubTest, AResumeAheadOfTheHubAsksTheLogOnThePoolAndThenGoesLive) {
   WorkPool pool("test", 1, 10);
-  absl::Notification asked, answer;
-  std::atomic<bool> asked_on_caller{false};
-  const std::thread::id caller = std::this_thread::get_id();
-  HubOptions o = Options();
-  o.blocking = &pool;
-  o.log_horizon = [&]() -> absl::StatusOr<uint64_t> {
-    if (std::this_thread::get_id() == caller) asked_on_caller = true;
-    asked.Notify();
-    answer.WaitForNotificationWithTimeout(absl::Seconds(30));
-    return 12;
-  };
-  AlertHub hub(o, clock_);
-  PublishRange(hub, 1, 3);
+  GatedHorizon log(12);
+  AlertHub hub(log.Attach(Options(), &pool), clock_);
   RecordingSubscriber s;
-  ASSERT_TRUE(hub.Subscribe(&s, 10).ok());
-  ASSERT_TRUE(asked.WaitForNotificationWithTimeout(absl::Seconds(30)));
-  PublishRange(hub, 4, 6);  // while it waits: not for it
-  answer.Notify();
-  pool.Stop();
-  EXPECT_FALSE(asked_on_caller.load());
+  // 4..6 come while it waits: not for it.
+  ResumeWhileTheLogIsAsked(hub, log, pool, s, /*after=*/10, /*to=*/6);
+  EXPECT_FALSE(log.asked_on_maker.load());
   EXPECT_THAT(s.heartbeats, ElementsAre(6));
   EXPECT_TRUE(s.sequences.empty());
   PublishRange(hub, 7, 12);
@@ -288,22 +317,10 @@ TEST_F(AlertHubTest, AResumeAheadOfTheHubAsksTheLogOnThePoolAndThenGoesLive) {
 // the subscriber replays from the log like any other resume.
 TEST_F(AlertHubTest, AResumeThatTheHubCaughtUpWithWhileItWaitedIsReplayed) {
   WorkPool pool("test", 1, 10);
-  absl::Notification asked, answer;
-  HubOptions o = Options();
-  o.blocking = &pool;
-  o.log_horizon = [&]() -> absl::StatusOr<uint64_t> {
-    asked.Notify();
-    answer.WaitForNotificationWithTimeout(absl::Seconds(30));
-    return 8;
-  };
-  AlertHub hub(o, clock_);
-  PublishRange(hub, 1, 3);
+  GatedHorizon log(8);
+  AlertHub hub(log.Attach(Options(), &pool), clock_);
   RecordingSubscriber s;
-  ASSERT_TRUE(hub.Subscribe(&s, 5).ok());
-  ASSERT_TRUE(asked.WaitForNotificationWithTimeout(absl::Seconds(30)));
-  PublishRange(hub, 4, 8);
-  answer.Notify();
-  pool.Stop();
+  ResumeWhileTheLogIsAsked(hub, log, pool, s, /*after=*/5, /*to=*/8);
   EXPECT_THAT(s.sequences, ElementsAre(6, 7, 8));
   EXPECT_THAT(s.heartbeats, ElementsAre(8));
 }
@@ -332,22 +349,15 @@ TEST_F(AlertHubTest, AResumeAheadOfTheLogTooIsEndedOutOfRange) {
 // A subscriber that leaves while the log is asked is never called again.
 TEST_F(AlertHubTest, ASubscriberThatLeavesWhileTheLogIsAskedIsNotStarted) {
   WorkPool pool("test", 1, 10);
-  absl::Notification asked, answer;
-  HubOptions o = Options();
-  o.blocking = &pool;
-  o.log_horizon = [&]() -> absl::StatusOr<uint64_t> {
-    asked.Notify();
-    answer.WaitForNotificationWithTimeout(absl::Seconds(30));
-    return 20;
-  };
-  AlertHub hub(o, clock_);
+  GatedHorizon log(20);
+  AlertHub hub(log.Attach(Options(), &pool), clock_);
   PublishRange(hub, 1, 3);
   auto s = std::make_unique<RecordingSubscriber>();
   ASSERT_TRUE(hub.Subscribe(s.get(), 10).ok());
-  ASSERT_TRUE(asked.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  ASSERT_TRUE(log.WaitAsked());
   hub.Unsubscribe(s.get());
   s.reset();  // a call to it now would be a use after free (ASan, valgrind)
-  answer.Notify();
+  log.answer.Notify();
   pool.Stop();
   EXPECT_EQ(hub.subscriber_count(), 0u);
 }
