@@ -293,9 +293,12 @@ class TerminalConsoleTest(unittest.TestCase):
                        "--headline", "US raises the tariff on Chinese goods to 145%")
         self.assertEqual(r.returncode, 0, r.stderr)
         published = time.monotonic()
+        # The whole frame: tmux can capture the pane while the console is
+        # still writing it (the new list over the old frame's detail pane).
         screen = self.wait_screen(
-            "analyst", lambda t: ("== " + EVENT) in t and any(s for s, _, _ in self.rows(t)),
-            "the published event's alerts", timeout=5)
+            "analyst", lambda t: ("== " + EVENT) in t and any(s for s, _, _ in self.rows(t))
+            and "contributions:" in t,
+            "the published event's alerts and the selected one's detail", timeout=5)
         print("alerts shown %.2f s after the publish" % (time.monotonic() - published))
         self.assertIn("US raises the tariff on Chinese goods to 145%", screen)
         # Grouped by sector within the event, a detail pane for the selection.
