@@ -23,6 +23,11 @@ constexpr size_t kTrimAfterLeaving = 1024;
 
 AlertHub::AlertHub(HubOptions options, const Clock& clock)
     : options_(options), clock_(clock) {
+  if (options_.log_horizon && options_.blocking == nullptr) {
+    // A programming error: the look-up would block the subscribing thread.
+    TA_LOG(ERROR) << "HubOptions::log_horizon needs HubOptions::blocking";
+    std::abort();
+  }
   if (options_.heartbeat_interval > absl::ZeroDuration()) {
     heartbeat_thread_ = std::thread([this] { HeartbeatLoop(); });
   }
@@ -98,46 +103,29 @@ grpc::Slice AlertHub::HeartbeatLocked() {
 
 absl::Status AlertHub::Subscribe(Subscriber* s,
                                  std::optional<uint64_t> resume_after) {
-  // A resume ahead of this hub may be behind the shared log: another
-  // replica's alerts this hub has not read yet. Asking the log is a round
-  // trip to Redis: on the blocking pool, not on the caller's thread (a
-  // completion-queue thread that drives other streams' writes); the
-  // subscriber waits, pending, until the answer came.
-  std::optional<uint64_t> horizon;
-  if (resume_after.has_value() && options_.log_horizon) {
-    const uint64_t after = *resume_after;
-    if (options_.blocking != nullptr) {
-      absl::MutexLock lock(&mu_);
-      if (ended_) return end_status_;
-      if (after > newest_) {
-        State state = StateFor(s);
-        state.pending = true;
-        RegisterLocked(s, std::move(state));
-        const bool posted = options_.blocking->Post([this, s, after] {
-          ResolveAhead(s, after, options_.log_horizon());
-        });
-        if (!posted) {
-          EraseLocked(subscribers_.find(s));
-          return absl::UnavailableError(
-              "the server is busy or shutting down: resume again");
-        }
-        return absl::OkStatus();
-      }
-    } else {
-      bool ahead = false;
-      {
-        absl::MutexLock lock(&mu_);
-        ahead = after > newest_;
-      }
-      if (ahead) {
-        auto h = options_.log_horizon();
-        if (h.ok()) horizon = *h;
-      }
-    }
-  }
   absl::MutexLock lock(&mu_);
   if (ended_) return end_status_;
-  return StartLocked(s, StateFor(s), resume_after, horizon);
+  if (resume_after.has_value() && *resume_after > newest_ &&
+      options_.log_horizon) {
+    // A resume ahead of this hub may be behind the shared log: another
+    // replica's alerts this hub has not read yet. Asking the log is a
+    // round trip to Redis: on the blocking pool, not on the caller's thread
+    // (a completion-queue thread that drives other streams' writes); the
+    // subscriber waits, pending, until the answer came.
+    const uint64_t after = *resume_after;
+    State state = StateFor(s);
+    state.pending = true;
+    RegisterLocked(s, std::move(state));
+    const bool posted = options_.blocking->Post(
+        [this, s, after] { ResolveAhead(s, after, options_.log_horizon()); });
+    if (!posted) {
+      EraseLocked(subscribers_.find(s));
+      return absl::UnavailableError(
+          "the server is busy or shutting down: resume again");
+    }
+    return absl::OkStatus();
+  }
+  return StartLocked(s, StateFor(s), resume_after, std::nullopt);
 }
 
 AlertHub::State AlertHub::StateFor(const Subscriber* s) {

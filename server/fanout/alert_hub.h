@@ -116,9 +116,9 @@ struct HubOptions {
   // hub but not of the log is then served (live from the resume point) while
   // the hub catches up, instead of refused.
   std::function<absl::StatusOr<uint64_t>()> log_horizon;
-  // Where log_horizon is called (it blocks): Subscribe then returns at
-  // once, and the subscriber starts, or is ended OUT_OF_RANGE, once the
-  // answer came. Null: called by Subscribe, outside the hub's lock.
+  // Where log_horizon is called (it blocks); required with it. Subscribe
+  // returns at once, and the subscriber starts, or is ended OUT_OF_RANGE,
+  // once the answer came.
   WorkPool* blocking = nullptr;
 };
 
