@@ -235,18 +235,25 @@ struct ChannelFactors {
 
 // `market_factor`: revenue(I) for import cost, the imported share for
 // export, the local share for protection (Market).
+// -1 for the channels a tariff costs (import cost, export), +1 for
+// protection.
+double SignOf(ScoreChannel channel) {
+  return channel == ScoreChannel::kProtection ? 1 : -1;
+}
+
 ChannelFactors FactorsOf(ScoreChannel channel, double market_factor,
                          double cogs_ratio, const SectorParams& sp) {
+  const double sign = SignOf(channel);
   switch (channel) {
     case ScoreChannel::kImportCost:
-      return {-1, market_factor, cogs_ratio, 1 - sp.pass_through};
+      return {sign, market_factor, cogs_ratio, 1 - sp.pass_through};
     case ScoreChannel::kExport:
-      return {-1, market_factor, 1, sp.export_kappa};
+      return {sign, market_factor, 1, sp.export_kappa};
     case ScoreChannel::kProtection:
     case ScoreChannel::kSpillover:
       break;
   }
-  return {1, market_factor, 1, sp.protection_gamma};
+  return {sign, market_factor, 1, sp.protection_gamma};
 }
 
 double MarketFactor(ScoreChannel channel, const Market& m) {
@@ -279,8 +286,8 @@ double SpilloverBps(double customer_bps, double share, double beta) {
 // Fills in bps from the inputs the contribution carries, and keeps it unless
 // it is zero.
 void AddContribution(Contribution& k, std::vector<Contribution>& out) {
-  const ChannelFactors f{k.channel == ScoreChannel::kProtection ? 1.0 : -1.0,
-                         k.market_factor, k.cogs_ratio, k.sector_factor};
+  const ChannelFactors f{SignOf(k.channel), k.market_factor, k.cogs_ratio,
+                         k.sector_factor};
   k.bps = TermBps(f, k.delta_pct, k.exposure_share, k.partner_weight,
                   k.probability);
   if (k.bps != 0) out.push_back(k);
