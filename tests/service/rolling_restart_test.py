@@ -132,9 +132,13 @@ class RollingRestartTest(unittest.TestCase):
         publisher.start()
 
         def received():
+            """The sequences of the whole lines the watcher wrote so far (the
+            last one may be half written while it runs)."""
             seqs = []
             with open(self.a.path("watch.out")) as f:
                 for line in f:
+                    if not line.endswith("\n"):
+                        break
                     line = line.strip()
                     if line.startswith("{"):
                         seqs.append(int(json.loads(line)["sequence"]))
