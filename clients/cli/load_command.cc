@@ -42,10 +42,13 @@ class LoadCommand : public Command {
     AddRedisHaFlags(*c, &ha_, /*with_wait=*/false);
     c->add_option("--dir", dir_,
                   "directory holding companies.csv and exposures.csv, and "
-                  "links.csv if there is one");
+                  "links.csv and base-rates.csv if they are there");
     c->add_option("--links", links_,
                   "links.csv (supplier,customer,share) for the spillover "
                   "channel; replaces DIR/links.csv");
+    c->add_option("--base-rates", base_rates_,
+                  "base-rates.csv (importer,product,mfn_rate_pct,year,source) "
+                  "of MFN base rates; replaces DIR/base-rates.csv");
     c->add_option("companies", companies_, "companies.csv (instead of --dir)");
     c->add_option("exposures", exposures_, "exposures.csv (instead of --dir)");
     *sub = c;
@@ -64,6 +67,10 @@ class LoadCommand : public Command {
       struct stat st;
       if (links_.empty() && ::stat((dir_ + "/links.csv").c_str(), &st) == 0) {
         links_ = dir_ + "/links.csv";
+      }
+      if (base_rates_.empty() &&
+          ::stat((dir_ + "/base-rates.csv").c_str(), &st) == 0) {
+        base_rates_ = dir_ + "/base-rates.csv";
       }
     }
     if (companies_.empty() || exposures_.empty()) {
@@ -88,7 +95,8 @@ class LoadCommand : public Command {
       return kExitUsage;
     }
     RedisExposureStore store(std::make_unique<RedisConnection>(options));
-    auto result = LoadExposure(store, companies_, exposures_, links_);
+    auto result =
+        LoadExposure(store, companies_, exposures_, links_, base_rates_);
     if (!result.ok()) {
       std::fprintf(stderr, "load: nothing was loaded:\n%s\n",
                    std::string(result.status().message()).c_str());
@@ -101,13 +109,18 @@ class LoadCommand : public Command {
         links_.empty() ? "no links.csv, no spillover"
                        : absl::StrCat(result->link_count,
                                       " supplier-customer links from ", links_);
+    const std::string base =
+        base_rates_.empty()
+            ? "no base-rates.csv, rates are the additional duties only"
+            : absl::StrCat(result->base_rate_count, " base rates from ",
+                           base_rates_);
     std::printf(
         "loaded exposure version %s: %zu companies, %zu exposure rows; now "
-        "current (previous: %s); %s\n",
+        "current (previous: %s); %s; %s\n",
         result->version.c_str(), result->company_count,
         result->exposure_row_count,
         result->previous_version ? result->previous_version->c_str() : "none",
-        links.c_str());
+        links.c_str(), base.c_str());
     return kExitOk;
   }
 
@@ -121,6 +134,7 @@ class LoadCommand : public Command {
   std::string companies_;
   std::string exposures_;
   std::string links_;
+  std::string base_rates_;
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -22,6 +23,8 @@ namespace {
 
 // Shares of one kind may exceed 1 by this much (rounding in vendor files).
 constexpr double kShareSumTolerance = 0.005;
+// The highest MFN rate in the 2025 HTS is 350% (over-quota tobacco).
+constexpr double kMaxBaseRatePct = 1000;
 constexpr size_t kMaxTickerLength = 24;
 // Longer than any listed company's name; the name goes into every alert.
 constexpr size_t kMaxNameBytes = 200;
@@ -115,6 +118,9 @@ constexpr std::array<absl::string_view, 7> kCompanyColumns = {
     "market_cap_usd", "cogs_ratio", "operating_margin"};
 constexpr std::array<absl::string_view, 5> kExposureColumns = {
     "ticker", "kind", "country", "product", "share"};
+constexpr std::array<absl::string_view, 5> kBaseRateColumns = {
+    "importer", "product", "mfn_rate_pct", "year", "source"};
+
 constexpr std::array<absl::string_view, 3> kLinkColumns = {"supplier",
                                                            "customer", "share"};
 
@@ -128,7 +134,7 @@ struct RowRef {
 absl::StatusOr<std::shared_ptr<const ExposureTable>> ParseExposureFiles(
     const ExposureFiles& files, absl::string_view companies_name,
     absl::string_view exposures_name, std::string version,
-    absl::string_view links_name) {
+    absl::string_view links_name, absl::string_view base_rates_name) {
   auto companies_csv =
       CsvTable::Parse(files.companies_csv, companies_name, kCompanyColumns);
   if (!companies_csv.ok()) return companies_csv.status();
@@ -141,6 +147,13 @@ absl::StatusOr<std::shared_ptr<const ExposureTable>> ParseExposureFiles(
     if (!parsed.ok()) return parsed.status();
     links_csv = *std::move(parsed);
   }
+  std::optional<CsvTable> base_csv;
+  if (!files.base_rates_csv.empty()) {
+    auto parsed = CsvTable::Parse(files.base_rates_csv, base_rates_name,
+                                  kBaseRateColumns);
+    if (!parsed.ok()) return parsed.status();
+    base_csv = *std::move(parsed);
+  }
 
   ErrorList errors;
   std::vector<Company> companies;
@@ -152,7 +165,9 @@ absl::StatusOr<std::shared_ptr<const ExposureTable>> ParseExposureFiles(
               c_sector = t.Column("sector"), c_country = t.Column("country"),
               c_cap = t.Column("market_cap_usd"),
               c_cogs = t.Column("cogs_ratio"),
-              c_margin = t.Column("operating_margin");
+              c_margin = t.Column("operating_margin"),
+              c_usmca = t.Column("usmca_share"),
+              c_low_value = t.Column("low_value_share");
     for (const CsvRow& row : t.rows()) {
       Company c;
       bool ok = true;
@@ -193,6 +208,16 @@ absl::StatusOr<std::shared_ptr<const ExposureTable>> ParseExposureFiles(
       if (auto e = ParseNumber("operating_margin", t.Field(row, c_margin), -1,
                                1, &c.operating_margin)) {
         fail(*e);
+      }
+      // Optional columns; an empty cell keeps the default.
+      for (auto [column, name, out] :
+           {std::make_tuple(c_usmca, "usmca_share", &c.usmca_share),
+            std::make_tuple(c_low_value, "low_value_share",
+                            &c.low_value_share)}) {
+        if (column < 0 || t.Field(row, column).empty()) continue;
+        if (auto e = ParseNumber(name, t.Field(row, column), 0, 1, out)) {
+          fail(*e);
+        }
       }
       if (!ok) continue;
       auto [it, inserted] = index.emplace(
@@ -357,9 +382,68 @@ absl::StatusOr<std::shared_ptr<const ExposureTable>> ParseExposureFiles(
       links.push_back(std::move(link));
     }
   }
+  auto base = std::make_shared<BaseRates>();
+  if (base_csv) {
+    const CsvTable& t = *base_csv;
+    const int c_importer = t.Column("importer"),
+              c_product = t.Column("product"),
+              c_rate = t.Column("mfn_rate_pct"), c_year = t.Column("year"),
+              c_source = t.Column("source"), c_url = t.Column("url"),
+              c_method = t.Column("method");
+    absl::flat_hash_map<std::pair<Country, HsCode>, int> seen;
+    for (const CsvRow& row : t.rows()) {
+      bool ok = true;
+      auto fail = [&](absl::string_view message) {
+        errors.Add(base_rates_name, row.line, message);
+        ok = false;
+      };
+      BaseRate r;
+      const std::string& importer = t.Field(row, c_importer);
+      if (auto c = Country::Parse(importer)) {
+        r.importer = *c;
+      } else {
+        fail(absl::StrCat("importer: '", importer,
+                          "' is not an ISO 3166-1 alpha-2 code or EU"));
+      }
+      const std::string& product = t.Field(row, c_product);
+      if (auto p = HsCode::Parse(product)) {
+        r.product = *p;
+      } else {
+        fail(absl::StrCat("product: '", product,
+                          "' is not '*', an HS chapter (01-97) or heading"));
+      }
+      if (auto e = ParseNumber("mfn_rate_pct", t.Field(row, c_rate), 0,
+                               kMaxBaseRatePct, &r.rate_pct)) {
+        fail(*e);
+      }
+      double year = 0;
+      if (auto e =
+              ParseNumber("year", t.Field(row, c_year), 1930, 2100, &year)) {
+        fail(*e);
+      } else if (year != static_cast<int>(year)) {
+        fail(absl::StrCat("year: '", t.Field(row, c_year),
+                          "' is not a whole year"));
+      }
+      r.year = static_cast<int>(year);
+      r.source = t.Field(row, c_source);
+      if (r.source.empty()) fail("source: must not be empty");
+      if (c_url >= 0) r.url = t.Field(row, c_url);
+      if (c_method >= 0) r.method = t.Field(row, c_method);
+      if (!ok) continue;
+      auto [it, inserted] =
+          seen.emplace(std::make_pair(r.importer, r.product), row.line);
+      if (!inserted) {
+        fail(absl::StrCat("product: ", importer, " ", product,
+                          " already on line ", it->second));
+        continue;
+      }
+      base->Add(std::move(r));
+    }
+  }
   if (!errors.empty()) return errors.ToStatus();
   return std::make_shared<const ExposureTable>(
-      std::move(version), std::move(companies), std::move(links));
+      std::move(version), std::move(companies), std::move(links),
+      std::move(base));
 }
 
 }  // namespace tariffalert

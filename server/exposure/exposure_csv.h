@@ -3,8 +3,8 @@
 
 // Parses and validates the exposure interchange format
 // (docs/exposure-format.md): companies.csv, exposures.csv and the optional
-// links.csv. The whole file set is checked before anything is returned; every
-// error names file:line and the field.
+// links.csv and base-rates.csv. The whole file set is checked before anything
+// is returned; every error names file:line and the field.
 
 #include <memory>
 #include <string>
@@ -22,6 +22,9 @@ struct ExposureFiles {
   // initializer keeps two-file aggregates ({companies, exposures})
   // warning-free.
   std::string links_csv = {};
+  // Base (MFN) rates, base-rates.csv; empty = none (rates are the additional
+  // duties only).
+  std::string base_rates_csv = {};
 };
 
 // At most this many errors are listed; the rest are counted.
@@ -33,7 +36,8 @@ inline constexpr int kMaxReportedCsvErrors = 20;
 absl::StatusOr<std::shared_ptr<const ExposureTable>> ParseExposureFiles(
     const ExposureFiles& files, absl::string_view companies_name,
     absl::string_view exposures_name, std::string version,
-    absl::string_view links_name = "links.csv");
+    absl::string_view links_name = "links.csv",
+    absl::string_view base_rates_name = "base-rates.csv");
 
 }  // namespace tariffalert
 

@@ -11,8 +11,12 @@ namespace tariffalert {
 
 ExposureTable::ExposureTable(std::string version,
                              std::vector<Company> companies,
-                             std::vector<SupplyLink> links)
-    : version_(std::move(version)), companies_(std::move(companies)) {
+                             std::vector<SupplyLink> links,
+                             std::shared_ptr<const BaseRates> base_rates)
+    : version_(std::move(version)),
+      companies_(std::move(companies)),
+      base_rates_(base_rates != nullptr ? std::move(base_rates)
+                                        : std::make_shared<const BaseRates>()) {
   std::sort(
       companies_.begin(), companies_.end(),
       [](const Company& a, const Company& b) { return a.ticker < b.ticker; });

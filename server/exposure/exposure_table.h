@@ -7,12 +7,14 @@
 // snapshot of one loaded version; the server swaps whole snapshots, so a
 // scorer never sees half a table. Knows nothing of Redis or gRPC.
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "server/common/base_rates.h"
 #include "server/common/country.h"
 #include "server/common/hs_code.h"
 
@@ -26,6 +28,10 @@ struct ExposureRow {
   double share = 0;
 };
 
+// 2024: $406.7B of the $916.4B imported from Canada and Mexico entered under
+// USMCA (International Trade Today, 2025-03-06): 44.4%.
+inline constexpr double kDefaultUsmcaShare = 0.444;
+
 struct Company {
   std::string ticker;
   std::string name;
@@ -34,6 +40,12 @@ struct Company {
   double market_cap_usd = 0;
   double cogs_ratio = 0;
   double operating_margin = 0;
+  // Of its flows among the US, Canada and Mexico, the share that qualifies
+  // for USMCA preference; of its imports, the share that enters as
+  // low-value direct-to-consumer parcels (de minimis). Optional columns of
+  // companies.csv with these defaults (docs/exposure-format.md).
+  double usmca_share = kDefaultUsmcaShare;
+  double low_value_share = 0;
   std::vector<ExposureRow>
       revenue;  // share of revenue from customers in country
   std::vector<ExposureRow>
@@ -76,7 +88,8 @@ class ExposureTable {
   // (exposure_csv.h), and a link naming a ticker not in `companies` is
   // dropped.
   ExposureTable(std::string version, std::vector<Company> companies,
-                std::vector<SupplyLink> links = {});
+                std::vector<SupplyLink> links = {},
+                std::shared_ptr<const BaseRates> base_rates = nullptr);
 
   // The version id the loader gave this table ("" for an empty table).
   const std::string& version() const { return version_; }
@@ -94,6 +107,8 @@ class ExposureTable {
   // The customers of companies()[supplier], in ticker order.
   absl::Span<const CustomerLink> CustomersOf(size_t supplier) const;
   size_t link_count() const { return customers_.size(); }
+  // The base (MFN) rates the table carries; never null, maybe empty.
+  const BaseRates& base_rates() const { return *base_rates_; }
   // Every company's ticker, name and sector is valid UTF-8, as the loader
   // (which refuses other bytes) makes sure; a table built otherwise may not
   // be, and the publisher then checks each alert's bytes.
@@ -128,6 +143,7 @@ class ExposureTable {
   // for a table without links.
   std::vector<CustomerLink> customers_;
   std::vector<size_t> customer_begin_;
+  std::shared_ptr<const BaseRates> base_rates_;
 };
 
 }  // namespace tariffalert

@@ -71,7 +71,8 @@ absl::Status ExposureWatcher::Load(const std::string& version) {
       files.ok()
           ? ParseExposureFiles(*files, absl::StrCat(prefix, " companies.csv"),
                                absl::StrCat(prefix, " exposures.csv"), version,
-                               absl::StrCat(prefix, " links.csv"))
+                               absl::StrCat(prefix, " links.csv"),
+                               absl::StrCat(prefix, " base-rates.csv"))
           : files.status();
   if (!table.ok()) {
     rejected_version_ = version;

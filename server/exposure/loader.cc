@@ -1,5 +1,7 @@
 #include "server/exposure/loader.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -36,7 +38,8 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
 absl::StatusOr<LoadResult> LoadExposure(ExposureStore& store,
                                         const std::string& companies_path,
                                         const std::string& exposures_path,
-                                        const std::string& links_path) {
+                                        const std::string& links_path,
+                                        const std::string& base_rates_path) {
   // Bounded reads: a hostile line stops the read where it starts.
   ExposureFiles files;
   TA_ASSIGN_OR_RETURN(files.companies_csv, ReadCsvFile(companies_path));
@@ -44,20 +47,44 @@ absl::StatusOr<LoadResult> LoadExposure(ExposureStore& store,
   if (!links_path.empty()) {
     TA_ASSIGN_OR_RETURN(files.links_csv, ReadCsvFile(links_path));
   }
-  TA_ASSIGN_OR_RETURN(auto table,
-                      ParseExposureFiles(files, companies_path, exposures_path,
-                                         "candidate", links_path));
+  if (!base_rates_path.empty()) {
+    TA_ASSIGN_OR_RETURN(files.base_rates_csv, ReadCsvFile(base_rates_path));
+  }
+  TA_ASSIGN_OR_RETURN(
+      auto table, ParseExposureFiles(files, companies_path, exposures_path,
+                                     "candidate", links_path, base_rates_path));
 
   LoadResult result;
   TA_ASSIGN_OR_RETURN(result.previous_version, store.CurrentVersion());
   result.company_count = table->companies().size();
   result.exposure_row_count = table->exposure_row_count();
   result.link_count = table->link_count();
+  result.base_rate_count = table->base_rates().size();
   ExposureVersionInfo info{"", result.company_count, result.exposure_row_count,
                            result.link_count};
   TA_ASSIGN_OR_RETURN(result.version, store.WriteVersion(files, info));
   TA_RETURN_IF_ERROR(store.Activate(result.version));
   return result;
+}
+
+absl::StatusOr<ExposureFiles> ReadExposureDir(const std::string& dir,
+                                              std::vector<std::string>* names) {
+  ExposureFiles files;
+  const std::string companies = dir + "/companies.csv";
+  const std::string exposures = dir + "/exposures.csv";
+  const std::string links = dir + "/links.csv";
+  const std::string base_rates = dir + "/base-rates.csv";
+  TA_ASSIGN_OR_RETURN(files.companies_csv, ReadCsvFile(companies));
+  TA_ASSIGN_OR_RETURN(files.exposures_csv, ReadCsvFile(exposures));
+  struct stat st;
+  if (::stat(links.c_str(), &st) == 0) {
+    TA_ASSIGN_OR_RETURN(files.links_csv, ReadCsvFile(links));
+  }
+  if (::stat(base_rates.c_str(), &st) == 0) {
+    TA_ASSIGN_OR_RETURN(files.base_rates_csv, ReadCsvFile(base_rates));
+  }
+  if (names != nullptr) *names = {companies, exposures, links, base_rates};
+  return files;
 }
 
 }  // namespace tariffalert

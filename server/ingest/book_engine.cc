@@ -33,7 +33,7 @@ absl::StatusOr<ScoredStep> ScoreStep(const TariffBook& book,
                                      const v1::TariffEvent& event,
                                      const ExposureTable& table,
                                      const ScoringParams& params) {
-  auto planned = book.Plan(action);
+  auto planned = book.Plan(action, &table.base_rates());
   if (!planned.ok()) return planned.status();
   ScoredStep step;
   step.event = event;

@@ -66,11 +66,12 @@ absl::StatusOr<ExposureFiles> RedisExposureStore::ReadVersion(
       auto replies,
       connection_->Pipeline(
           {{"MGET", VersionKey(version, "companies"),
-            VersionKey(version, "exposures"), VersionKey(version, "links")},
+            VersionKey(version, "exposures"), VersionKey(version, "links"),
+            VersionKey(version, "base_rates")},
            {"HGETALL", VersionKey(version, "meta")}}));
   const redisReply& files = *replies[0];
   const redisReply& meta_reply = *replies[1];
-  if (files.type != REDIS_REPLY_ARRAY || files.elements != 3 ||
+  if (files.type != REDIS_REPLY_ARRAY || files.elements != 4 ||
       meta_reply.type != REDIS_REPLY_ARRAY) {
     return absl::InternalError(absl::StrCat(
         "exposure version ", version, ": unexpected reply shape from redis"));
@@ -86,6 +87,9 @@ absl::StatusOr<ExposureFiles> RedisExposureStore::ReadVersion(
   // A version without links has no links key.
   if (files.element[2]->type != REDIS_REPLY_NIL) {
     TA_ASSIGN_OR_RETURN(out.links_csv, ReplyString(*files.element[2]));
+  }
+  if (files.element[3]->type != REDIS_REPLY_NIL) {
+    TA_ASSIGN_OR_RETURN(out.base_rates_csv, ReplyString(*files.element[3]));
   }
   absl::flat_hash_map<std::string, std::string> meta;
   for (size_t i = 0; i + 1 < meta_reply.elements; i += 2) {
@@ -103,6 +107,17 @@ absl::StatusOr<ExposureFiles> RedisExposureStore::ReadVersion(
     return absl::DataLossError(
         absl::StrCat("exposure version ", version,
                      ": a links key that its meta records no size or "
+                     "checksum for"));
+  }
+  // Likewise for the base rates, which came later still.
+  if (meta.contains("base_rates_bytes") ||
+      meta.contains("base_rates_fnv1a64")) {
+    TA_RETURN_IF_ERROR(
+        CheckPart(version, "base_rates", out.base_rates_csv, meta));
+  } else if (files.element[3]->type != REDIS_REPLY_NIL) {
+    return absl::DataLossError(
+        absl::StrCat("exposure version ", version,
+                     ": a base_rates key that its meta records no size or "
                      "checksum for"));
   }
   return out;
@@ -130,11 +145,16 @@ absl::StatusOr<std::string> RedisExposureStore::WriteVersion(
     commands.push_back(
         {"SET", VersionKey(version, "links"), files.links_csv, "EX", ttl});
   }
+  if (!files.base_rates_csv.empty()) {
+    commands.push_back({"SET", VersionKey(version, "base_rates"),
+                        files.base_rates_csv, "EX", ttl});
+  }
   std::vector<std::string> hset = {"HSET", meta_key};
   for (const auto& [part, data] :
        {std::make_pair("companies", &files.companies_csv),
         std::make_pair("exposures", &files.exposures_csv),
-        std::make_pair("links", &files.links_csv)}) {
+        std::make_pair("links", &files.links_csv),
+        std::make_pair("base_rates", &files.base_rates_csv)}) {
     hset.insert(hset.end(),
                 {absl::StrCat(part, "_bytes"), absl::StrCat(data->size()),
                  absl::StrCat(part, "_fnv1a64"), absl::StrCat(Fnv1a64(*data))});
@@ -182,12 +202,14 @@ absl::Status RedisExposureStore::Activate(const std::string& version) {
       {"MULTI"},
       {"PERSIST", VersionKey(version, "companies")},
       {"PERSIST", VersionKey(version, "exposures")},
-      {"PERSIST", VersionKey(version, "links")},  // 0 if it has none
+      {"PERSIST", VersionKey(version, "links")},       // 0 if it has none
+      {"PERSIST", VersionKey(version, "base_rates")},  // likewise
       {"PERSIST", VersionKey(version, "meta")},
       {"SET", PointerKey(), version},
   };
   if (previous && *previous != version) {
-    for (const char* part : {"companies", "exposures", "links", "meta"}) {
+    for (const char* part :
+         {"companies", "exposures", "links", "base_rates", "meta"}) {
       commands.push_back({"EXPIRE", VersionKey(*previous, part), ttl});
     }
   }

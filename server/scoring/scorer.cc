@@ -16,28 +16,89 @@ namespace {
 
 constexpr double kBps = 10000;
 
-// Rate changes in percentage points between the two books, memoized per
-// (single partner country, product scope).
+bool InUsmca(Country c) {
+  return c == Country::Parse("US") || c == Country::Parse("CA") ||
+         c == Country::Parse("MX");
+}
+
+// How a company's flows between the importer and one partner split over the
+// channels (tariff_action.h): USMCA-qualifying within North America,
+// low-value parcels, the rest general.
+struct ChannelMix {
+  double usmca = 0;
+  double low_value = 0;
+};
+
+ChannelMix MixOf(double usmca_share, double low_value_share, Country importer,
+                 Country partner) {
+  ChannelMix mix;
+  if (InUsmca(importer) && InUsmca(partner)) mix.usmca = usmca_share;
+  mix.low_value = low_value_share;
+  const double sum = mix.usmca + mix.low_value;
+  if (sum > 1) {
+    mix.usmca /= sum;
+    mix.low_value /= sum;
+  }
+  return mix;
+}
+
+// Rate changes in percentage points between the two books, the base rates
+// included, memoized per (single partner country, product scope, channel).
 class Deltas {
  public:
-  Deltas(Country importer, const TariffBook& before, const TariffBook& after)
-      : importer_(importer), before_(before), after_(after) {}
+  Deltas(Country importer, const TariffBook& before, const TariffBook& after,
+         const BaseRates* base)
+      : importer_(importer),
+        before_(before),
+        after_(after),
+        base_(base),
+        channels_differ_(before.ChannelsDiffer() || after.ChannelsDiffer()) {}
 
+  // For goods whose channels are those of the market at large: the default
+  // USMCA share (exposure_table.h), no low-value parcels.
   double Get(Country partner, HsCode scope) {
+    return Mixed(MixOf(kDefaultUsmcaShare, 0, importer_, partner), partner,
+                 scope);
+  }
+  // For one company's flows.
+  double For(const Company& c, Country partner, HsCode scope) {
+    return Mixed(MixOf(c.usmca_share, c.low_value_share, importer_, partner),
+                 partner, scope);
+  }
+
+ private:
+  double Mixed(const ChannelMix& mix, Country partner, HsCode scope) {
+    const double general = One(partner, scope, Channel::kGeneral);
+    if (!channels_differ_) return general;
+    double d = (1 - mix.usmca - mix.low_value) * general;
+    if (mix.usmca > 0) d += mix.usmca * One(partner, scope, Channel::kUsmca);
+    if (mix.low_value > 0) {
+      d += mix.low_value * One(partner, scope, Channel::kLowValue);
+    }
+    return d;
+  }
+
+  double One(Country partner, HsCode scope, Channel channel) {
     auto [it, inserted] =
-        cache_.try_emplace(std::make_pair(partner, scope), 0.0);
+        cache_.try_emplace(std::make_tuple(partner, scope, channel), 0.0);
     if (inserted) {
-      it->second = after_.Rate(importer_, partner, scope) -
-                   before_.Rate(importer_, partner, scope);
+      it->second = after_.Rate(importer_, partner, scope, base_, channel) -
+                   before_.Rate(importer_, partner, scope, base_, channel);
     }
     return it->second;
   }
 
- private:
   Country importer_;
   const TariffBook& before_;
   const TariffBook& after_;
-  absl::flat_hash_map<std::pair<Country, HsCode>, double> cache_;
+  const BaseRates* base_;
+
+ public:
+  bool channels_differ() const { return channels_differ_; }
+
+ private:
+  bool channels_differ_;
+  absl::flat_hash_map<std::tuple<Country, HsCode, Channel>, double> cache_;
 };
 
 // The single countries of an exposure row's country that the action targets,
@@ -341,10 +402,11 @@ constexpr size_t kExplainedContributions = 3;
 class CompanyScorer {
  public:
   CompanyScorer(const TariffAction& action, const TariffBook& before,
-                const TariffBook& after, const ScoringParams& params)
+                const TariffBook& after, const BaseRates* base,
+                const ScoringParams& params)
       : action_(action),
         params_(params),
-        deltas_(action.importer, before, after),
+        deltas_(action.importer, before, after, base),
         importer_(action.importer.ToString()) {
     if (action.targets.empty()) {
       targets_label_ = "*";
@@ -411,10 +473,17 @@ class CompanyScorer {
     for (const CountryShare& r : home) {
       made[static_cast<size_t>(r.company)] = std::min(1.0, r.share);
     }
+    // A company's own channel mix (usmca_share, low_value_share) matters
+    // only when a measure reaches some channels and not others.
+    const bool per_company = deltas_.channels_differ();
     for (Country x : AllCountries()) {
       if (!action_.TargetsCountry(x)) continue;
-      const double delta = deltas_.Get(x, HsCode::All());
-      if (delta == 0) continue;
+      const double market_delta = deltas_.Get(x, HsCode::All());
+      if (market_delta == 0 && !per_company) continue;
+      auto delta_of = [&](size_t i) {
+        return per_company ? deltas_.For(companies[i], x, HsCode::All())
+                           : market_delta;
+      };
       const auto production = table.RowsIn(ExposureKind::kProduction, x);
       for (const CountryShare& r : production) {
         there[static_cast<size_t>(r.company)] = std::min(1.0, r.share);
@@ -424,7 +493,8 @@ class CompanyScorer {
         if (rev[i] == 0) continue;
         const ChannelFactors f = FactorsOf(ScoreChannel::kImportCost, rev[i],
                                            companies[i].cogs_ratio, sector(i));
-        const double term = TermBps(f, delta, r.share * (1 - there[i]), 1, p);
+        const double term =
+            TermBps(f, delta_of(i), r.share * (1 - there[i]), 1, p);
         bps[i] += term;
         moved[i] = 1;
         if (term != 0) sink(i, ScoreChannel::kImportCost, x, term);
@@ -437,7 +507,7 @@ class CompanyScorer {
             FactorsOf(ScoreChannel::kExport, ImportedShare(rev[i], made[i]),
                       companies[i].cogs_ratio, sector(i));
         if (f.market_factor == 0) continue;
-        const double term = TermBps(f, delta, r.share, 1, p);
+        const double term = TermBps(f, delta_of(i), r.share, 1, p);
         bps[i] += term;
         moved[i] = 1;
         if (term != 0) sink(i, ScoreChannel::kExport, x, term);
@@ -486,17 +556,18 @@ class CompanyScorer {
   }
 
  private:
-  double MeanDelta(const Coverage& cov, HsCode scope) {
+  double MeanDelta(const Company& c, const Coverage& cov, HsCode scope) {
     double sum = 0;
-    for (Country x : cov.partners) sum += deltas_.Get(x, scope);
+    for (Country x : cov.partners) sum += deltas_.For(c, x, scope);
     return sum / static_cast<double>(cov.partners.size());
   }
 
-  double MeanDelta(const Coverage& cov, const ScopePart& part) {
-    if (part.mix.empty()) return MeanDelta(cov, part.scope);
+  double MeanDelta(const Company& c, const Coverage& cov,
+                   const ScopePart& part) {
+    if (part.mix.empty()) return MeanDelta(c, cov, part.scope);
     double delta = 0;
     for (const auto& [scope, share] : part.mix) {
-      delta += share * MeanDelta(cov, scope);
+      delta += share * MeanDelta(c, cov, scope);
     }
     return delta;
   }
@@ -511,7 +582,7 @@ class CompanyScorer {
       const Coverage cov = Cover(r.country, action_);
       if (cov.partners.empty()) continue;
       for (const ScopePart& part : ScopeParts(c, r.product, action_.products)) {
-        const double delta = MeanDelta(cov, part);
+        const double delta = MeanDelta(c, cov, part);
         if (delta != 0) fill(r, cov, part, delta);
       }
     }
@@ -796,7 +867,7 @@ std::vector<double> ScoreTickers(const TariffAction& action,
                                  const TariffBook& after,
                                  const ExposureTable& table,
                                  const ScoringParams& params) {
-  CompanyScorer scorer(action, before, after, params);
+  CompanyScorer scorer(action, before, after, &table.base_rates(), params);
   return Rank(scorer, action, table, params, /*roll_ups=*/false).total;
 }
 
@@ -807,8 +878,9 @@ std::vector<double> ScoreTickers(const TariffAction& action,
 ScoreResult ScoreAction(const TariffAction& action, const TariffBook& before,
                         const TariffBook& after, const ExposureTable& table,
                         const ScoringParams& params) {
-  return ScoreAction(action, before, after, before.Changes(action, after),
-                     table, params);
+  return ScoreAction(action, before, after,
+                     before.Changes(action, after, &table.base_rates()), table,
+                     params);
 }
 
 ScoreResult ScoreAction(const TariffAction& action, const TariffBook& before,
@@ -818,7 +890,7 @@ ScoreResult ScoreAction(const TariffAction& action, const TariffBook& before,
                         const ScoringParams& params) {
   ScoreResult result;
   const std::string event = DescribeAction(action, changes);
-  CompanyScorer scorer(action, before, after, params);
+  CompanyScorer scorer(action, before, after, &table.base_rates(), params);
   const auto companies = table.companies();
   const size_t n = companies.size();
   const auto groups = table.sectors();

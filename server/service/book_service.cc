@@ -9,6 +9,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "server/common/quote.h"
 #include "server/ingest/alert_builder.h"
 #include "server/ingest/book_engine.h"
@@ -193,13 +195,59 @@ absl::StatusOr<v1::GetTariffResponse> TariffBookServiceImpl::Tariff(
                        "digits); leave it empty for all goods"));
     }
   }
+  StackQuery query;
+  query.importer = *importer;
+  query.exporter = *exporter;
+  query.product = *product;
+  if (request.channel() != v1::SHIPMENT_CHANNEL_UNSPECIFIED) {
+    auto channel = ChannelFromProto(request.channel());
+    if (!channel) {
+      return absl::InvalidArgumentError(
+          "channel: must be SHIPMENT_GENERAL, SHIPMENT_USMCA or "
+          "SHIPMENT_LOW_VALUE");
+    }
+    query.channel = *channel;
+  }
+  if (request.has_content_share_pct()) {
+    const double share = request.content_share_pct();
+    if (!(share >= 0 && share <= 100)) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("content_share_pct: %g is outside 0..100", share));
+    }
+    query.content_share = share / 100;
+  }
   auto book = publisher_->CurrentBook();
   if (!book.ok()) return book.status();
+  const std::shared_ptr<const ExposureTable> table = publisher_->exposure();
+  const RateStack stack = book->Stack(query, &table->base_rates());
   v1::GetTariffResponse response;
-  response.set_effective_rate_pct(book->Rate(*importer, *exporter, *product));
-  for (const Measure* m : book->MeasuresFor(*importer, *exporter, *product)) {
-    *response.add_measures() = MeasureToProto(*m);
+  response.set_effective_rate_pct(stack.total_pct);
+  response.set_base_rate_pct(stack.base_pct);
+  response.set_base_rate_source(DescribeBase(stack, query));
+  std::vector<std::string> terms = {
+      absl::StrFormat("%.4g%% base", stack.base_pct)};
+  for (const StackLine& line : stack.lines) {
+    const Measure& m = *line.measure;
+    v1::TariffLine* out = response.add_lines();
+    out->set_measure_id(m.id);
+    out->set_authority(AuthorityToProto(m.terms.authority));
+    out->set_combination(CombinationToProto(m.terms.combination));
+    out->set_rate_pct(line.reason == StackReason::kPending ? 0 : line.rate_pct);
+    out->set_applied_pct(line.applied_pct);
+    out->set_applies(line.applied_pct != 0 ||
+                     line.reason == StackReason::kAdds ||
+                     line.reason == StackReason::kAllIn ||
+                     line.reason == StackReason::kOnContent ||
+                     line.reason == StackReason::kInLieu);
+    out->set_reason(DescribeLine(line, stack, query));
+    out->set_event_id(m.event_id);
+    if (out->applies()) {
+      terms.push_back(absl::StrFormat("%.4g%% %s", line.applied_pct, m.id));
+    }
+    *response.add_measures() = MeasureToProto(m);
   }
+  response.set_explanation(absl::StrFormat("%.4g%% = %s", stack.total_pct,
+                                           absl::StrJoin(terms, " + ")));
   response.set_book_revision(book->revision());
   if (book->clock() != absl::InfinitePast()) {
     TimeToProto(book->clock(), response.mutable_book_clock_time());

@@ -64,6 +64,101 @@ v1::Stage StageToProto(Stage stage) {
   return v1::STAGE_UNSPECIFIED;
 }
 
+v1::Authority AuthorityToProto(Authority a) {
+  switch (a) {
+    case Authority::kUnspecified:
+      return v1::AUTHORITY_UNSPECIFIED;
+    case Authority::kIeepaReciprocal:
+      return v1::IEEPA_RECIPROCAL;
+    case Authority::kIeepaFentanyl:
+      return v1::IEEPA_FENTANYL;
+    case Authority::kSection232:
+      return v1::SECTION_232;
+    case Authority::kSection301:
+      return v1::SECTION_301;
+    case Authority::kSection201:
+      return v1::SECTION_201;
+    case Authority::kSection122:
+      return v1::SECTION_122;
+    case Authority::kOther:
+      return v1::AUTHORITY_OTHER;
+  }
+  return v1::AUTHORITY_UNSPECIFIED;
+}
+
+std::optional<Authority> AuthorityFromProto(int a) {
+  switch (a) {
+    case v1::AUTHORITY_UNSPECIFIED:
+      return Authority::kUnspecified;
+    case v1::IEEPA_RECIPROCAL:
+      return Authority::kIeepaReciprocal;
+    case v1::IEEPA_FENTANYL:
+      return Authority::kIeepaFentanyl;
+    case v1::SECTION_232:
+      return Authority::kSection232;
+    case v1::SECTION_301:
+      return Authority::kSection301;
+    case v1::SECTION_201:
+      return Authority::kSection201;
+    case v1::SECTION_122:
+      return Authority::kSection122;
+    case v1::AUTHORITY_OTHER:
+      return Authority::kOther;
+    default:
+      return std::nullopt;
+  }
+}
+
+v1::Combination CombinationToProto(Combination c) {
+  switch (c) {
+    case Combination::kAdd:
+      return v1::COMBINATION_ADD;
+    case Combination::kAllIn:
+      return v1::COMBINATION_ALL_IN;
+    case Combination::kInLieu:
+      return v1::COMBINATION_IN_LIEU;
+  }
+  return v1::COMBINATION_ADD;
+}
+
+std::optional<Combination> CombinationFromProto(int c) {
+  switch (c) {
+    case v1::COMBINATION_ADD:
+      return Combination::kAdd;
+    case v1::COMBINATION_ALL_IN:
+      return Combination::kAllIn;
+    case v1::COMBINATION_IN_LIEU:
+      return Combination::kInLieu;
+    default:
+      return std::nullopt;
+  }
+}
+
+v1::ShipmentChannel ChannelToProto(Channel c) {
+  switch (c) {
+    case Channel::kGeneral:
+      return v1::SHIPMENT_GENERAL;
+    case Channel::kUsmca:
+      return v1::SHIPMENT_USMCA;
+    case Channel::kLowValue:
+      return v1::SHIPMENT_LOW_VALUE;
+  }
+  return v1::SHIPMENT_GENERAL;
+}
+
+std::optional<Channel> ChannelFromProto(int c) {
+  switch (c) {
+    case v1::SHIPMENT_GENERAL:
+      return Channel::kGeneral;
+    case v1::SHIPMENT_USMCA:
+      return Channel::kUsmca;
+    case v1::SHIPMENT_LOW_VALUE:
+      return Channel::kLowValue;
+    default:
+      return std::nullopt;
+  }
+}
+
 v1::Measure MeasureToProto(const Measure& m) {
   v1::Measure out;
   out.set_measure_id(m.id);
@@ -90,6 +185,11 @@ v1::Measure MeasureToProto(const Measure& m) {
     p->set_event_id(m.pending->event_id);
   }
   out.set_event_id(m.event_id);
+  out.set_authority(AuthorityToProto(m.terms.authority));
+  out.set_combination(CombinationToProto(m.terms.combination));
+  for (const std::string& n : m.terms.not_with) out.add_not_with(n);
+  out.set_on_content(m.terms.on_content);
+  ChannelsToProto(m.channels, out.mutable_channels());
   return out;
 }
 
@@ -203,6 +303,29 @@ absl::StatusOr<TariffBook> BookFromProto(const v1::BookState& state,
       return bad("in_force", "a measure neither in force nor pending");
     }
     m.event_id = pm.event_id();
+    auto authority = AuthorityFromProto(pm.authority());
+    if (!authority) return bad("authority", "unknown value");
+    m.terms.authority = *authority;
+    // Books stored before combinations existed have none: ADD.
+    if (pm.combination() != v1::COMBINATION_UNSPECIFIED) {
+      auto combination = CombinationFromProto(pm.combination());
+      if (!combination) return bad("combination", "unknown value");
+      m.terms.combination = *combination;
+    }
+    for (const std::string& n : pm.not_with()) {
+      if (n.empty() || n == m.id) return bad("not_with", "empty or itself");
+      m.terms.not_with.push_back(n);
+    }
+    std::sort(m.terms.not_with.begin(), m.terms.not_with.end());
+    m.terms.on_content = pm.on_content();
+    if (pm.channels_size() > 0) {
+      m.channels = 0;
+      for (int c : pm.channels()) {
+        auto channel = ChannelFromProto(c);
+        if (!channel) return bad("channels", "unknown value");
+        m.channels |= static_cast<uint8_t>(*channel);
+      }
+    }
     const std::string id = m.id;
     if (!measures.emplace(id, std::move(m)).second) {
       return bad("measure_id", absl::StrCat("'", id, "' repeats"));

@@ -28,6 +28,24 @@ v1::Stage StageToProto(Stage stage);
 // nullopt for STAGE_UNSPECIFIED and unknown values.
 std::optional<Stage> StageFromProto(v1::Stage stage);
 
+v1::Authority AuthorityToProto(Authority a);
+// nullopt for unknown values; AUTHORITY_UNSPECIFIED is kUnspecified.
+std::optional<Authority> AuthorityFromProto(int a);
+v1::Combination CombinationToProto(Combination c);
+// nullopt for COMBINATION_UNSPECIFIED and unknown values.
+std::optional<Combination> CombinationFromProto(int c);
+v1::ShipmentChannel ChannelToProto(Channel c);
+// nullopt for CHANNEL_UNSPECIFIED and unknown values.
+std::optional<Channel> ChannelFromProto(int c);
+// A channel bit set <-> the repeated field (empty: all channels).
+template <typename Repeated>
+void ChannelsToProto(uint8_t channels, Repeated* out) {
+  if (channels == kAllChannels) return;
+  for (Channel c : {Channel::kGeneral, Channel::kUsmca, Channel::kLowValue}) {
+    if (channels & static_cast<uint8_t>(c)) out->Add(ChannelToProto(c));
+  }
+}
+
 // Timestamps <-> absl::Time, to the nanosecond.
 absl::Time TimeFromProto(const google::protobuf::Timestamp& t);
 void TimeToProto(absl::Time t, google::protobuf::Timestamp* out);

@@ -129,7 +129,7 @@ double Measure::PricedRate() const {
 bool Measure::SameScope(const Measure& o) const {
   return importer == o.importer && targets == o.targets &&
          products == o.products && excluded == o.excluded &&
-         excluded_targets == o.excluded_targets;
+         excluded_targets == o.excluded_targets && channels == o.channels;
 }
 
 std::string TariffBook::DefaultMeasureId(const TariffAction& a) {
@@ -141,6 +141,9 @@ std::string TariffBook::DefaultMeasureId(const TariffAction& a) {
   }
   if (!a.excluded_targets.empty()) {
     absl::StrAppend(&id, "-not", JoinOrStar(Sorted(a.excluded_targets)));
+  }
+  if (a.channels != kAllChannels) {
+    absl::StrAppend(&id, "-ch", static_cast<int>(a.channels));
   }
   return id;
 }
@@ -154,17 +157,36 @@ TariffBook TariffBook::FromParts(uint64_t revision, absl::Time clock,
   return b;
 }
 
-double TariffBook::Rate(Country importer, Country exporter,
-                        HsCode product) const {
-  if (exporter.valid() && exporter.SameBloc(importer)) return 0;
-  double sum = 0;
+double TariffBook::Rate(Country importer, Country exporter, HsCode product,
+                        const BaseRates* base, Channel channel) const {
+  StackQuery q;
+  q.importer = importer;
+  q.exporter = exporter;
+  q.product = product;
+  q.channel = channel;
+  return Stack(q, base).total_pct;
+}
+
+RateStack TariffBook::Stack(const StackQuery& q, const BaseRates* base) const {
+  if (q.exporter.valid() && q.exporter.SameBloc(q.importer)) return {};
+  std::vector<StackLine> lines;
   for (const auto& [id, m] : measures_) {
-    if (m.importer != importer) continue;
-    if (!m.in_force && !(priced_ && m.pending)) continue;
-    if (!m.Covers(exporter, product)) continue;
-    sum += priced_ ? m.PricedRate() : m.rate_pct;
+    if (m.importer != q.importer || !m.Covers(q.exporter, q.product)) continue;
+    StackLine line;
+    line.measure = &m;
+    if (m.in_force || (priced_ && m.pending)) {
+      line.rate_pct = priced_ ? m.PricedRate() : m.rate_pct;
+      if ((m.channels & static_cast<uint8_t>(q.channel)) == 0) {
+        line.reason = StackReason::kOutsideChannel;
+      }
+    } else {
+      line.reason = StackReason::kPending;
+    }
+    lines.push_back(line);
   }
-  return sum;
+  return StackRates(
+      std::move(lines),
+      base != nullptr ? base->Find(q.importer, q.product) : nullptr, q);
 }
 
 TariffBook TariffBook::Priced() const {
@@ -206,6 +228,9 @@ std::vector<TariffAction> TariffBook::DueSnapBacks(absl::Time t) const {
     a.products = m->products;
     a.excluded = m->excluded;
     a.excluded_targets = m->excluded_targets;
+    a.channels = m->channels;
+    a.terms = m->terms;
+    a.terms_given = true;
     a.stage = Stage::kEffective;
     a.new_rate_pct = m->pause->snap_back_rate_pct;
     a.previous_rate_pct = m->rate_pct;
@@ -218,11 +243,19 @@ std::vector<TariffAction> TariffBook::DueSnapBacks(absl::Time t) const {
   return out;
 }
 
+bool TariffBook::ChannelsDiffer() const {
+  for (const auto& [id, m] : measures_) {
+    if (m.channels != kAllChannels) return true;
+  }
+  return false;
+}
+
 void TariffBook::AdvanceClock(absl::Time t) {
   if (t > clock_) clock_ = t;
 }
 
-absl::StatusOr<BookStep> TariffBook::Plan(const TariffAction& in) const {
+absl::StatusOr<BookStep> TariffBook::Plan(const TariffAction& in,
+                                          const BaseRates* base) const {
   BookStep step;
   TariffAction& a = step.action;
   a = in;
@@ -236,6 +269,7 @@ absl::StatusOr<BookStep> TariffBook::Plan(const TariffAction& in) const {
   proposed.products = Sorted(a.products);
   proposed.excluded = Sorted(a.excluded);
   proposed.excluded_targets = Sorted(a.excluded_targets);
+  proposed.channels = a.channels;
 
   auto it = measures_.find(a.measure_id);
   const Measure* m = it == measures_.end() ? nullptr : &it->second;
@@ -247,7 +281,8 @@ absl::StatusOr<BookStep> TariffBook::Plan(const TariffAction& in) const {
                                 a.importer.ToString()));
   }
   const bool scope_given = !a.targets.empty() || !a.products.empty() ||
-                           !a.excluded.empty() || !a.excluded_targets.empty();
+                           !a.excluded.empty() || !a.excluded_targets.empty() ||
+                           a.channels != kAllChannels;
   // Stages that act on an existing measure as it stands; any stage does when
   // the event names the measure and leaves the scope out entirely (an empty
   // target list would otherwise mean all partners).
@@ -269,8 +304,23 @@ absl::StatusOr<BookStep> TariffBook::Plan(const TariffAction& in) const {
     a.products = m->products;
     a.excluded = m->excluded;
     a.excluded_targets = m->excluded_targets;
+    a.channels = m->channels;
     proposed = *m;
   }
+  // How the measure stacks: as the event states it, else as it stood.
+  if (m != nullptr && !a.terms_given) a.terms = m->terms;
+  if (m != nullptr && a.terms_given && !(a.terms == m->terms) &&
+      (a.stage == Stage::kExtended || a.stage == Stage::kRevoked)) {
+    return Invalid("authority",
+                   absl::StrCat(StageName(a.stage),
+                                " cannot change how "
+                                "measure ",
+                                quoted,
+                                " stacks (authority, "
+                                "combination, not_with, on_content); leave "
+                                "them unset"));
+  }
+  proposed.terms = a.terms;
 
   TariffBook next = *this;
   next.priced_ = false;
@@ -306,6 +356,8 @@ absl::StatusOr<BookStep> TariffBook::Plan(const TariffAction& in) const {
         nm.products = proposed.products;
         nm.excluded = proposed.excluded;
         nm.excluded_targets = proposed.excluded_targets;
+        nm.channels = proposed.channels;
+        nm.terms = proposed.terms;
       }
       nm.pending = PendingChange{a.stage, r1, a.probability, a.event_id};
       nm.event_id = a.event_id;
@@ -313,6 +365,7 @@ absl::StatusOr<BookStep> TariffBook::Plan(const TariffAction& in) const {
       target->priced_ = false;
       Measure& tm = target->measures_[a.measure_id];
       tm = nm;
+      tm.terms = proposed.terms;
       tm.pending.reset();
       tm.pause.reset();
       tm.in_force = true;
@@ -332,6 +385,8 @@ absl::StatusOr<BookStep> TariffBook::Plan(const TariffAction& in) const {
       nm.products = proposed.products;
       nm.excluded = proposed.excluded;
       nm.excluded_targets = proposed.excluded_targets;
+      nm.channels = proposed.channels;
+      nm.terms = proposed.terms;
       nm.in_force = true;
       nm.rate_pct = r1;
       nm.pause.reset();
@@ -361,6 +416,7 @@ absl::StatusOr<BookStep> TariffBook::Plan(const TariffAction& in) const {
                                : r0;
       pause.expires = *a.expires_time;
       pause.event_id = a.event_id;
+      nm.terms = proposed.terms;
       nm.in_force = true;
       nm.rate_pct = r1;
       nm.pause = pause;
@@ -400,7 +456,7 @@ absl::StatusOr<BookStep> TariffBook::Plan(const TariffAction& in) const {
   ++next.revision_;
 
   const TariffBook& after_book = target ? *target : next;
-  step.changes = Changes(a, after_book);
+  step.changes = Changes(a, after_book, base);
   if (a.stage == Stage::kExtended) {
     auto same = std::make_shared<const TariffBook>(*this);
     step.before = same;
@@ -431,10 +487,10 @@ absl::StatusOr<BookStep> TariffBook::Plan(const TariffAction& in) const {
     TariffBook priced_next = next.Priced();
     step.after = std::make_shared<const TariffBook>(std::move(priced_next));
     step.probability = 1;
-    step.scored_changes = step.before->Changes(a, *step.after);
+    step.scored_changes = step.before->Changes(a, *step.after, base);
   } else if (a.stage == Stage::kExtended) {
     // Nothing moves: `before` and `after` are this book.
-    step.scored_changes = Changes(a, *this);
+    step.scored_changes = Changes(a, *this, base);
   } else {
     // `before` is this book (unpriced, as stored) and `after` the target.
     step.scored_changes = step.changes;
@@ -445,14 +501,15 @@ absl::StatusOr<BookStep> TariffBook::Plan(const TariffAction& in) const {
 }
 
 std::vector<BookRateChange> TariffBook::Changes(const TariffAction& action,
-                                                const TariffBook& after) const {
+                                                const TariffBook& after,
+                                                const BaseRates* base) const {
   std::vector<BookRateChange> out;
   std::vector<HsCode> products = action.products;
   if (products.empty()) products.push_back(HsCode::All());
   auto add = [&](const std::string& name, Country exporter, HsCode product) {
-    out.push_back(
-        BookRateChange{name, product, Rate(action.importer, exporter, product),
-                       after.Rate(action.importer, exporter, product)});
+    out.push_back(BookRateChange{
+        name, product, Rate(action.importer, exporter, product, base),
+        after.Rate(action.importer, exporter, product, base)});
   };
   for (HsCode product : products) {
     if (action.targets.empty()) {

@@ -2,11 +2,14 @@
 #define TARIFF_ALERT_SERVER_TARIFF_BOOK_TARIFF_BOOK_H_
 
 // The tariff book (docs/tariff-book.md): named measures, each a rate on
-// (imposing country, target countries, product scope minus exclusions). The
-// effective rate on goods of a chapter or heading from one country is the sum
-// of the rates of the measures in force that cover it: a 20% fentanyl measure
-// plus a 10% reciprocal measure on China make 30%, a 50% steel measure on
-// chapter 72 adds to them unless the reciprocal measure excludes chapter 72.
+// (imposing country, target countries, product scope minus exclusions,
+// channels) with its legal authority and how it stacks. The effective rate
+// on goods of a chapter or heading from one country is the base (MFN) rate
+// plus what each measure in force that covers it adds under the stacking
+// rules (stacking.h): a 20% fentanyl measure plus a 10% reciprocal measure
+// on China make 30% on top of MFN; a 50% section 232 measure on chapter 72
+// adds to the fentanyl measure, and the reciprocal measure, which does not
+// stack with section 232, adds nothing there.
 //
 // An event acts on one measure: its measure_id, or the default measure of its
 // (importer, targets, products, exclusions). EFFECTIVE sets a measure's rate;
@@ -28,8 +31,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "server/common/base_rates.h"
 #include "server/common/country.h"
 #include "server/common/hs_code.h"
+#include "server/tariff_book/stacking.h"
 #include "server/tariff_book/tariff_action.h"
 
 namespace tariffalert {
@@ -56,6 +61,8 @@ struct Measure {
   std::vector<HsCode> products;  // sorted; empty: all goods
   std::vector<HsCode> excluded;  // sorted
   std::vector<Country> excluded_targets;  // sorted; only with all partners
+  uint8_t channels = kAllChannels;        // a bit set of Channel
+  MeasureTerms terms;
   bool in_force = false;
   double rate_pct = 0;  // 0 unless in force
   std::optional<MeasurePause> pause;
@@ -109,16 +116,24 @@ class TariffBook {
   // "-x<excluded>" when there are exclusions; e.g. "US>CN:*", "US>*:72,73".
   static std::string DefaultMeasureId(const TariffAction& action);
 
-  // Effective rate in percent: the sum over the measures in force that cover
-  // the goods. 0 within one customs bloc.
-  double Rate(Country importer, Country exporter, HsCode product) const;
+  // Effective rate in percent on goods entering through `channel`: the base
+  // rate from `base` (none if null) plus what the measures in force that
+  // cover the goods add under the stacking rules. 0 within one customs bloc.
+  double Rate(Country importer, Country exporter, HsCode product,
+              const BaseRates* base = nullptr,
+              Channel channel = Channel::kGeneral) const;
+  // The same, line by line: every measure that covers the goods (in force,
+  // pending, or outside the query's channel) with what it adds and why.
+  RateStack Stack(const StackQuery& query, const BaseRates* base) const;
 
   // INVALID_ARGUMENT or FAILED_PRECONDITION, naming the field, when the action
   // does not fit the book: an unknown measure for EXTENDED or REVOKED,
   // EXTENDED on a measure that is not paused, a pause of a measure not in
   // force without snap_back_rate_pct, a measure of another importer, a scope
   // that differs from the measure's where it may not change.
-  absl::StatusOr<BookStep> Plan(const TariffAction& action) const;
+  // `base` prices the rate changes the step quotes (BookStep::changes).
+  absl::StatusOr<BookStep> Plan(const TariffAction& action,
+                                const BaseRates* base = nullptr) const;
 
   // Pauses that lapse at or before `t`, earliest first, each as the EFFECTIVE
   // action (snap_back = true) that restores its snap-back rate.
@@ -132,6 +147,10 @@ class TariffBook {
   std::vector<const Measure*> MeasuresFor(Country importer, Country exporter,
                                           HsCode product) const;
 
+  // Does some measure reach only some channels? Then a company's channel mix
+  // matters to its rate changes.
+  bool ChannelsDiffer() const;
+
   uint64_t revision() const { return revision_; }
   absl::Time clock() const { return clock_; }
   const std::map<std::string, Measure>& measures() const { return measures_; }
@@ -143,7 +162,8 @@ class TariffBook {
   // Before (this book) and after rates of each (target, product) the action
   // names.
   std::vector<BookRateChange> Changes(const TariffAction& action,
-                                      const TariffBook& after) const;
+                                      const TariffBook& after,
+                                      const BaseRates* base = nullptr) const;
 
  private:
   // A copy where every measure's rate is its priced rate.
