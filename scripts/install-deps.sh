@@ -3,8 +3,8 @@
 # Idempotent: installs only what is missing; does nothing else.
 #   install-deps.sh           build, run and test (what CI installs)
 #   install-deps.sh --build   building only (the container's build stage)
-#   install-deps.sh --bench   all of the default list, and what bench/run_all.sh
-#                             adds: matplotlib for bench/plot_curves.py
+#   install-deps.sh --bench   the default list and what bench/run_all.sh needs
+#                             (matplotlib, which the default list now has too)
 set -euo pipefail
 
 # What building needs (the container's build stage installs only these:
@@ -38,10 +38,13 @@ PACKAGES=(
   # test: the consoles, driven as a person would (headless Chromium from
   # Debian, tmux for the terminal console)
   chromium tmux
+  # test: the backtest's chart (scripts/plot_backtest.py, tests/clients)
+  python3-matplotlib
 )
 
-# What bench/run_all.sh needs beyond the default list: the scale curves'
-# chart (bench/plot_curves.py, run with Debian's /usr/bin/python3).
+# What bench/run_all.sh needs for the scale curves' chart (bench/plot_curves.py,
+# run with Debian's /usr/bin/python3). The default list has it too, for the
+# backtest chart's test; it stays here so --bench says what the bench needs.
 BENCH_PACKAGES=(python3-matplotlib)
 
 BUILD_ONLY=0

@@ -19,6 +19,7 @@ std::unique_ptr<Command> AddLoadCommand(CLI::App& app, CLI::App** sub);
 std::unique_ptr<Command> AddPublishCommand(CLI::App& app, CLI::App** sub);
 std::unique_ptr<Command> AddWatchCommand(CLI::App& app, CLI::App** sub);
 std::unique_ptr<Command> AddReplayCommand(CLI::App& app, CLI::App** sub);
+std::unique_ptr<Command> AddBacktestCommand(CLI::App& app, CLI::App** sub);
 std::unique_ptr<Command> AddTokenCommand(CLI::App& app, CLI::App** sub);
 std::unique_ptr<Command> AddConsoleCommand(CLI::App& app, CLI::App** sub);
 

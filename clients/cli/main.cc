@@ -1,5 +1,5 @@
 // tariff-alert: the command-line client. Subcommands: load, publish, watch,
-// replay, token, console.
+// replay, backtest, token, console.
 
 #include <cstdio>
 #include <memory>
@@ -11,7 +11,8 @@ int main(int argc, char** argv) {
   using namespace tariffalert::cli;
   CLI::App app{
       "tariff-alert: load exposure tables, publish tariff events and "
-      "watch the alerts of a tariff-alert server; replay a timeline offline."};
+      "watch the alerts of a tariff-alert server; replay a timeline offline "
+      "and backtest it against market returns."};
   app.require_subcommand(1);
   std::vector<std::pair<CLI::App*, std::unique_ptr<Command>>> commands;
   CLI::App* sub = nullptr;
@@ -23,6 +24,8 @@ int main(int argc, char** argv) {
   commands.emplace_back(sub, std::move(watch));
   auto replay = AddReplayCommand(app, &sub);
   commands.emplace_back(sub, std::move(replay));
+  auto backtest = AddBacktestCommand(app, &sub);
+  commands.emplace_back(sub, std::move(backtest));
   auto token = AddTokenCommand(app, &sub);
   commands.emplace_back(sub, std::move(token));
   auto console = AddConsoleCommand(app, &sub);

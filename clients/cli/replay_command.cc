@@ -4,9 +4,6 @@
 // row. No server, no Redis, no wall clock: the same input gives the same
 // bytes.
 
-#include <google/protobuf/util/json_util.h>
-#include <sys/stat.h>
-
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -16,19 +13,14 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
-#include "absl/status/status.h"
-#include "absl/status/statusor.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "clients/cli/commands.h"
+#include "clients/cli/offline_run.h"
 #include "server/common/csv.h"
-#include "server/exposure/exposure_csv.h"
-#include "server/exposure/loader.h"
 #include "server/ingest/alert_builder.h"
 #include "server/ingest/book_engine.h"
 #include "server/scoring/scoring_params.h"
@@ -40,90 +32,6 @@ namespace tariffalert::cli {
 namespace {
 
 namespace v1 = ::tariffalert::v1;
-
-// An input error: printed as is, exit code 2.
-struct InputError {
-  std::string message;
-};
-
-// The events of one JSON-lines file and the line each came from.
-struct Timeline {
-  std::string name;
-  std::vector<v1::TariffEvent> events;
-  std::vector<int> lines;
-};
-
-std::optional<InputError> ReadTimeline(const std::string& path, Timeline& out) {
-  out.name = path;
-  std::ifstream in(path);
-  if (!in) return InputError{absl::StrCat(path, ": cannot open")};
-  std::string line;
-  int number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    const absl::string_view text = absl::StripAsciiWhitespace(line);
-    if (text.empty() || text[0] == '#') continue;
-    v1::TariffEvent event;
-    google::protobuf::util::JsonParseOptions options;
-    options.ignore_unknown_fields = false;
-    auto parsed = google::protobuf::util::JsonStringToMessage(std::string(text),
-                                                              &event, options);
-    if (!parsed.ok()) {
-      // protobuf's message may run over lines; the first says what is wrong.
-      std::string why = parsed.ToString();
-      why = why.substr(0, why.find('\n'));
-      return InputError{absl::StrCat(path, ":", number,
-                                     ": not a TariffEvent in JSON: ", why)};
-    }
-    out.events.push_back(std::move(event));
-    out.lines.push_back(number);
-  }
-  if (in.bad()) return InputError{absl::StrCat(path, ": read error")};
-  return std::nullopt;
-}
-
-// RunScenario names a rejected event "<prefix>[i]"; this names its file and
-// line: "july.jsonl:14: event 'id' rejected: FAILED_PRECONDITION: event.stage:
-// EXTENDED needs a paused measure; ...".
-InputError Rejected(const absl::Status& s, absl::string_view prefix,
-                    const Timeline& timeline) {
-  const std::string message(s.message());
-  const std::string code = absl::StatusCodeToString(s.code());
-  const std::string head = absl::StrCat(prefix, "[");
-  size_t index = 0;
-  const size_t close = message.find(']');
-  if (absl::StartsWith(message, head) && close != std::string::npos &&
-      absl::SimpleAtoi(
-          absl::string_view(message).substr(head.size(), close - head.size()),
-          &index) &&
-      index < timeline.events.size()) {
-    std::string rest = message.substr(close + 1);
-    // "[3].stage: ..." -> "event.stage: ..."; "[3]: ..." -> "...".
-    if (absl::StartsWith(rest, ".")) {
-      rest = absl::StrCat("event", rest);
-    } else if (absl::StartsWith(rest, ": ")) {
-      rest = rest.substr(2);
-    }
-    return InputError{absl::StrCat(
-        timeline.name, ":", timeline.lines[index], ": event '",
-        timeline.events[index].event_id(), "' rejected: ", code, ": ", rest)};
-  }
-  return InputError{absl::StrCat(timeline.name, ": ", code, ": ", message)};
-}
-
-// "2025-11-11" (midnight UTC) or a full RFC 3339 time.
-bool ParseUntil(const std::string& text, absl::Time* t, std::string* error) {
-  if (absl::ParseTime(absl::RFC3339_full, text, t, error)) return true;
-  std::string date_error;
-  if (absl::ParseTime("%Y-%m-%d", text, absl::UTCTimeZone(), t, &date_error)) {
-    return true;
-  }
-  return false;
-}
-
-std::string TimeText(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
-}
 
 // "CN *: 145->30; EU *: 10->15".
 std::string RateChanges(const std::vector<BookRateChange>& changes) {
@@ -225,41 +133,11 @@ class ReplayCommand : public Command {
       until = t;
     }
 
-    // The model's parameters.
-    std::unique_ptr<ScoringParams> custom;
-    const ScoringParams* params = &ScoringParams::Default();
-    if (!scoring_config_.empty()) {
-      auto text = ReadFileToString(scoring_config_);
-      if (!text.ok()) return Fail(text.status().message());
-      auto parsed = ScoringParams::Parse(*text, scoring_config_);
-      if (!parsed.ok()) return Fail(parsed.status().message());
-      custom = std::make_unique<ScoringParams>(*std::move(parsed));
-      params = custom.get();
-    }
-
-    // The exposure table.
-    const std::string companies = exposure_dir_ + "/companies.csv";
-    const std::string exposures = exposure_dir_ + "/exposures.csv";
-    const std::string links = exposure_dir_ + "/links.csv";
-    ExposureFiles files;
-    for (auto [path, text] : {std::pair{&companies, &files.companies_csv},
-                              std::pair{&exposures, &files.exposures_csv}}) {
-      auto read = ReadFileToString(*path);
-      if (!read.ok()) return Fail(read.status().message());
-      *text = *std::move(read);
-    }
-    struct stat st;
-    if (::stat(links.c_str(), &st) == 0) {
-      auto read = ReadFileToString(links);
-      if (!read.ok()) return Fail(read.status().message());
-      files.links_csv = *std::move(read);
-    }
-    auto table =
-        ParseExposureFiles(files, companies, exposures, "replay", links);
-    if (!table.ok()) {
-      return Fail(absl::StrCat("the exposure files are invalid:\n",
-                               table.status().message()));
-    }
+    // The model's parameters and the exposure table.
+    auto params = LoadScoringParams(scoring_config_);
+    if (!params.ok()) return Fail(params.status().message());
+    auto table = LoadExposureDir(exposure_dir_, "replay");
+    if (!table.ok()) return Fail(table.status().message());
 
     // The starting book, then the timeline.
     TariffBook book;
@@ -294,12 +172,7 @@ class ReplayCommand : public Command {
       const TariffAction& action = step.book.action;
       if (action.snap_back) ++snap_backs;
       const std::optional<absl::Time> when = action.EventTime();
-      AlertContext context;
-      context.exposure_version = (*table)->version();
-      context.book_revision = step.book.next->revision();
-      context.probability = step.book.probability;
-      // The event's own time, never the wall clock: replays are repeatable.
-      context.created = when.value_or(absl::UnixEpoch());
+      const AlertContext context = StepContext(step, **table);
       const std::string step_fields = absl::StrCat(
           i + 1, ",", CsvCell(action.event_id), ",",
           when ? TimeText(*when) : "", ",", StageName(action.stage), ",",
