@@ -1,7 +1,6 @@
 #include "clients/cli/offline_run.h"
 
 #include <google/protobuf/util/json_util.h>
-#include <sys/stat.h>
 
 #include <fstream>
 #include <utility>
@@ -85,24 +84,11 @@ std::string TimeText(absl::Time t) {
 
 absl::StatusOr<std::shared_ptr<const ExposureTable>> LoadExposureDir(
     const std::string& dir, std::string version) {
-  const std::string companies = dir + "/companies.csv";
-  const std::string exposures = dir + "/exposures.csv";
-  const std::string links = dir + "/links.csv";
-  ExposureFiles files;
-  for (auto [path, text] : {std::pair{&companies, &files.companies_csv},
-                            std::pair{&exposures, &files.exposures_csv}}) {
-    auto read = ReadFileToString(*path);
-    if (!read.ok()) return read.status();
-    *text = *std::move(read);
-  }
-  struct stat st;
-  if (::stat(links.c_str(), &st) == 0) {
-    auto read = ReadFileToString(links);
-    if (!read.ok()) return read.status();
-    files.links_csv = *std::move(read);
-  }
-  auto table = ParseExposureFiles(files, companies, exposures,
-                                  std::move(version), links);
+  std::vector<std::string> names;
+  auto files = ReadExposureDir(dir, &names);
+  if (!files.ok()) return files.status();
+  auto table = ParseExposureFiles(*files, names[0], names[1],
+                                  std::move(version), names[2], names[3]);
   if (!table.ok()) {
     return absl::Status(table.status().code(),
                         absl::StrCat("the exposure files are invalid:\n",

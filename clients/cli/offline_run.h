@@ -52,7 +52,8 @@ bool ParseUntil(const std::string& text, absl::Time* t, std::string* error);
 // "2025-04-05T04:01:00Z".
 std::string TimeText(absl::Time t);
 
-// companies.csv and exposures.csv in `dir`, and links.csv if there is one,
+// companies.csv and exposures.csv in `dir`, and links.csv and base-rates.csv
+// if they are there,
 // validated as `load` validates them; the table's version is `version`.
 absl::StatusOr<std::shared_ptr<const ExposureTable>> LoadExposureDir(
     const std::string& dir, std::string version);
