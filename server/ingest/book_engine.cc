@@ -81,7 +81,10 @@ absl::StatusOr<std::vector<ScoredStep>> RunScenario(
   for (size_t i = 0; i < events.size(); ++i) {
     auto action = ValidateEvent(events[i], params);
     if (!action.ok()) return Rename(action.status(), prefix, i);
-    if (auto t = action->EventTime()) AdvanceBook(book, *t, table, params, out);
+    if (auto t = action->EventTime()) {
+      AdvanceBook(book, JustBefore(*t), table, params, out);
+      book.AdvanceClock(*t);
+    }
     auto step = ScoreStep(book, *action, events[i], table, params);
     if (!step.ok()) return Rename(step.status(), prefix, i);
     book = *step->book.next;

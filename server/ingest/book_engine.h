@@ -39,10 +39,17 @@ absl::StatusOr<ScoredStep> ScoreStep(const TariffBook& book,
 void AdvanceBook(TariffBook& book, absl::Time t, const ExposureTable& table,
                  const ScoringParams& params, std::vector<ScoredStep>& out);
 
+// The instant before an event dated `t`: pauses that lapse before then snap
+// back ahead of the event; one that lapses at `t` itself gives way to it (a
+// new rate that takes effect as a pause ends replaces the snap-back, as the
+// July 31, 2025 order's rates did at 12:01 a.m. on August 7) and, if it
+// still stands, snaps back at the next move of the clock.
+inline absl::Time JustBefore(absl::Time t) { return t - absl::Nanoseconds(1); }
+
 // Runs `events` in order through `book` (a private copy the caller owns): the
 // book's clock moves to each event's time (effective_time, else
-// announced_time) before it, so pauses lapse on the way; after the last
-// event it moves to `until` if given. Errors name the event as
+// announced_time) before it, so pauses lapse on the way (JustBefore); after
+// the last event it moves to `until` if given. Errors name the event as
 // "<prefix>[i].<field>" and leave `book` as the events before it left it.
 absl::StatusOr<std::vector<ScoredStep>> RunScenario(
     TariffBook& book, absl::Span<const v1::TariffEvent> events,

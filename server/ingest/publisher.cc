@@ -59,13 +59,19 @@ void FillRateChanges(const ScoredStep& step, v1::PublishEventResponse& r) {
     rc->set_product_code(c.product.ToString());
     rc->set_previous_rate_pct(c.previous_rate_pct);
     rc->set_new_rate_pct(c.new_rate_pct);
+    // News quotes the rate with or without the base (MFN) rate: "145% on
+    // Chinese goods" is the additional duties.
+    const double additional = c.previous_rate_pct - c.base_pct;
     if (!action.snap_back && action.previous_rate_pct &&
-        std::abs(*action.previous_rate_pct - c.previous_rate_pct) > 1e-9) {
+        std::abs(*action.previous_rate_pct - c.previous_rate_pct) > 1e-9 &&
+        std::abs(*action.previous_rate_pct - additional) > 1e-9) {
       std::string warning = absl::StrFormat(
           "previous_rate_pct %g differs from the book's %g%% for %s goods (%s) "
-          "into %s; the change was computed from the book",
+          "into %s (%g%% without the %g%% base rate); the change was computed "
+          "from the book",
           *action.previous_rate_pct, c.previous_rate_pct, c.target,
-          c.product.ToString(), action.importer.ToString());
+          c.product.ToString(), action.importer.ToString(), additional,
+          c.base_pct);
       TA_LOG(WARNING) << "event " << action.event_id << ": " << warning;
       r.add_warnings(std::move(warning));
     }
@@ -513,7 +519,14 @@ absl::StatusOr<v1::PublishEventResponse> Publisher::PublishImpl(
     std::optional<absl::Time> now = options_.book_clock == BookClock::kWall
                                         ? std::optional(clock_.Now())
                                         : action->EventTime();
-    if (now) TA_RETURN_IF_ERROR(Advance(*now, *table));
+    if (now && options_.book_clock == BookClock::kWall) {
+      TA_RETURN_IF_ERROR(Advance(*now, *table));
+    } else if (now) {
+      // The event's own time: a pause lapsing at that instant gives way to
+      // it (JustBefore).
+      TA_RETURN_IF_ERROR(Advance(JustBefore(*now), *table));
+      book_.AdvanceClock(*now);
+    }
     auto step = TimedScoreStep(book_, *action, event, *table, params_);
     if (!step.ok()) {
       // Perhaps published already (a REVOKED that happened): its record

@@ -159,6 +159,46 @@ std::optional<Channel> ChannelFromProto(int c) {
   }
 }
 
+namespace {
+
+template <typename Message>
+void TermsToProto(const MeasureTerms& t, Message* out) {
+  out->set_authority(AuthorityToProto(t.authority));
+  out->set_combination(CombinationToProto(t.combination));
+  for (const std::string& n : t.not_with) out->add_not_with(n);
+  out->set_on_content(t.on_content);
+}
+
+// An error naming the field, or the terms.
+template <typename Message>
+absl::StatusOr<MeasureTerms> TermsFromProto(const Message& in,
+                                            absl::string_view id) {
+  MeasureTerms t;
+  auto authority = AuthorityFromProto(in.authority());
+  if (!authority) return absl::InvalidArgumentError("authority: unknown value");
+  t.authority = *authority;
+  // Books stored before combinations existed have none: ADD.
+  if (in.combination() != v1::COMBINATION_UNSPECIFIED) {
+    auto combination = CombinationFromProto(in.combination());
+    if (!combination) {
+      return absl::InvalidArgumentError("combination: unknown value");
+    }
+    t.combination = *combination;
+  }
+  for (const std::string& n : in.not_with()) {
+    if (n.empty() || n == id) {
+      return absl::InvalidArgumentError(
+          "not_with: empty or the measure itself");
+    }
+    t.not_with.push_back(n);
+  }
+  std::sort(t.not_with.begin(), t.not_with.end());
+  t.on_content = in.on_content();
+  return t;
+}
+
+}  // namespace
+
 v1::Measure MeasureToProto(const Measure& m) {
   v1::Measure out;
   out.set_measure_id(m.id);
@@ -183,12 +223,10 @@ v1::Measure MeasureToProto(const Measure& m) {
     p->set_rate_pct(m.pending->rate_pct);
     p->set_probability(m.pending->probability);
     p->set_event_id(m.pending->event_id);
+    TermsToProto(m.pending->terms, p);
   }
   out.set_event_id(m.event_id);
-  out.set_authority(AuthorityToProto(m.terms.authority));
-  out.set_combination(CombinationToProto(m.terms.combination));
-  for (const std::string& n : m.terms.not_with) out.add_not_with(n);
-  out.set_on_content(m.terms.on_content);
+  TermsToProto(m.terms, &out);
   ChannelsToProto(m.channels, out.mutable_channels());
   return out;
 }
@@ -296,28 +334,24 @@ absl::StatusOr<TariffBook> BookFromProto(const v1::BookState& state,
       if (!GoodRate(pm.pending().rate_pct())) {
         return bad("pending.rate_pct", "out of range");
       }
+      auto terms = TermsFromProto(pm.pending(), m.id);
+      if (!terms.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            where, ": measures[", i, "].pending.", terms.status().message()));
+      }
       m.pending = PendingChange{*stage, pm.pending().rate_pct(), p,
-                                pm.pending().event_id()};
+                                pm.pending().event_id(), *std::move(terms)};
     }
     if (!m.in_force && !m.pending) {
       return bad("in_force", "a measure neither in force nor pending");
     }
     m.event_id = pm.event_id();
-    auto authority = AuthorityFromProto(pm.authority());
-    if (!authority) return bad("authority", "unknown value");
-    m.terms.authority = *authority;
-    // Books stored before combinations existed have none: ADD.
-    if (pm.combination() != v1::COMBINATION_UNSPECIFIED) {
-      auto combination = CombinationFromProto(pm.combination());
-      if (!combination) return bad("combination", "unknown value");
-      m.terms.combination = *combination;
+    auto terms = TermsFromProto(pm, m.id);
+    if (!terms.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ": measures[", i, "].", terms.status().message()));
     }
-    for (const std::string& n : pm.not_with()) {
-      if (n.empty() || n == m.id) return bad("not_with", "empty or itself");
-      m.terms.not_with.push_back(n);
-    }
-    std::sort(m.terms.not_with.begin(), m.terms.not_with.end());
-    m.terms.on_content = pm.on_content();
+    m.terms = *std::move(terms);
     if (pm.channels_size() > 0) {
       m.channels = 0;
       for (int c : pm.channels()) {

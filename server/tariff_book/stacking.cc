@@ -19,30 +19,40 @@ bool Adds(const StackLine& l) {
 // The stacking rules, in the order they apply. Each reads and marks the
 // lines; the sum comes after them.
 
+// `line` yields to `by`, which applies with weight w: it keeps 1 - w of its
+// weight, and is marked as replaced once it keeps none.
+void Yield(StackLine& line, const StackLine& by, StackReason reason) {
+  line.weight *= 1 - by.weight;
+  if (line.weight <= 0) {
+    line.weight = 0;
+    line.reason = reason;
+    line.by = by.measure;
+  }
+}
+
 // A country's own rate replaces the all-partner rate of the same authority:
 // the 2025 reciprocal rate of China (9903.01.63) and not the 10% baseline
 // (9903.01.25); the UK's 25% on steel and not the 50% on all partners.
 void CountryRateReplacesAllPartner(RateStack& s, const StackQuery&) {
+  const std::vector<StackLine> before = s.lines;
   for (StackLine& wide : s.lines) {
-    const Measure& w = *wide.measure;
-    if (!Adds(wide) || w.terms.authority == Authority::kUnspecified ||
-        !w.targets.empty()) {
+    const Authority a = wide.terms->authority;
+    if (!Adds(wide) || a == Authority::kUnspecified ||
+        !wide.measure->targets.empty()) {
       continue;
     }
-    for (const StackLine& own : s.lines) {
-      const Measure& o = *own.measure;
-      if (&own != &wide && Adds(own) &&
-          o.terms.authority == w.terms.authority && !o.targets.empty()) {
-        wide.reason = StackReason::kCountryRate;
-        wide.by = &o;
-        break;
+    for (const StackLine& own : before) {
+      if (own.measure != wide.measure && Adds(own) &&
+          own.terms->authority == a && !own.measure->targets.empty()) {
+        Yield(wide, own, StackReason::kCountryRate);
+        if (!Adds(wide)) break;
       }
     }
   }
 }
 
-bool Names(const Measure& m, const std::string& entry) {
-  return entry == m.id || entry == AuthorityName(m.terms.authority);
+bool Names(const StackLine& l, const std::string& entry) {
+  return entry == l.measure->id || entry == AuthorityName(l.terms->authority);
 }
 
 // A measure does not apply to goods on which a measure it names in not_with
@@ -51,19 +61,17 @@ bool Names(const Measure& m, const std::string& entry) {
 // duties and section 232 autos (EO 14289). Read against the lines as the
 // earlier rules left them, so the order of the lines does not matter.
 void NotWith(RateStack& s, const StackQuery&) {
-  std::vector<char> owes(s.lines.size());
-  for (size_t i = 0; i < s.lines.size(); ++i) {
-    owes[i] = Adds(s.lines[i]) && s.lines[i].rate_pct > 0;
-  }
+  const std::vector<StackLine> before = s.lines;
   for (StackLine& line : s.lines) {
-    if (!Adds(line)) continue;
-    for (size_t j = 0; j < s.lines.size() && line.by == nullptr; ++j) {
-      const StackLine& other = s.lines[j];
-      if (&other == &line || !owes[j]) continue;
-      for (const std::string& entry : line.measure->terms.not_with) {
-        if (Names(*other.measure, entry)) {
-          line.reason = StackReason::kNotWith;
-          line.by = other.measure;
+    for (const StackLine& other : before) {
+      if (!Adds(line)) break;
+      if (other.measure == line.measure || !Adds(other) ||
+          !(other.rate_pct > 0)) {
+        continue;
+      }
+      for (const std::string& entry : line.terms->not_with) {
+        if (Names(other, entry)) {
+          Yield(line, other, StackReason::kNotWith);
           break;
         }
       }
@@ -74,23 +82,22 @@ void NotWith(RateStack& s, const StackQuery&) {
 // A measure in lieu of all other duties (de minimis, postal duties) replaces
 // the base rate and every other measure; of two, the first by id.
 void InLieu(RateStack& s, const StackQuery&) {
-  const StackLine* lieu = nullptr;
+  StackLine* lieu = nullptr;
   for (StackLine& line : s.lines) {
-    if (Adds(line) && line.measure->terms.combination == Combination::kInLieu) {
-      if (lieu == nullptr) {
-        line.reason = StackReason::kInLieu;
-        lieu = &line;
-      }
+    if (Adds(line) && line.terms->combination == Combination::kInLieu) {
+      lieu = &line;
+      break;
     }
   }
   if (lieu == nullptr) return;
+  lieu->reason = StackReason::kInLieu;
+  const StackLine by = *lieu;
   for (StackLine& line : s.lines) {
-    if (&line != lieu && Adds(line)) {
-      line.reason = StackReason::kReplacedInLieu;
-      line.by = lieu->measure;
+    if (line.measure != by.measure && Adds(line)) {
+      Yield(line, by, StackReason::kReplacedInLieu);
     }
   }
-  s.base_pct = 0;
+  s.base_pct *= 1 - by.weight;
 }
 
 // What each applying line adds: an all-in rate adds what the base does not
@@ -102,7 +109,7 @@ void Amounts(RateStack& s, const StackQuery& q) {
       line.applied_pct = 0;
       continue;
     }
-    const MeasureTerms& t = line.measure->terms;
+    const MeasureTerms& t = *line.terms;
     double applied = line.rate_pct;
     if (line.reason != StackReason::kInLieu &&
         t.combination == Combination::kAllIn) {
@@ -115,7 +122,7 @@ void Amounts(RateStack& s, const StackQuery& q) {
         line.reason = StackReason::kOnContent;
       }
     }
-    line.applied_pct = applied;
+    line.applied_pct = applied * line.weight;
   }
 }
 
@@ -142,6 +149,9 @@ RateStack StackRates(std::vector<StackLine> lines, const BaseRate* base,
   s.base = base;
   s.base_pct = base != nullptr ? base->rate_pct : 0;
   s.lines = std::move(lines);
+  for (StackLine& line : s.lines) {
+    if (line.terms == nullptr) line.terms = &line.measure->terms;
+  }
   for (const StackRule& rule : kStackRules) rule.apply(s, query);
   s.total_pct = s.base_pct;
   for (const StackLine& line : s.lines) s.total_pct += line.applied_pct;

@@ -47,10 +47,19 @@ enum class StackReason {
 
 struct StackLine {
   const Measure* measure = nullptr;
+  // How it stacks: the measure's terms, or for the part of a priced book
+  // that stands for a pending change, the terms that change brings.
+  const MeasureTerms* terms = nullptr;
+  // In a priced book (TariffBook::Priced, the expectation the scorer prices
+  // threats with) a measure with a pending change at probability p is two
+  // lines: as it stands, weight 1 - p, and as the change would make it,
+  // weight p. A line that another replaces with weight w keeps 1 - w of its
+  // own. 1 everywhere else.
+  double weight = 1;
   // The measure's rate: in force, or priced (rate in force + p x pending
   // change) when the book is priced.
   double rate_pct = 0;
-  // What it adds to the good's rate.
+  // What it adds to the good's rate (times its weight).
   double applied_pct = 0;
   StackReason reason = StackReason::kAdds;
   const Measure* by = nullptr;  // kReplacedInLieu, kNotWith, kCountryRate

@@ -83,6 +83,34 @@ bool Reaches(HsCode s, HsCode q) {
   return s == q || (q.is_heading() && s == q.Parent());
 }
 
+// The first field of an event's scope that differs from the measure's.
+const char* ScopeFieldThatDiffers(const Measure& event, const Measure& m) {
+  if (event.targets != m.targets) return "target_countries";
+  if (event.excluded_targets != m.excluded_targets) {
+    return "excluded_target_countries";
+  }
+  if (event.products != m.products) return "product_codes";
+  if (event.excluded != m.excluded) return "excluded_product_codes";
+  return "channels";
+}
+
+const char* TermFieldThatDiffers(const MeasureTerms& a, const MeasureTerms& b) {
+  if (a.authority != b.authority) return "authority";
+  if (a.combination != b.combination) return "combination";
+  if (a.not_with != b.not_with) return "not_with";
+  return "on_content";
+}
+
+// "all", or the channels a measure reaches: "general,low-value (de minimis)".
+std::string ChannelsText(uint8_t channels) {
+  if (channels == kAllChannels) return "all";
+  std::vector<std::string> names;
+  for (Channel c : {Channel::kGeneral, Channel::kUsmca, Channel::kLowValue}) {
+    if (channels & static_cast<uint8_t>(c)) names.push_back(ChannelName(c));
+  }
+  return absl::StrJoin(names, ",");
+}
+
 }  // namespace
 
 bool Measure::Covers(Country exporter, HsCode product) const {
@@ -174,15 +202,25 @@ RateStack TariffBook::Stack(const StackQuery& q, const BaseRates* base) const {
     if (m.importer != q.importer || !m.Covers(q.exporter, q.product)) continue;
     StackLine line;
     line.measure = &m;
-    if (m.in_force || (priced_ && m.pending)) {
-      line.rate_pct = priced_ ? m.PricedRate() : m.rate_pct;
-      if ((m.channels & static_cast<uint8_t>(q.channel)) == 0) {
-        line.reason = StackReason::kOutsideChannel;
-      }
-    } else {
-      line.reason = StackReason::kPending;
+    if ((m.channels & static_cast<uint8_t>(q.channel)) == 0) {
+      line.reason = StackReason::kOutsideChannel;
     }
-    lines.push_back(line);
+    const double p = priced_ && m.pending ? m.pending->probability : 0;
+    if (m.in_force) {
+      line.rate_pct = m.rate_pct;
+      line.weight = 1 - p;
+      lines.push_back(line);
+    } else if (!priced_ || !m.pending) {
+      line.reason = StackReason::kPending;
+      lines.push_back(line);
+    }
+    if (p > 0) {
+      // The pending change, priced at its probability (StackLine::weight).
+      line.rate_pct = m.pending->rate_pct;
+      line.terms = &m.pending->terms;
+      line.weight = p;
+      lines.push_back(line);
+    }
   }
   return StackRates(
       std::move(lines),
@@ -292,12 +330,15 @@ absl::StatusOr<BookStep> TariffBook::Plan(const TariffAction& in,
   if (m != nullptr && acts_on_existing) {
     if (scope_given && !proposed.SameScope(*m)) {
       return Invalid(
-          "target_countries",
+          ScopeFieldThatDiffers(proposed, *m),
           absl::StrCat("the scope differs from measure ", quoted,
                        "'s (targets ", JoinOrStar(m->targets), ", products ",
-                       JoinOrStar(m->products), "); leave target_countries, "
-                       "product_codes and excluded_product_codes empty to "
-                       "act on the measure as it stands"));
+                       JoinOrStar(m->products), ", excluded products ",
+                       JoinOrStar(m->excluded), ", channels ",
+                       ChannelsText(m->channels),
+                       "); leave target_countries, excluded_target_countries, "
+                       "product_codes, excluded_product_codes and channels "
+                       "empty to act on the measure as it stands"));
     }
     // The event acts on the measure's scope.
     a.targets = m->targets;
@@ -311,14 +352,11 @@ absl::StatusOr<BookStep> TariffBook::Plan(const TariffAction& in,
   if (m != nullptr && !a.terms_given) a.terms = m->terms;
   if (m != nullptr && a.terms_given && !(a.terms == m->terms) &&
       (a.stage == Stage::kExtended || a.stage == Stage::kRevoked)) {
-    return Invalid("authority",
-                   absl::StrCat(StageName(a.stage),
-                                " cannot change how "
-                                "measure ",
-                                quoted,
-                                " stacks (authority, "
-                                "combination, not_with, on_content); leave "
-                                "them unset"));
+    return Invalid(
+        TermFieldThatDiffers(a.terms, m->terms),
+        absl::StrCat(StageName(a.stage), " cannot change how measure ", quoted,
+                     " stacks (authority, combination, not_with, "
+                     "on_content); leave them unset"));
   }
   proposed.terms = a.terms;
 
@@ -344,10 +382,15 @@ absl::StatusOr<BookStep> TariffBook::Plan(const TariffAction& in,
       const double r1 = *a.new_rate_pct;
       if (m != nullptr && m->in_force && !proposed.SameScope(*m)) {
         return Precondition(
-            "target_countries",
-            absl::StrCat("measure ", quoted, " is in force on another scope "
-                         "(targets ", JoinOrStar(m->targets), ", products ",
-                         JoinOrStar(m->products), "); a threat on a different "
+            ScopeFieldThatDiffers(proposed, *m),
+            absl::StrCat("measure ", quoted,
+                         " is in force on another scope "
+                         "(targets ",
+                         JoinOrStar(m->targets), ", products ",
+                         JoinOrStar(m->products), ", excluded products ",
+                         JoinOrStar(m->excluded), ", channels ",
+                         ChannelsText(m->channels),
+                         "); a threat on a different "
                          "scope needs its own measure_id"));
       }
       if (m != nullptr && !m->in_force) {
@@ -359,7 +402,8 @@ absl::StatusOr<BookStep> TariffBook::Plan(const TariffAction& in,
         nm.channels = proposed.channels;
         nm.terms = proposed.terms;
       }
-      nm.pending = PendingChange{a.stage, r1, a.probability, a.event_id};
+      nm.pending =
+          PendingChange{a.stage, r1, a.probability, a.event_id, proposed.terms};
       nm.event_id = a.event_id;
       target = *this;
       target->priced_ = false;
@@ -507,9 +551,12 @@ std::vector<BookRateChange> TariffBook::Changes(const TariffAction& action,
   std::vector<HsCode> products = action.products;
   if (products.empty()) products.push_back(HsCode::All());
   auto add = [&](const std::string& name, Country exporter, HsCode product) {
+    const BaseRate* b =
+        base != nullptr ? base->Find(action.importer, product) : nullptr;
     out.push_back(BookRateChange{
         name, product, Rate(action.importer, exporter, product, base),
-        after.Rate(action.importer, exporter, product, base)});
+        after.Rate(action.importer, exporter, product, base),
+        b != nullptr ? b->rate_pct : 0});
   };
   for (HsCode product : products) {
     if (action.targets.empty()) {

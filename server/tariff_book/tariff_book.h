@@ -52,6 +52,9 @@ struct PendingChange {
   double rate_pct = 0;
   double probability = 0;
   std::string event_id;
+  // How the measure would stack once the change is in force (the US-EU
+  // deal's 15% is all-in where the 10% it replaces was not).
+  MeasureTerms terms;
 };
 
 struct Measure {
@@ -84,6 +87,8 @@ struct BookRateChange {
   HsCode product;
   double previous_rate_pct = 0;
   double new_rate_pct = 0;
+  // The base (MFN) rate both include, 0 without base rates.
+  double base_pct = 0;
 };
 
 class TariffBook;

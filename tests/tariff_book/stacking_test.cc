@@ -354,5 +354,74 @@ TEST(StackingTest, ReconcilesWithJasForwardingsPublishedExamples) {
   EXPECT_DOUBLE_EQ(book.Rate(C("US"), C("JP"), H("7615"), &base), 26.5);
 }
 
+// April 2, 2025: Japan's own 24% announced for April 9 (priced at p 0.7)
+// would replace the 10% baseline, so the expected rate is 0.7 x 24 +
+// 0.3 x 10 = 19.8; the April 9 pause at 10% takes back the 9.8 priced in.
+TEST(StackingTest, PricedAnnouncementOfACountryRateIsTheExpectedRate) {
+  const TariffBook book =
+      Book({{"us-reciprocal-baseline", {}, {}, 10, kRecip}});
+  TariffAction announce;
+  announce.event_id = "2025-04-02-jp";
+  announce.importer = C("US");
+  announce.targets = {C("JP")};
+  announce.stage = Stage::kAnnounced;
+  announce.new_rate_pct = 24;
+  announce.probability = 0.7;
+  announce.measure_id = "us-jp-reciprocal";
+  announce.terms.authority = kRecip;
+  announce.terms_given = true;
+  auto first = book.Plan(announce);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->changes.size(), 1u);
+  EXPECT_DOUBLE_EQ(first->changes[0].previous_rate_pct, 10);
+  EXPECT_DOUBLE_EQ(first->changes[0].new_rate_pct, 24);
+  EXPECT_DOUBLE_EQ(first->probability, 0.7);
+
+  TariffAction pause;
+  pause.event_id = "2025-04-09-jp-pause";
+  pause.importer = C("US");
+  pause.stage = Stage::kPaused;
+  pause.new_rate_pct = 10;
+  pause.snap_back_rate_pct = 24;
+  pause.expires_time = absl::FromUnixSeconds(1752033660);  // 2025-07-09
+  pause.measure_id = "us-jp-reciprocal";
+  pause.probability = 1;
+  auto second = first->next->Plan(pause);
+  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_EQ(second->scored_changes.size(), 1u);
+  EXPECT_NEAR(second->scored_changes[0].previous_rate_pct, 19.8, 1e-9);
+  EXPECT_NEAR(second->scored_changes[0].new_rate_pct, 10, 1e-9);
+  EXPECT_DOUBLE_EQ(second->probability, 1);
+  // In force at 10%, Japan's own rate replaces the baseline's 10%.
+  EXPECT_DOUBLE_EQ(second->next->Rate(C("US"), C("JP"), H("85")), 10);
+}
+
+// The US-EU deal's 15% is all-in where the rate it replaces was not: the
+// pending change carries its own terms into the priced book.
+TEST(StackingTest, PendingChangeStacksByItsOwnTerms) {
+  const TariffBook book = Book({{"us-eu-reciprocal", {"EU"}, {}, 10, kRecip}});
+  const BaseRates base = Mfn({{"6402", 20}});
+  TariffAction deal;
+  deal.event_id = "2025-07-27-eu-deal";
+  deal.importer = C("US");
+  deal.measure_id = "us-eu-reciprocal";
+  deal.stage = Stage::kAnnounced;
+  deal.new_rate_pct = 15;
+  deal.probability = 0.7;
+  deal.terms.authority = kRecip;
+  deal.terms.combination = Combination::kAllIn;
+  deal.terms_given = true;
+  auto step = book.Plan(deal, &base);
+  ASSERT_TRUE(step.ok()) << step.status();
+  // If it happens: 30% (20 + 10) -> 20% (max(20, 15)).
+  const TariffBook& after = *step->after;
+  EXPECT_DOUBLE_EQ(step->before->Rate(C("US"), C("DE"), H("6402"), &base), 30);
+  EXPECT_DOUBLE_EQ(after.Rate(C("US"), C("DE"), H("6402"), &base), 20);
+  // Until the EFFECTIVE event the measure stands as it was.
+  const Measure& m = step->next->measures().at("us-eu-reciprocal");
+  EXPECT_EQ(m.terms.combination, Combination::kAdd);
+  EXPECT_EQ(m.pending->terms.combination, Combination::kAllIn);
+}
+
 }  // namespace
 }  // namespace tariffalert
