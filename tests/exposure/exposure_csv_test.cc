@@ -588,5 +588,79 @@ TEST(ParseExposureFilesTest, ExactlyTwentyErrorsAreAllListed) {
   EXPECT_THAT(lines.back(), Not(HasSubstr("more errors")));
 }
 
+// usmca_share and low_value_share, the optional columns of companies.csv:
+// the share of a company's North American flows that qualifies for USMCA,
+// and of its imports that enters as low-value parcels.
+constexpr char kSharesHeader[] =
+    "ticker,name,sector,country,market_cap_usd,cogs_ratio,operating_margin,"
+    "usmca_share,low_value_share\n";
+
+absl::StatusOr<std::shared_ptr<const ExposureTable>> ParseShares(
+    const std::string& companies_csv) {
+  return ParseExposureFiles({companies_csv, kExposuresHeader}, "companies.csv",
+                            "exposures.csv", "v7");
+}
+
+TEST(ChannelSharesTest, WithoutTheColumnsEveryCompanyHasTheDefaults) {
+  auto t = ParseRows(kCompanies, kExposures);
+  ASSERT_TRUE(t.ok()) << t.status();
+  for (const Company& c : (*t)->companies()) {
+    SCOPED_TRACE(c.ticker);
+    // 2024: $406.7B of $916.4B from Canada and Mexico entered under USMCA.
+    EXPECT_DOUBLE_EQ(c.usmca_share, 0.444);
+    EXPECT_DOUBLE_EQ(c.low_value_share, 0);
+  }
+  EXPECT_DOUBLE_EQ(kDefaultUsmcaShare, 0.444);
+}
+
+TEST(ChannelSharesTest, TheColumnsAreParsedAndAnEmptyCellKeepsTheDefault) {
+  auto t = ParseShares(absl::StrCat(
+      kSharesHeader,
+      "GM,General Motors,Consumer Discretionary,US,50e9,0.85,0.07,0.9,\n"
+      "TEMU,PDD Holdings,Consumer Discretionary,CN,150e9,0.4,0.25,,0.8\n"
+      "F,Ford,Consumer Discretionary,US,40e9,0.9,0.03,0,1\n"
+      "AAPL,Apple,Information Technology,US,3000e9,0.55,0.3,,\n"));
+  ASSERT_TRUE(t.ok()) << t.status();
+  const ExposureTable& table = **t;
+  EXPECT_DOUBLE_EQ(table.Find("GM")->usmca_share, 0.9);
+  EXPECT_DOUBLE_EQ(table.Find("GM")->low_value_share, 0);
+  EXPECT_DOUBLE_EQ(table.Find("TEMU")->usmca_share, 0.444);
+  EXPECT_DOUBLE_EQ(table.Find("TEMU")->low_value_share, 0.8);
+  // The limits are inclusive.
+  EXPECT_DOUBLE_EQ(table.Find("F")->usmca_share, 0);
+  EXPECT_DOUBLE_EQ(table.Find("F")->low_value_share, 1);
+  EXPECT_DOUBLE_EQ(table.Find("AAPL")->usmca_share, 0.444);
+  EXPECT_DOUBLE_EQ(table.Find("AAPL")->low_value_share, 0);
+}
+
+TEST(ChannelSharesTest, EitherColumnMayComeAlone) {
+  auto t = ParseShares(
+      "low_value_share,ticker,name,sector,country,market_cap_usd,cogs_ratio,"
+      "operating_margin\n"
+      "0.3,TEMU,PDD Holdings,Consumer Discretionary,CN,150e9,0.4,0.25\n");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_DOUBLE_EQ((*t)->Find("TEMU")->low_value_share, 0.3);
+  EXPECT_DOUBLE_EQ((*t)->Find("TEMU")->usmca_share, 0.444);
+}
+
+TEST(ChannelSharesTest, OutOfRangeSharesNameFileLineAndField) {
+  auto t = ParseShares(absl::StrCat(
+      kSharesHeader,
+      "GM,General Motors,Consumer Discretionary,US,50e9,0.85,0.07,0.9,0\n"
+      "F,Ford,Consumer Discretionary,US,40e9,0.9,0.03,1.2,0\n"
+      "TEMU,PDD Holdings,Consumer Discretionary,CN,150e9,0.4,0.25,0,-0.1\n"
+      "SHEIN,Shein,Consumer Discretionary,SG,60e9,0.5,0.1,44.4%,0\n"
+      "AAPL,Apple,Information Technology,US,3000e9,0.55,0.3,nan,80\n"));
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(
+      Lines(std::string(t.status().message())),
+      ElementsAre("companies.csv:3: usmca_share: 1.2 is outside 0..1",
+                  "companies.csv:4: low_value_share: -0.1 is outside 0..1",
+                  "companies.csv:5: usmca_share: '44.4%' is not a number",
+                  "companies.csv:6: usmca_share: 'nan' is not a number",
+                  "companies.csv:6: low_value_share: 80 is outside 0..1"));
+}
+
 }  // namespace
 }  // namespace tariffalert

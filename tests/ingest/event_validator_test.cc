@@ -2,12 +2,14 @@
 
 #include <cmath>
 #include <functional>
+#include <iterator>
 #include <limits>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/tariff_book/tariff_book.h"
 #include "tariffalert/v1/tariff_event.pb.h"
 #include "tests/testing/codes.h"
 
@@ -414,6 +416,19 @@ const BadCase kTextCases[] = {
     {"JavascriptUrl", [](E& e) { e.set_source_url("javascript:alert(1)"); }, "event.source_url"},
     {"UrlTooLong", [](E& e) { e.set_source_url("https://example.com/" + std::string(2048, 'a')); }, "event.source_url"},
 };
+const BadCase kTermsCases[] = {
+    {"UnknownAuthority", [](E& e) { e.set_authority(static_cast<v1::Authority>(99)); }, "event.authority"},
+    {"UnknownCombination", [](E& e) { e.set_combination(static_cast<v1::Combination>(99)); }, "event.combination"},
+    {"EmptyNotWith", [](E& e) { e.add_not_with("SECTION_232"); e.add_not_with(""); }, "event.not_with[1]"},
+    {"NotWithWithASpace", [](E& e) { e.add_not_with("SECTION 232"); }, "event.not_with[0]"},
+    {"NotWithItsOwnMeasure", [](E& e) { e.add_not_with("us-cn.reciprocal_2025"); }, "event.not_with[0]"},
+    {"RepeatedNotWith", [](E& e) { e.add_not_with("SECTION_232"); e.add_not_with("SECTION_232"); }, "event.not_with[1]"},
+    {"RepeatedNotWithMeasure", [](E& e) { e.add_not_with("us-232-autos"); e.add_not_with("SECTION_232"); e.add_not_with("us-232-autos"); }, "event.not_with[2]"},
+    {"TooManyNotWith", [](E& e) { for (int i = 0; i <= kMaxListEntries; ++i) e.add_not_with(absl::StrCat("m", i)); }, "event.not_with"},
+    {"UnspecifiedChannel", [](E& e) { e.add_channels(v1::SHIPMENT_CHANNEL_UNSPECIFIED); }, "event.channels[0]"},
+    {"UnknownChannel", [](E& e) { e.add_channels(v1::SHIPMENT_GENERAL); e.add_channels(static_cast<v1::ShipmentChannel>(99)); }, "event.channels[1]"},
+    {"RepeatedChannel", [](E& e) { e.add_channels(v1::SHIPMENT_GENERAL); e.add_channels(v1::SHIPMENT_USMCA); e.add_channels(v1::SHIPMENT_GENERAL); }, "event.channels[2]"},
+};
 // clang-format on
 
 std::string CaseName(const ::testing::TestParamInfo<BadCase>& info) {
@@ -442,6 +457,8 @@ INSTANTIATE_TEST_SUITE_P(SnapBack, BadEventTest,
                          ::testing::ValuesIn(kSnapBackCases), CaseName);
 INSTANTIATE_TEST_SUITE_P(Exclusions, BadEventTest,
                          ::testing::ValuesIn(kExclusionCases), CaseName);
+INSTANTIATE_TEST_SUITE_P(Terms, BadEventTest, ::testing::ValuesIn(kTermsCases),
+                         CaseName);
 
 TEST(ValidateEventTest, TimesFrom1930To2100AreTaken) {
   v1::TariffEvent e = ValidEvent();
@@ -487,6 +504,181 @@ TEST(ValidateEventTest, TargetErrorNamesTheIndexAndTheCode) {
   ASSERT_FALSE(a.ok());
   EXPECT_THAT(std::string(a.status().message()),
               StartsWith("event.target_countries[2]: 'ZZ'"));
+}
+
+// The whole message of an event that must be rejected.
+std::string ErrorOf(const v1::TariffEvent& e) {
+  auto a = ValidateEvent(e, Params());
+  EXPECT_FALSE(a.ok()) << "accepted: " << e.ShortDebugString();
+  if (a.ok()) return "";
+  EXPECT_EQ(a.status().code(), absl::StatusCode::kInvalidArgument);
+  return std::string(a.status().message());
+}
+
+TEST(ValidateEventTest, TermErrorsSayWhatIsWrong) {
+  v1::TariffEvent e = ValidEvent();
+  e.set_authority(static_cast<v1::Authority>(99));
+  EXPECT_EQ(ErrorOf(e), "event.authority: 99 is not an Authority value");
+  e = ValidEvent();
+  e.set_combination(static_cast<v1::Combination>(7));
+  EXPECT_EQ(ErrorOf(e), "event.combination: 7 is not a Combination value");
+  e = ValidEvent();
+  e.add_not_with("SECTION_232");
+  e.add_not_with("SECTION_232");
+  EXPECT_EQ(ErrorOf(e), "event.not_with[1]: 'SECTION_232' repeats");
+  e = ValidEvent();
+  e.add_not_with("");
+  EXPECT_EQ(ErrorOf(e),
+            "event.not_with[0]: must name an authority (SECTION_232, ...) or "
+            "a measure_id");
+  e = ValidEvent();
+  e.add_not_with("us-cn.reciprocal_2025");
+  EXPECT_EQ(ErrorOf(e), "event.not_with[0]: names the event's own measure");
+  e = ValidEvent();
+  e.add_channels(v1::SHIPMENT_CHANNEL_UNSPECIFIED);
+  EXPECT_EQ(ErrorOf(e),
+            "event.channels[0]: must be SHIPMENT_GENERAL, SHIPMENT_USMCA or "
+            "SHIPMENT_LOW_VALUE");
+  e = ValidEvent();
+  e.add_channels(v1::SHIPMENT_LOW_VALUE);
+  e.add_channels(v1::SHIPMENT_LOW_VALUE);
+  EXPECT_EQ(ErrorOf(e), "event.channels[1]: repeats");
+}
+
+TEST(ValidateEventTest, TermsMapAndAreMarkedGiven) {
+  v1::TariffEvent e = ValidEvent();
+  e.set_authority(v1::IEEPA_RECIPROCAL);
+  e.set_combination(v1::COMBINATION_ALL_IN);
+  e.add_not_with("us-232-autos");
+  e.add_not_with("SECTION_232");
+  e.set_on_content(true);
+  auto a = ValidateEvent(e, Params());
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_TRUE(a->terms_given);
+  EXPECT_EQ(a->terms.authority, Authority::kIeepaReciprocal);
+  EXPECT_EQ(a->terms.combination, Combination::kAllIn);
+  // Sorted, so the same terms compare equal whatever their order.
+  EXPECT_THAT(a->terms.not_with, ElementsAre("SECTION_232", "us-232-autos"));
+  EXPECT_TRUE(a->terms.on_content);
+  EXPECT_EQ(a->channels, kAllChannels);  // no channels: all of them
+}
+
+TEST(ValidateEventTest, WithoutTermsTheMeasuresOwnAreKept) {
+  auto a = ValidateEvent(ValidEvent(), Params());
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_FALSE(a->terms_given);
+  EXPECT_TRUE(a->terms == MeasureTerms());
+  // COMBINATION_ADD is a term the event states, unlike leaving it unset.
+  v1::TariffEvent e = ValidEvent();
+  e.set_combination(v1::COMBINATION_ADD);
+  a = ValidateEvent(e, Params());
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_TRUE(a->terms_given);
+  EXPECT_EQ(a->terms.combination, Combination::kAdd);
+}
+
+TEST(ValidateEventTest, AnyOneTermMarksTheTermsGiven) {
+  const std::function<void(v1::TariffEvent&)> terms[] = {
+      [](v1::TariffEvent& e) { e.set_authority(v1::SECTION_232); },
+      [](v1::TariffEvent& e) { e.set_combination(v1::COMBINATION_IN_LIEU); },
+      [](v1::TariffEvent& e) { e.add_not_with("SECTION_232"); },
+      [](v1::TariffEvent& e) { e.set_on_content(true); },
+  };
+  for (size_t i = 0; i < std::size(terms); ++i) {
+    SCOPED_TRACE(i);
+    v1::TariffEvent e = ValidEvent();
+    terms[i](e);
+    auto a = ValidateEvent(e, Params());
+    ASSERT_TRUE(a.ok()) << a.status();
+    EXPECT_TRUE(a->terms_given);
+  }
+}
+
+TEST(ValidateEventTest, ChannelsAreABitSetAndNotATerm) {
+  v1::TariffEvent e = ValidEvent();
+  e.add_channels(v1::SHIPMENT_LOW_VALUE);
+  e.add_channels(v1::SHIPMENT_GENERAL);
+  auto a = ValidateEvent(e, Params());
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->channels, static_cast<uint8_t>(Channel::kGeneral) |
+                             static_cast<uint8_t>(Channel::kLowValue));
+  EXPECT_FALSE(a->terms_given);  // the scope, not how the measure stacks
+  e.clear_channels();
+  e.add_channels(v1::SHIPMENT_USMCA);
+  a = ValidateEvent(e, Params());
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->channels, static_cast<uint8_t>(Channel::kUsmca));
+  // All three listed is the same as none listed.
+  e.add_channels(v1::SHIPMENT_GENERAL);
+  e.add_channels(v1::SHIPMENT_LOW_VALUE);
+  a = ValidateEvent(e, Params());
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->channels, kAllChannels);
+}
+
+// The validator checks an event alone; the book refuses terms that do not
+// fit the measure they act on.
+TEST(ValidateEventTest, AnExtensionThatChangesTheAuthorityIsRefusedByTheBook) {
+  v1::TariffEvent effective = ValidEvent();
+  effective.set_authority(v1::IEEPA_RECIPROCAL);
+  v1::TariffEvent paused = PausedEvent();
+  paused.set_event_id("us-cn-2025-05-12.1");
+  v1::TariffEvent extended = paused;
+  extended.set_event_id("us-cn-2025-08-11.1");
+  extended.set_stage(v1::STAGE_EXTENDED);
+  extended.clear_new_rate_pct();
+  extended.mutable_expires_time()->set_seconds(1762905600);  // 2025-11-12
+  TariffBook book;
+  for (const v1::TariffEvent* e : {&effective, &paused}) {
+    auto a = ValidateEvent(*e, Params());
+    ASSERT_TRUE(a.ok()) << a.status();
+    auto step = book.Plan(*a);
+    ASSERT_TRUE(step.ok()) << step.status();
+    book = *step->next;
+  }
+  ASSERT_EQ(book.measures().at("us-cn.reciprocal_2025").terms.authority,
+            Authority::kIeepaReciprocal);
+
+  // The authority left unset, or as it stands: the extension is taken.
+  for (v1::Authority authority :
+       {v1::AUTHORITY_UNSPECIFIED, v1::IEEPA_RECIPROCAL}) {
+    extended.set_authority(authority);
+    auto a = ValidateEvent(extended, Params());
+    ASSERT_TRUE(a.ok()) << a.status();
+    auto step = book.Plan(*a);
+    ASSERT_TRUE(step.ok()) << v1::Authority_Name(authority) << ": "
+                           << step.status();
+    EXPECT_EQ(step->next->measures().at("us-cn.reciprocal_2025").terms,
+              book.measures().at("us-cn.reciprocal_2025").terms);
+  }
+  // Another authority: refused, naming the field and the measure.
+  extended.set_authority(v1::SECTION_301);
+  auto a = ValidateEvent(extended, Params());
+  ASSERT_TRUE(a.ok()) << a.status();
+  auto step = book.Plan(*a);
+  ASSERT_FALSE(step.ok());
+  EXPECT_EQ(step.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(step.status().message()),
+            "event.authority: EXTENDED cannot change how measure "
+            "'us-cn.reciprocal_2025' stacks (authority, combination, "
+            "not_with, on_content); leave them unset");
+  // Any other term likewise, and for REVOKED.
+  extended.set_authority(v1::AUTHORITY_UNSPECIFIED);
+  extended.set_on_content(true);
+  a = ValidateEvent(extended, Params());
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_THAT(std::string(book.Plan(*a).status().message()),
+              StartsWith("event.authority: EXTENDED cannot change how"));
+  v1::TariffEvent revoked = ValidEvent();
+  revoked.set_event_id("us-cn-2025-12-01.1");
+  revoked.set_stage(v1::STAGE_REVOKED);
+  revoked.clear_new_rate_pct();
+  revoked.clear_previous_rate_pct();
+  revoked.set_combination(v1::COMBINATION_IN_LIEU);
+  a = ValidateEvent(revoked, Params());
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_THAT(std::string(book.Plan(*a).status().message()),
+              StartsWith("event.authority: REVOKED cannot change how"));
 }
 
 }  // namespace

@@ -38,6 +38,14 @@ constexpr char kCompaniesV2[] =
 constexpr char kLinks[] =
     "supplier,customer,share,source\n"
     "AAPL,BBY,0.05,illustrative\n";
+// As Excel's "CSV UTF-8" saves it: a byte order mark, CRLF line ends, a
+// quoted comma and a non-ASCII byte, so a round trip that changed a byte
+// would show.
+constexpr char kBaseRates[] =
+    "\xEF\xBB\xBFimporter,product,mfn_rate_pct,year,source,method\r\n"
+    "US,*,4.24,2025,\"USITC HTS 2025 Basic Edition, column 1 General\",mean\r\n"
+    "US,8471,0.00,2025,\"USITC HTS 2025 Basic Edition, column 1 General\","
+    "exact \xE2\x80\x94 all lines free\r\n";
 
 // The watcher's store, counting the pointer reads it answered: a test waits
 // for polls that began after a write instead of sleeping out a few.
@@ -439,6 +447,139 @@ TEST_F(RedisExposureStoreTest, ABadLinksFileWritesNothing) {
               HasSubstr(links + ":3: customer: 'MSFT'"));
   EXPECT_THAT(Keys(), ::testing::IsEmpty())
       << "a rejected links file wrote keys";
+}
+
+TEST_F(RedisExposureStoreTest, AVersionWithBaseRatesReadsBackByteExact) {
+  auto v = store_.WriteVersion({kCompanies, kExposures, "", kBaseRates},
+                               {"", 1, 1, 0});
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_GT(Ttl(store_.VersionKey(*v, "base_rates")), 0);
+  ASSERT_TRUE(store_.Activate(*v).ok());
+  EXPECT_EQ(Ttl(store_.VersionKey(*v, "base_rates")), -1);  // persisted
+  auto files = store_.ReadVersion(*v);
+  ASSERT_TRUE(files.ok()) << files.status();
+  EXPECT_EQ(files->base_rates_csv, std::string(kBaseRates));
+  EXPECT_EQ(files->base_rates_csv.size(), sizeof(kBaseRates) - 1);
+  EXPECT_EQ(files->companies_csv, kCompanies);
+  EXPECT_EQ(files->exposures_csv, kExposures);
+  EXPECT_EQ(files->links_csv, "");  // base rates without links
+  auto bytes = raw_->Command(
+      {"HGET", store_.VersionKey(*v, "meta"), "base_rates_bytes"});
+  ASSERT_TRUE(bytes.ok());
+  EXPECT_EQ(ReplyString(**bytes).value_or(""),
+            std::to_string(sizeof(kBaseRates) - 1));
+
+  // The superseded version's base rates expire with its other keys.
+  auto next = store_.WriteVersion({kCompanies, kExposures}, {"", 1, 1, 0});
+  ASSERT_TRUE(next.ok()) << next.status();
+  ASSERT_TRUE(store_.Activate(*next).ok());
+  EXPECT_GT(Ttl(store_.VersionKey(*v, "base_rates")), 0);
+}
+
+TEST_F(RedisExposureStoreTest, AVersionWithoutBaseRatesHasNone) {
+  auto v = store_.WriteVersion({kCompaniesV2, kExposures, kLinks}, {});
+  ASSERT_TRUE(v.ok()) << v.status();
+  ASSERT_TRUE(store_.Activate(*v).ok());
+  auto files = store_.ReadVersion(*v);
+  ASSERT_TRUE(files.ok()) << files.status();
+  EXPECT_EQ(files->base_rates_csv, "");
+  EXPECT_EQ(files->links_csv, kLinks);
+  auto exists = raw_->Command({"EXISTS", store_.VersionKey(*v, "base_rates")});
+  ASSERT_TRUE(exists.ok());
+  EXPECT_EQ((*exists)->integer, 0);
+  // The meta says "none" (0 bytes), so a reader can tell none from lost.
+  auto bytes = raw_->Command(
+      {"HGET", store_.VersionKey(*v, "meta"), "base_rates_bytes"});
+  ASSERT_TRUE(bytes.ok());
+  EXPECT_EQ(ReplyString(**bytes).value_or(""), "0");
+}
+
+TEST_F(RedisExposureStoreTest, AVersionFromBeforeBaseRatesReadsAsNone) {
+  auto v = store_.WriteVersion({kCompanies, kExposures}, {});
+  ASSERT_TRUE(v.ok()) << v.status();
+  // What an older loader wrote: no base_rates size or checksum in the meta.
+  ASSERT_TRUE(raw_->Command({"HDEL", store_.VersionKey(*v, "meta"),
+                             "base_rates_bytes", "base_rates_fnv1a64"})
+                  .ok());
+  auto files = store_.ReadVersion(*v);
+  ASSERT_TRUE(files.ok()) << files.status();
+  EXPECT_EQ(files->base_rates_csv, "");
+  // A base_rates key such a version cannot vouch for is not trusted.
+  ASSERT_TRUE(
+      raw_->Command({"SET", store_.VersionKey(*v, "base_rates"), kBaseRates})
+          .ok());
+  auto untrusted = store_.ReadVersion(*v);
+  EXPECT_EQ(untrusted.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(untrusted.status().message()),
+              HasSubstr("a base_rates key that its meta records no size or "
+                        "checksum for"));
+}
+
+TEST_F(RedisExposureStoreTest, AlteredOrLostBaseRatesAreDetectedOnRead) {
+  auto v = store_.WriteVersion({kCompanies, kExposures, "", kBaseRates}, {});
+  ASSERT_TRUE(store_.Activate(*v).ok());
+  // 4.24 becomes 9.24: same size, another checksum.
+  const size_t at = std::string(kBaseRates).find("4.24");
+  ASSERT_NE(at, std::string::npos);
+  ASSERT_TRUE(raw_->Command({"SETRANGE", store_.VersionKey(*v, "base_rates"),
+                             std::to_string(at), "9"})
+                  .ok());
+  auto altered = store_.ReadVersion(*v);
+  EXPECT_EQ(altered.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(altered.status().message()), HasSubstr("base_rates"));
+  ASSERT_TRUE(raw_->Command({"DEL", store_.VersionKey(*v, "base_rates")}).ok());
+  auto lost = store_.ReadVersion(*v);
+  EXPECT_EQ(lost.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(lost.status().message()), HasSubstr("base_rates"));
+}
+
+TEST_F(RedisExposureStoreTest, TheWatcherServesTheBaseRatesOfTheLoadedVersion) {
+  const std::string companies = WriteFile("rc.csv", kCompanies);
+  const std::string exposures = WriteFile("re.csv", kExposures);
+  const std::string base_rates = WriteFile("rb.csv", kBaseRates);
+  auto with = LoadExposure(store_, companies, exposures, "", base_rates);
+  ASSERT_TRUE(with.ok()) << with.status();
+  EXPECT_EQ(with->base_rate_count, 2u);
+  ExposureWatcher watcher(&store_, absl::Milliseconds(20));
+  ASSERT_TRUE(watcher.Refresh().ok());
+  EXPECT_EQ(watcher.Current()->version(), with->version);
+  const BaseRates& rates = watcher.Current()->base_rates();
+  ASSERT_EQ(rates.size(), 2u);
+  const BaseRate* heading =
+      rates.Find(*Country::Parse("US"), *HsCode::Parse("8471"));
+  ASSERT_NE(heading, nullptr);
+  EXPECT_DOUBLE_EQ(heading->rate_pct, 0);
+  EXPECT_EQ(heading->method, "exact \xE2\x80\x94 all lines free");
+  const BaseRate* all =
+      rates.Find(*Country::Parse("US"), *HsCode::Parse("8703"));
+  ASSERT_NE(all, nullptr);
+  EXPECT_DOUBLE_EQ(all->rate_pct, 4.24);
+  EXPECT_EQ(all->source, "USITC HTS 2025 Basic Edition, column 1 General");
+
+  auto without = LoadExposure(store_, companies, exposures);
+  ASSERT_TRUE(without.ok()) << without.status();
+  EXPECT_EQ(without->base_rate_count, 0u);
+  ASSERT_TRUE(watcher.Refresh().ok());
+  EXPECT_EQ(watcher.Current()->version(), without->version);
+  EXPECT_TRUE(watcher.Current()->base_rates().empty());
+}
+
+TEST_F(RedisExposureStoreTest, ABadBaseRatesFileWritesNothing) {
+  const std::string companies = WriteFile("xc.csv", kCompanies);
+  const std::string exposures = WriteFile("xe.csv", kExposures);
+  const std::string base_rates =
+      WriteFile("xb.csv",
+                "importer,product,mfn_rate_pct,year,source\n"
+                "US,*,4.24,2025,HTS\n"
+                "US,84,-1.41,2025,HTS\n");
+  auto result = LoadExposure(store_, companies, exposures, "", base_rates);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(result.status().message()),
+            base_rates + ":3: mfn_rate_pct: -1.41 is outside 0..1000");
+  EXPECT_FALSE(store_.CurrentVersion()->has_value());
+  EXPECT_THAT(Keys(), ::testing::IsEmpty())
+      << "a rejected base-rates file wrote keys";
 }
 
 TEST(RedisConnectionTest, AnUnreachableServerIsUnavailableAndNamed) {

@@ -4,9 +4,12 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <functional>
+#include <limits>
 #include <memory>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/exposure/loader.h"
@@ -51,8 +54,8 @@ class BookServiceE2eTest : public ::testing::Test {
 
   void SetUp() override {
     options_.redis = testing::TestRedisOptions();
-    auto loaded =
-        testing::LoadTestExposure(options_.redis, kCompanies, kExposures);
+    auto loaded = testing::LoadTestExposure(options_.redis, kCompanies,
+                                            kExposures, "", base_rates_csv_);
     ASSERT_TRUE(loaded.ok()) << loaded.status();
     options_.listen_address = "127.0.0.1:0";
     // Plaintext on loopback; tests/security covers TLS and tokens.
@@ -114,6 +117,13 @@ class BookServiceE2eTest : public ::testing::Test {
     return book_->GetTariff(&context, request, response);
   }
 
+  grpc::Status Tariff(const v1::GetTariffRequest& request,
+                      v1::GetTariffResponse* response) {
+    grpc::ClientContext context;
+    context.set_deadline(Deadline());
+    return book_->GetTariff(&context, request, response);
+  }
+
   grpc::Status Scenario(const v1::ScoreScenarioRequest& request,
                         v1::ScoreScenarioResponse* response) {
     grpc::ClientContext context;
@@ -121,6 +131,8 @@ class BookServiceE2eTest : public ::testing::Test {
     return book_->ScoreScenario(&context, request, response);
   }
 
+  // base-rates.csv of the loaded table; empty: the table has none.
+  std::string base_rates_csv_;
   testing::FakeClock clock_;
   ServerOptions options_;
   std::unique_ptr<TariffAlertServer> server_;
@@ -295,6 +307,249 @@ TEST_F(BookServiceE2eTest, TheServerPublishesASnapBackWhenAPauseLapses) {
   ASSERT_EQ(tariff.measures_size(), 2);
   for (const auto& m : tariff.measures()) {
     EXPECT_FALSE(m.has_pause()) << m.measure_id();
+  }
+}
+
+TEST_F(BookServiceE2eTest, WithoutBaseRatesTheRateIsTheAdditionalDutiesOnly) {
+  Publish(Event("f", "us-cn-fentanyl", 20));
+  v1::GetTariffResponse r;
+  ASSERT_TRUE(GetTariff("US", "CN", "8471", &r).ok());
+  EXPECT_DOUBLE_EQ(r.effective_rate_pct(), 20);
+  EXPECT_DOUBLE_EQ(r.base_rate_pct(), 0);
+  EXPECT_EQ(r.base_rate_source(),
+            "no base (MFN) rate on file for US: the rate is the additional "
+            "duties only");
+  EXPECT_EQ(r.explanation(), "20% = 0% base + 20% us-cn-fentanyl");
+}
+
+// Rows of data/exposure/base-rates.csv (USITC HTS 2025, column 1 General):
+// no row for heading 7208, 8418 or 8473, so their chapter's applies, and none
+// for chapter 87, so the all-goods row does.
+constexpr char kBaseRates[] =
+    "importer,product,mfn_rate_pct,year,source\n"
+    "US,*,4.24,2025,\"USITC HTS 2025 Basic Edition, column 1 General\"\n"
+    "US,72,0.30,2025,\"USITC HTS 2025 Basic Edition, column 1 General\"\n"
+    "US,84,1.41,2025,\"USITC HTS 2025 Basic Edition, column 1 General\"\n"
+    "US,8471,0.00,2025,\"USITC HTS 2025 Basic Edition, column 1 General\"\n";
+
+class BookServiceStackingE2eTest : public BookServiceE2eTest {
+ protected:
+  BookServiceStackingE2eTest() { base_rates_csv_ = kBaseRates; }
+
+  // 2025 US measures on China, steel and Mexico as the stacking rules read
+  // them.
+  void PublishMeasures() {
+    v1::TariffEvent fentanyl = Event("f", "us-cn-fentanyl", 20);
+    fentanyl.set_authority(v1::IEEPA_FENTANYL);
+    Publish(fentanyl);
+    v1::TariffEvent reciprocal = Event("r", "us-cn-reciprocal", 10);
+    reciprocal.set_authority(v1::IEEPA_RECIPROCAL);
+    reciprocal.add_not_with("SECTION_232");
+    Publish(reciprocal);
+    v1::TariffEvent steel = Event("s", "us-232-steel", 50);
+    steel.clear_target_countries();
+    steel.add_product_codes("72");
+    steel.set_authority(v1::SECTION_232);
+    Publish(steel);
+    v1::TariffEvent derivatives = Event("d", "us-232-steel-derivatives", 50);
+    derivatives.clear_target_countries();
+    derivatives.add_product_codes("8418");
+    derivatives.set_authority(v1::SECTION_232);
+    derivatives.set_on_content(true);
+    Publish(derivatives);
+    v1::TariffEvent mexico = Event("m", "us-mx-fentanyl", 25);
+    mexico.clear_target_countries();
+    mexico.add_target_countries("MX");
+    mexico.set_authority(v1::IEEPA_FENTANYL);
+    mexico.add_channels(v1::SHIPMENT_GENERAL);
+    mexico.add_channels(v1::SHIPMENT_LOW_VALUE);
+    Publish(mexico);
+  }
+
+  static v1::GetTariffRequest Request(const std::string& exporter,
+                                      const std::string& product) {
+    v1::GetTariffRequest request;
+    request.set_imposing_country("US");
+    request.set_exporting_country(exporter);
+    request.set_product_code(product);
+    return request;
+  }
+};
+
+constexpr char kHts[] = "USITC HTS 2025 Basic Edition, column 1 General";
+
+TEST_F(BookServiceStackingE2eTest, ChineseSteelPaysSection232AndNotReciprocal) {
+  PublishMeasures();
+  v1::GetTariffResponse r;
+  grpc::Status status = GetTariff("US", "CN", "7208", &r);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  // 0.3 base (chapter 72) + 50 steel + 20 fentanyl; the reciprocal 10% does
+  // not stack with section 232.
+  EXPECT_DOUBLE_EQ(r.effective_rate_pct(), 0.3 + 50 + 20);
+  EXPECT_DOUBLE_EQ(r.base_rate_pct(), 0.3);
+  EXPECT_EQ(r.base_rate_source(),
+            absl::StrCat("US MFN 0.3% (HS 72: ", kHts,
+                         ", 2025); no row for HS 7208, so the chapter row "
+                         "applies"));
+  ASSERT_EQ(r.lines_size(), 3);
+  const v1::TariffLine& steel = r.lines(0);
+  EXPECT_EQ(steel.measure_id(), "us-232-steel");
+  EXPECT_EQ(steel.authority(), v1::SECTION_232);
+  EXPECT_EQ(steel.combination(), v1::COMBINATION_ADD);
+  EXPECT_TRUE(steel.applies());
+  EXPECT_DOUBLE_EQ(steel.rate_pct(), 50);
+  EXPECT_DOUBLE_EQ(steel.applied_pct(), 50);
+  EXPECT_EQ(steel.reason(), "adds 50%");
+  EXPECT_EQ(steel.event_id(), "s");
+  const v1::TariffLine& fentanyl = r.lines(1);
+  EXPECT_EQ(fentanyl.measure_id(), "us-cn-fentanyl");
+  EXPECT_EQ(fentanyl.authority(), v1::IEEPA_FENTANYL);
+  EXPECT_TRUE(fentanyl.applies());
+  EXPECT_DOUBLE_EQ(fentanyl.applied_pct(), 20);
+  EXPECT_EQ(fentanyl.reason(), "adds 20%");
+  const v1::TariffLine& reciprocal = r.lines(2);
+  EXPECT_EQ(reciprocal.measure_id(), "us-cn-reciprocal");
+  EXPECT_EQ(reciprocal.authority(), v1::IEEPA_RECIPROCAL);
+  EXPECT_FALSE(reciprocal.applies());
+  EXPECT_DOUBLE_EQ(reciprocal.rate_pct(), 10);
+  EXPECT_DOUBLE_EQ(reciprocal.applied_pct(), 0);
+  EXPECT_EQ(reciprocal.reason(),
+            "not charged: the good owes duty under us-232-steel "
+            "(SECTION_232), which this measure does not stack with");
+  EXPECT_EQ(reciprocal.event_id(), "r");
+  EXPECT_EQ(r.explanation(),
+            "70.3% = 0.3% base + 50% us-232-steel + 20% us-cn-fentanyl");
+  // The measures as stored, with their terms.
+  ASSERT_EQ(r.measures_size(), 3);
+  EXPECT_EQ(r.measures(2).measure_id(), "us-cn-reciprocal");
+  EXPECT_THAT(r.measures(2).not_with(), ::testing::ElementsAre("SECTION_232"));
+  EXPECT_EQ(r.measures(2).authority(), v1::IEEPA_RECIPROCAL);
+}
+
+TEST_F(BookServiceStackingE2eTest, ChineseComputersPayBothIeepaDutiesOnMfn) {
+  PublishMeasures();
+  v1::GetTariffResponse r;
+  ASSERT_TRUE(GetTariff("US", "CN", "8471", &r).ok());
+  // Heading 8471's own row: MFN free.
+  EXPECT_DOUBLE_EQ(r.effective_rate_pct(), 0 + 20 + 10);
+  EXPECT_DOUBLE_EQ(r.base_rate_pct(), 0);
+  EXPECT_EQ(r.base_rate_source(),
+            absl::StrCat("US MFN 0% (HS 8471: ", kHts, ", 2025)"));
+  ASSERT_EQ(r.lines_size(), 2);
+  EXPECT_EQ(r.lines(0).measure_id(), "us-cn-fentanyl");
+  EXPECT_EQ(r.lines(0).reason(), "adds 20%");
+  EXPECT_EQ(r.lines(1).measure_id(), "us-cn-reciprocal");
+  EXPECT_TRUE(r.lines(1).applies());
+  EXPECT_EQ(r.lines(1).reason(), "adds 10%");
+  EXPECT_EQ(r.explanation(),
+            "30% = 0% base + 20% us-cn-fentanyl + 10% us-cn-reciprocal");
+  // A heading of chapter 84 without a row of its own: the chapter's 1.41%.
+  ASSERT_TRUE(GetTariff("US", "CN", "8473", &r).ok());
+  EXPECT_DOUBLE_EQ(r.effective_rate_pct(), 1.41 + 20 + 10);
+  EXPECT_THAT(r.base_rate_source(),
+              HasSubstr("no row for HS 8473, so the chapter row applies"));
+}
+
+TEST_F(BookServiceStackingE2eTest,
+       AnOnContentMeasureIsChargedOnTheContentShare) {
+  PublishMeasures();
+  v1::GetTariffRequest request = Request("JP", "8418");
+  request.set_content_share_pct(40);
+  v1::GetTariffResponse r;
+  grpc::Status status = Tariff(request, &r);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  // 1.41 base (chapter 84) + 50% on 40% of the value.
+  EXPECT_DOUBLE_EQ(r.effective_rate_pct(), 1.41 + 20);
+  ASSERT_EQ(r.lines_size(), 1);
+  EXPECT_EQ(r.lines(0).measure_id(), "us-232-steel-derivatives");
+  EXPECT_TRUE(r.lines(0).applies());
+  EXPECT_DOUBLE_EQ(r.lines(0).rate_pct(), 50);
+  EXPECT_DOUBLE_EQ(r.lines(0).applied_pct(), 20);
+  EXPECT_EQ(r.lines(0).reason(),
+            "50% on the content, 40% of the value: adds 20%");
+  EXPECT_EQ(r.explanation(),
+            "21.41% = 1.41% base + 20% us-232-steel-derivatives");
+  // Unset, the content is the whole value.
+  request.clear_content_share_pct();
+  ASSERT_TRUE(Tariff(request, &r).ok());
+  EXPECT_DOUBLE_EQ(r.effective_rate_pct(), 1.41 + 50);
+  EXPECT_EQ(r.lines(0).reason(),
+            "50% on the content, 100% of the value: adds 50%");
+  // The limits are inclusive.
+  request.set_content_share_pct(0);
+  ASSERT_TRUE(Tariff(request, &r).ok());
+  EXPECT_DOUBLE_EQ(r.effective_rate_pct(), 1.41);
+  request.set_content_share_pct(100);
+  ASSERT_TRUE(Tariff(request, &r).ok());
+  EXPECT_DOUBLE_EQ(r.effective_rate_pct(), 1.41 + 50);
+}
+
+TEST_F(BookServiceStackingE2eTest, AnOutOfRangeRequestNamesTheField) {
+  PublishMeasures();
+  const struct {
+    std::function<void(v1::GetTariffRequest&)> mutate;
+    const char* error;
+  } cases[] = {
+      {[](v1::GetTariffRequest& q) { q.set_content_share_pct(100.5); },
+       "content_share_pct: 100.5 is outside 0..100"},
+      {[](v1::GetTariffRequest& q) { q.set_content_share_pct(-1); },
+       "content_share_pct: -1 is outside 0..100"},
+      {[](v1::GetTariffRequest& q) {
+         q.set_content_share_pct(std::numeric_limits<double>::quiet_NaN());
+       },
+       "content_share_pct: nan is outside 0..100"},
+      {[](v1::GetTariffRequest& q) {
+         q.set_channel(static_cast<v1::ShipmentChannel>(9));
+       },
+       "channel: must be SHIPMENT_GENERAL, SHIPMENT_USMCA or "
+       "SHIPMENT_LOW_VALUE"},
+  };
+  for (const auto& c : cases) {
+    v1::GetTariffRequest request = Request("JP", "8418");
+    c.mutate(request);
+    v1::GetTariffResponse r;
+    grpc::Status status = Tariff(request, &r);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << c.error;
+    EXPECT_EQ(status.error_message(), c.error);
+  }
+}
+
+TEST_F(BookServiceStackingE2eTest, AMeasureOutsideUsmcaDoesNotReachItsGoods) {
+  PublishMeasures();
+  v1::GetTariffRequest request = Request("MX", "8703");
+  request.set_channel(v1::SHIPMENT_USMCA);
+  v1::GetTariffResponse r;
+  grpc::Status status = Tariff(request, &r);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  // No row for chapter 87: the all-goods 4.24%, and nothing more.
+  EXPECT_DOUBLE_EQ(r.effective_rate_pct(), 4.24);
+  EXPECT_EQ(r.base_rate_source(),
+            absl::StrCat("US MFN 4.24% (HS *: ", kHts,
+                         ", 2025); no row for HS 8703, so the all-goods row "
+                         "applies"));
+  ASSERT_EQ(r.lines_size(), 1);
+  EXPECT_EQ(r.lines(0).measure_id(), "us-mx-fentanyl");
+  EXPECT_FALSE(r.lines(0).applies());
+  EXPECT_DOUBLE_EQ(r.lines(0).rate_pct(), 25);
+  EXPECT_DOUBLE_EQ(r.lines(0).applied_pct(), 0);
+  EXPECT_EQ(r.lines(0).reason(),
+            "not charged: it does not reach USMCA-qualifying goods");
+  EXPECT_EQ(r.explanation(), "4.24% = 4.24% base");
+  ASSERT_EQ(r.measures_size(), 1);
+  EXPECT_THAT(
+      r.measures(0).channels(),
+      ::testing::ElementsAre(v1::SHIPMENT_GENERAL, v1::SHIPMENT_LOW_VALUE));
+  // The channels it names, and a request without one (general), pay it.
+  for (v1::ShipmentChannel channel :
+       {v1::SHIPMENT_GENERAL, v1::SHIPMENT_LOW_VALUE,
+        v1::SHIPMENT_CHANNEL_UNSPECIFIED}) {
+    request.set_channel(channel);
+    ASSERT_TRUE(Tariff(request, &r).ok());
+    EXPECT_DOUBLE_EQ(r.effective_rate_pct(), 4.24 + 25)
+        << v1::ShipmentChannel_Name(channel);
+    ASSERT_EQ(r.lines_size(), 1);
+    EXPECT_TRUE(r.lines(0).applies());
   }
 }
 

@@ -10,6 +10,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 #include "tests/testing/codes.h"
 
@@ -208,6 +209,12 @@ const CorruptCase kCorruptCases[] = {
     {"NeitherInForceNorPending", [](S& s) { s.mutable_measures(3)->clear_pending(); }, "measures[3].in_force"},
     {"EmptyId", [](S& s) { s.mutable_measures(1)->clear_measure_id(); }, "measures[1].measure_id"},
     {"DuplicateId", [](S& s) { s.mutable_measures(2)->set_measure_id("us-cn-fentanyl"); }, "measures[2].measure_id"},
+    {"UnknownAuthority", [](S& s) { s.mutable_measures(1)->set_authority(static_cast<v1::Authority>(99)); }, "measures[1].authority: unknown value"},
+    {"UnknownCombination", [](S& s) { s.mutable_measures(1)->set_combination(static_cast<v1::Combination>(99)); }, "measures[1].combination: unknown value"},
+    {"UnknownChannel", [](S& s) { s.mutable_measures(2)->add_channels(static_cast<v1::ShipmentChannel>(99)); }, "measures[2].channels: unknown value"},
+    {"UnspecifiedChannel", [](S& s) { s.mutable_measures(2)->add_channels(v1::SHIPMENT_GENERAL); s.mutable_measures(2)->add_channels(v1::SHIPMENT_CHANNEL_UNSPECIFIED); }, "measures[2].channels: unknown value"},
+    {"EmptyNotWith", [](S& s) { s.mutable_measures(1)->add_not_with(""); }, "measures[1].not_with"},
+    {"NotWithItself", [](S& s) { s.mutable_measures(1)->add_not_with("us-cn-fentanyl"); }, "measures[1].not_with"},
 };
 // Books no event could make, which the codec's "decoding checks everything"
 // promises to refuse.
@@ -231,6 +238,132 @@ TEST_P(UncheckedBookTest, IsInvalidArgumentNamingTheField) {
 }
 INSTANTIATE_TEST_SUITE_P(States, UncheckedBookTest,
                          ::testing::ValuesIn(kUncheckedCases), CaseName);
+
+// A measure with every stacking term and a channel subset, and one that is
+// charged on the content.
+TariffBook StackingBook() {
+  TariffAction eu =
+      Action(Stage::kEffective, "us-eu-reciprocal", {"EU"}, {}, 15);
+  eu.terms.authority = Authority::kIeepaReciprocal;
+  eu.terms.combination = Combination::kAllIn;
+  eu.terms.not_with = {"SECTION_232", "us-232-autos"};  // sorted, as validated
+  eu.terms.on_content = true;
+  eu.terms_given = true;
+  eu.channels = static_cast<uint8_t>(Channel::kGeneral) |
+                static_cast<uint8_t>(Channel::kLowValue);
+  TariffBook book = Apply(TariffBook(), eu);
+  TariffAction steel =
+      Action(Stage::kEffective, "us-232-steel-derivatives", {}, {"8418"}, 50);
+  steel.terms.authority = Authority::kSection232;
+  steel.terms.on_content = true;
+  steel.terms_given = true;
+  return Apply(book, steel);
+}
+
+BaseRates UsBaseRates() {
+  BaseRates rates;
+  rates.Add({C("US"), HsCode::All(), 4.24, 2025, "USITC HTS 2025", "", ""});
+  rates.Add({C("US"), H("84"), 1.41, 2025, "USITC HTS 2025", "", ""});
+  return rates;
+}
+
+TEST(BookCodecTest, StackingTermsAndChannelsRoundTrip) {
+  const TariffBook book = StackingBook();
+  const v1::BookState state = BookToProto(book);
+  ASSERT_EQ(state.measures_size(), 2);
+  const v1::Measure& stored = state.measures(1);
+  ASSERT_EQ(stored.measure_id(), "us-eu-reciprocal");
+  EXPECT_EQ(stored.authority(), v1::IEEPA_RECIPROCAL);
+  EXPECT_EQ(stored.combination(), v1::COMBINATION_ALL_IN);
+  EXPECT_THAT(stored.not_with(),
+              ::testing::ElementsAre("SECTION_232", "us-232-autos"));
+  EXPECT_TRUE(stored.on_content());
+  EXPECT_THAT(
+      stored.channels(),
+      ::testing::ElementsAre(v1::SHIPMENT_GENERAL, v1::SHIPMENT_LOW_VALUE));
+  // All channels is the empty list.
+  EXPECT_EQ(state.measures(0).channels_size(), 0);
+
+  auto decoded = BookFromProto(state, "book");
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  ExpectSameMeasures(*decoded, book);
+  for (const auto& [id, m] : book.measures()) {
+    SCOPED_TRACE(id);
+    const Measure& got = decoded->measures().at(id);
+    EXPECT_TRUE(got.terms == m.terms);
+    EXPECT_EQ(got.channels, m.channels);
+  }
+  const Measure& eu = decoded->measures().at("us-eu-reciprocal");
+  EXPECT_EQ(eu.terms.authority, Authority::kIeepaReciprocal);
+  EXPECT_EQ(eu.terms.combination, Combination::kAllIn);
+  EXPECT_THAT(eu.terms.not_with,
+              ::testing::ElementsAre("SECTION_232", "us-232-autos"));
+  EXPECT_TRUE(eu.terms.on_content);
+  EXPECT_EQ(eu.channels, 5);  // general | low value
+  EXPECT_EQ(decoded->measures().at("us-232-steel-derivatives").channels,
+            kAllChannels);
+  EXPECT_EQ(BookToProto(*decoded).SerializeAsString(),
+            state.SerializeAsString());
+
+  // What a user sees of it: the same rates before and after.
+  const BaseRates base = UsBaseRates();
+  // German cars: the 15% all-in rate includes the 4.24% base, adds 10.76.
+  EXPECT_DOUBLE_EQ(decoded->Rate(C("US"), C("DE"), H("8703"), &base), 15);
+  // The decoded channels still leave the USMCA channel out: only the base.
+  EXPECT_DOUBLE_EQ(
+      decoded->Rate(C("US"), C("DE"), H("8703"), &base, Channel::kUsmca), 4.24);
+  // German refrigerators: section 232 on 40% steel content, and the
+  // reciprocal rate does not stack with it.
+  StackQuery fridge{C("US"), C("DE"), H("8418"), Channel::kGeneral, 0.4};
+  EXPECT_DOUBLE_EQ(decoded->Stack(fridge, &base).total_pct, 1.41 + 20);
+  EXPECT_DOUBLE_EQ(book.Stack(fridge, &base).total_pct, 1.41 + 20);
+}
+
+TEST(BookCodecTest, ABookStoredBeforeStackingTermsDecodesAsAdd) {
+  v1::BookState state;
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(
+      R"pb(
+        revision: 2
+        measures {
+          measure_id: "us-cn-fentanyl"
+          imposing_country: "US"
+          target_countries: "CN"
+          in_force: true
+          rate_pct: 20
+          event_id: "f"
+        }
+        measures {
+          measure_id: "us-cn-reciprocal"
+          imposing_country: "US"
+          target_countries: "CN"
+          in_force: true
+          rate_pct: 10
+          event_id: "r"
+        }
+      )pb",
+      &state));
+  auto decoded = BookFromProto(state, "book");
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  for (const auto& [id, m] : decoded->measures()) {
+    SCOPED_TRACE(id);
+    EXPECT_EQ(m.terms.authority, Authority::kUnspecified);
+    EXPECT_EQ(m.terms.combination, Combination::kAdd);
+    EXPECT_TRUE(m.terms.not_with.empty());
+    EXPECT_FALSE(m.terms.on_content);
+    EXPECT_EQ(m.channels, kAllChannels);
+  }
+  // Old measures only add up, whatever the base or the channel.
+  const BaseRates base = UsBaseRates();
+  EXPECT_DOUBLE_EQ(decoded->Rate(C("US"), C("CN"), H("8471"), &base),
+                   1.41 + 20 + 10);
+  EXPECT_DOUBLE_EQ(
+      decoded->Rate(C("US"), C("CN"), H("8471"), &base, Channel::kLowValue),
+      1.41 + 20 + 10);
+  // Written back, they say so.
+  const v1::BookState again = BookToProto(*decoded);
+  EXPECT_EQ(again.measures(0).combination(), v1::COMBINATION_ADD);
+  EXPECT_EQ(again.measures(0).authority(), v1::AUTHORITY_UNSPECIFIED);
+}
 
 TEST(BookCodecTest, ErrorsNameWhereTheBookCameFrom) {
   v1::BookState state = BookToProto(SampleBook());

@@ -603,6 +603,25 @@ TEST(TariffBookRefusalTest, APauseOnAnotherScopeThanTheMeasures) {
               HasSubstr("us-cn-reciprocal"));
 }
 
+// The publisher repeats the measure's targets but leaves its channels out
+// (all channels): the scopes differ only in the channels, and the error must
+// say so, not point at target_countries, which match.
+TEST(TariffBookRefusalTest, APauseThatDiffersOnlyInChannelsNamesTheChannels) {
+  TariffAction mexico = Effective("US", {"MX"}, {}, 25, "us-mx-fentanyl");
+  mexico.channels = static_cast<uint8_t>(Channel::kGeneral) |
+                    static_cast<uint8_t>(Channel::kLowValue);
+  const TariffBook book = Apply(TariffBook(), mexico);
+  TariffAction pause = Paused("US", "us-mx-fentanyl", 10, kT90);
+  pause.targets = {C("MX")};
+  auto step = book.Plan(pause);
+  ASSERT_FALSE(step.ok());
+  EXPECT_EQ(step.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(step.status().message()),
+              ::testing::StartsWith("event.channels: "));
+  EXPECT_THAT(std::string(step.status().message()),
+              HasSubstr("us-mx-fentanyl"));
+}
+
 }  // namespace
 }  // namespace tariffalert
 

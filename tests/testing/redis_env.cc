@@ -39,16 +39,27 @@ RedisOptions TestRedisOptions() {
 
 absl::StatusOr<LoadResult> LoadTestExposure(const RedisOptions& redis,
                                             absl::string_view companies_csv,
-                                            absl::string_view exposures_csv) {
+                                            absl::string_view exposures_csv,
+                                            absl::string_view links_csv,
+                                            absl::string_view base_rates_csv) {
   static std::atomic<int> files{0};
   const std::string tag = absl::StrCat(::testing::TempDir(), "/exposure_",
                                        ::getpid(), "_", files++);
-  const std::string companies = tag + "_companies.csv";
-  const std::string exposures = tag + "_exposures.csv";
-  std::ofstream(companies) << companies_csv;
-  std::ofstream(exposures) << exposures_csv;
+  auto write = [&tag](const char* name, absl::string_view text) {
+    const std::string path = absl::StrCat(tag, "_", name);
+    std::ofstream(path) << text;
+    return path;
+  };
+  // The optional files only when given: an empty path loads without one.
+  auto optional = [&write](const char* name, absl::string_view text) {
+    return text.empty() ? std::string() : write(name, text);
+  };
+  const std::string companies = write("companies.csv", companies_csv);
+  const std::string exposures = write("exposures.csv", exposures_csv);
+  const std::string links = optional("links.csv", links_csv);
+  const std::string base_rates = optional("base-rates.csv", base_rates_csv);
   RedisExposureStore store(std::make_unique<RedisConnection>(redis));
-  return LoadExposure(store, companies, exposures);
+  return LoadExposure(store, companies, exposures, links, base_rates);
 }
 
 }  // namespace tariffalert::testing

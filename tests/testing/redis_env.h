@@ -24,12 +24,14 @@ inline constexpr char kTestKeyRoot[] = "test:";
 // set or the credentials cannot be read.
 RedisOptions TestRedisOptions();
 
-// Writes the two CSV texts to files of their own under the test's temporary
+// Writes the CSV texts to files of their own under the test's temporary
 // directory and loads them into the exposure store at `redis`, as
-// `tariff-alert load` would.
-absl::StatusOr<LoadResult> LoadTestExposure(const RedisOptions& redis,
-                                            absl::string_view companies_csv,
-                                            absl::string_view exposures_csv);
+// `tariff-alert load` would. An empty `links_csv` or `base_rates_csv` loads
+// without that file.
+absl::StatusOr<LoadResult> LoadTestExposure(
+    const RedisOptions& redis, absl::string_view companies_csv,
+    absl::string_view exposures_csv, absl::string_view links_csv = "",
+    absl::string_view base_rates_csv = "");
 
 }  // namespace tariffalert::testing
 
