@@ -291,20 +291,24 @@ class ReplayTest(unittest.TestCase):
         self.assertEqual(us[0]["event_id"], "us-cn-reciprocal/snap-back/2025-11-10T05:01:00Z")
         self.assertEqual(us[0]["event_time"], "2025-11-10T05:01:00Z")
         self.assertEqual(us[0]["stage"], "EFFECTIVE")
-        self.assertEqual(us[0]["rate_changes"], "CN *: 30->54")
+        # With the all-goods MFN average of the base rates, 4.24%.
+        self.assertEqual(us[0]["rate_changes"], "CN *: 34.24->58.24")
         cn = [row for row in snaps if row["measure_id"] == "cn-us-reciprocal"]
         self.assertEqual(cn[0]["rate_changes"], "US *: 10->34")
         # Step order: the snap-backs come last, China's (04:01Z) first.
         self.assertEqual(rows[-1]["snap_back"], "1")
         self.assertLess(int(cn[0]["step"]), int(us[0]["step"]))
-        # What a trader checks: Apple hurt at 145%, relieved by the pause, hurt
-        # again by the snap-back; Boeing by China's answer.
+        # What a trader checks: Apple and Best Buy hurt at 145%; Best Buy
+        # relieved by the pause and hurt again by the snap-back (Apple's
+        # phones and computers are out of the reciprocal duty from April 11);
+        # Boeing hurt by China's answer.
         self.assertLess(self.score(rows, "2025-04-10-us-cn-145", "AAPL"), -250)
-        self.assertGreater(self.score(rows, "2025-05-12-us-cn-geneva-pause", "AAPL"), 500)
-        self.assertLess(self.score(rows, us[0]["event_id"], "AAPL"), -100)
+        self.assertGreater(self.score(rows, "2025-04-11-us-cn-electronics-exempt", "AAPL"), 500)
+        self.assertGreater(self.score(rows, "2025-05-12-us-cn-geneva-pause", "BBY"), 500)
+        self.assertLess(self.score(rows, us[0]["event_id"], "BBY"), -100)
         self.assertLess(self.score(rows, cn[0]["event_id"], "BA"), 0)
         pause = [row for row in rows if row["event_id"] == "2025-05-12-us-cn-geneva-pause"]
-        self.assertEqual(pause[0]["rate_changes"], "CN *: 145->30")
+        self.assertEqual(pause[0]["rate_changes"], "CN *: 149.24->34.24")
         self.assertEqual(pause[0]["stage"], "PAUSED")
         # Both kinds of subject, explanations quoted, one row per alert.
         self.assertEqual({row["subject_kind"] for row in rows}, {"TICKER", "SECTOR"})
@@ -357,7 +361,7 @@ class ReplayTest(unittest.TestCase):
         self.assertFalse([row for row in rows if row["event_id"] == "2025-04-10-us-cn-145"])
         full = self.rows(self.replay("--until", "2025-11-11").stdout)
         snap = "us-cn-reciprocal/snap-back/2025-11-10T05:01:00Z"
-        self.assertEqual(self.score(rows, snap, "AAPL"), self.score(full, snap, "AAPL"))
+        self.assertEqual(self.score(rows, snap, "BBY"), self.score(full, snap, "BBY"))
         self.assertEqual([row["book_revision"] for row in rows if row["event_id"] == snap][0],
                          [row["book_revision"] for row in full if row["event_id"] == snap][0])
 
@@ -374,7 +378,8 @@ class ReplayTest(unittest.TestCase):
             "eventId": "x-extend", "measureId": "us-cn-fentanyl", "imposingCountry": "US",
             "stage": "STAGE_EXTENDED", "announcedTime": "2025-03-05T00:00:00Z",
             "expiresTime": "2025-06-01T00:00:00Z"})
-        rejected = self.write("rejected.jsonl", self.lines[0] + "\n" + extend + "\n")
+        fentanyl = next(line for line in self.lines if "2025-02-04-us-cn-fentanyl-10" in line)
+        rejected = self.write("rejected.jsonl", fentanyl + "\n" + extend + "\n")
         r = self.replay(scenario=rejected)
         self.assertEqual(r.returncode, 2)
         self.assertIn(rejected + ":3: event 'x-extend' rejected: FAILED_PRECONDITION: "

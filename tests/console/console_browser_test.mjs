@@ -157,8 +157,8 @@ const E2 = { event_id: "e2e-us-mx-threat", measure_id: "e2e-us-mx", imposing_cou
 // During the Geneva pause: a threat to raise the paused measure, which the
 // console's inhibition rule marks inhibited.
 const E3 = { event_id: "e2e-us-cn-threat", measure_id: "us-cn-reciprocal", imposing_country: "US", target_countries: ["CN"],
-             excluded_product_codes: ["27", "30", "72", "73", "76", "8541", "8542"], stage: "STAGE_THREATENED",
-             new_rate_pct: 115, previous_rate_pct: 30, announced_time: "2025-08-20T00:00:00Z",
+             excluded_product_codes: ["27", "30", "4407", "74", "8471", "8473", "8486", "8517", "8523", "8524", "8528", "8541", "8542"],
+             stage: "STAGE_THREATENED", new_rate_pct: 125, previous_rate_pct: 30, announced_time: "2025-08-20T00:00:00Z",
              headline: "e2e: a threat to restore the 145% on China while the pause holds" };
 
 let A, B;
@@ -335,7 +335,8 @@ try {
   const tl = publishFile(path.join(ROOT, "data/scenarios/july-2025.jsonl"));
   const lastTl = Math.max(...tl.map((r) => Number(r.lastSequence) || 0));
   const caughtUp = await waitFor(pa, (n) => window.__console.stats.lastSequence >= n, lastTl, 15000);
-  check("the 2025 timeline streams in", caughtUp && tl.length === 36, `${tl.length} events, up to sequence ${lastTl}`);
+  const tlEvents = fs.readFileSync(path.join(ROOT, "data/scenarios/july-2025.jsonl"), "utf8").split("\n").filter((l) => l.trim()).length;
+  check("the 2025 timeline streams in", caughtUp && tl.length === tlEvents, `${tl.length} of ${tlEvents} events, up to sequence ${lastTl}`);
 
   // -- the what-if preset shows the snap-back's movers
   await pa.goto(URL_A + "#/whatif", { waitUntil: "domcontentloaded" });

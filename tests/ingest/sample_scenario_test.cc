@@ -247,10 +247,11 @@ void SampleScenarioTest::Run::PublishTimeline() {
 }
 
 TEST_F(SampleScenarioTest, EveryReportedPreviousRateIsTheStackedBooksRate) {
-  // previous_rate_pct is the total the news reported before each event; the
-  // book warns when its summed rate differs. No warning: the measures stack
-  // up to the reported rates (30 -> 104 -> 145 on China, 10 under the
-  // country top-ups, 25 under the Canada and Mexico letters, ...).
+  // previous_rate_pct is the rate the news reported before each event; the
+  // book warns when its rate, with or without the base rate, differs. No
+  // warning: the measures stack up to the reported rates (30 -> 104 -> 145
+  // on China, 10 under the paused country rates, 25 under the Canada and
+  // Mexico letters, ...).
   for (const auto& e : run_->events_) {
     EXPECT_THAT(run_->responses_[e.event_id()].warnings(), IsEmpty())
         << e.event_id();
@@ -349,7 +350,8 @@ TEST_F(SampleScenarioTest, TheAutoDealsCutSection232ToFifteenPercentAllIn) {
 
 TEST_F(SampleScenarioTest, TheStackedUsChinaRateGoes145To30AtThePause) {
   const Country us = C("US"), cn = C("CN");
-  // Chapter 85 (Apple's and Best Buy's goods): fentanyl + baseline + top-up.
+  // Chapter 85 (Best Buy's goods): fentanyl + China's own reciprocal rate,
+  // which replaces the baseline.
   EXPECT_DOUBLE_EQ(BookAfter(kUsCn104).Rate(us, cn, H("85")), 104);
   EXPECT_DOUBLE_EQ(BookAfter(kUsCn145).Rate(us, cn, H("85")), 145);
   EXPECT_DOUBLE_EQ(BookAfter(kUsCnPause).Rate(us, cn, H("85")), 30);
