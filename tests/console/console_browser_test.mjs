@@ -338,6 +338,25 @@ try {
   const tlEvents = fs.readFileSync(path.join(ROOT, "data/scenarios/july-2025.jsonl"), "utf8").split("\n").filter((l) => l.trim()).length;
   check("the 2025 timeline streams in", caughtUp && tl.length === tlEvents, `${tl.length} of ${tlEvents} events, up to sequence ${lastTl}`);
 
+  // -- the tariff book explains a rate line by line: Chinese steel after the
+  // timeline pays the fentanyl duty and section 232, not the reciprocal rate
+  await pa.goto(URL_A + "#/book", { waitUntil: "domcontentloaded" });
+  await pa.waitForSelector("#b-product");
+  await pa.$eval("#b-product", (e) => { e.value = "7208"; });
+  await pa.click("#b-submit");
+  const bookOk = await waitFor(pa, () => document.querySelectorAll("#book-lines tbody tr").length > 0, null, 10000);
+  const book = bookOk ? await pa.evaluate(() => ({
+    explanation: document.getElementById("book-explanation").textContent,
+    base: document.getElementById("book-base").textContent,
+    recip: [...document.querySelectorAll('#book-lines tr[data-measure-id="us-cn-reciprocal"]')].map((r) => [r.dataset.applies, r.textContent]),
+  })) : {};
+  check("the tariff book explains US <- CN 7208 as base + fentanyl + section 232, the reciprocal rate not stacking",
+        bookOk && /^70% = 0% base \+ 50% us-232-steel-alu \+ 20% us-cn-fentanyl$/.test(book.explanation) &&
+        /USITC HTS 2025/.test(book.base) && book.recip.length === 1 && book.recip[0][0] === "0" &&
+        /does not stack with/.test(book.recip[0][1]),
+        `${book.explanation}; ${book.base}; ${JSON.stringify(book.recip)}`);
+  await shot(pa, "tariff-book");
+
   // -- the what-if preset shows the snap-back's movers
   await pa.goto(URL_A + "#/whatif", { waitUntil: "domcontentloaded" });
   await pa.waitForSelector('[data-preset-run="us-cn-pause-lapses"]');

@@ -1046,6 +1046,17 @@ async function loadEventMeasures(ev, res, box) {
   replace(box, parts);
 }
 
+// GetTariff's lines: each measure that reaches the goods, what it adds and why.
+function linesTable(ls, attrs) {
+  return table(["measure (last event)", "authority", { label: "rate", class: "num" }, { label: "adds", class: "num" }, "why"],
+    ls.map((l) => el("tr", { "data-measure-id": l.measure_id, "data-applies": l.applies ? "1" : "0" },
+      el("td", null, el("div", { class: "mono nowrap", text: l.measure_id }), el("div", { class: "muted small wrap", text: l.event_id || "" })),
+      el("td", { class: "nowrap", text: (l.authority || "AUTHORITY_UNSPECIFIED").replace("AUTHORITY_", "") }),
+      el("td", { class: "num", text: fmtRate(l.rate_pct || 0) }),
+      el("td", { class: "num", text: fmtRate(l.applied_pct || 0) }),
+      el("td", { class: "wrap", text: l.reason || "" }))), attrs);
+}
+
 function measuresTable(ms, attrs) {
   return table(["measure (last event)", "in force", { label: "rate", class: "num" }, "targets", "products", "pause", "pending"],
     ms.map((m) => el("tr", { "data-measure-id": m.measure_id },
@@ -1126,8 +1137,12 @@ async function lookupTariff(ev) {
         el("span", { class: "stat" }, "effective rate", el("b", { id: "book-rate", text: fmtRate(t.effective_rate_pct) })),
         el("span", { class: "stat" }, "book revision", el("b", { text: num(t.book_revision) })),
         el("span", { class: "stat" }, "book clock", el("b", { text: fmtTime(t.book_clock_time) }))),
-      el("h3", { text: `${req.imposing_country} ← ${req.exporting_country}, ${req.product_code || "all goods"}: the measures in force and pending` }),
-      (t.measures || []).length ? measuresTable(t.measures, { id: "book-measures" }) : el("div", { class: "empty", text: "No measure covers these goods." })));
+      el("p", { id: "book-explanation", class: "mono wrap", text: t.explanation || "" }),
+      el("p", { id: "book-base", class: "muted wrap", text: `Base: ${t.base_rate_source || "none"}` }),
+      el("h3", { text: `${req.imposing_country} ← ${req.exporting_country}, ${req.product_code || "all goods"}: what each measure adds, and why` }),
+      (t.lines || []).length ? linesTable(t.lines, { id: "book-lines" }) : el("div", { class: "empty", text: "No measure covers these goods." }),
+      (t.measures || []).length ? el("details", null, el("summary", { text: "The measures in force and pending" }),
+        measuresTable(t.measures, { id: "book-measures" })) : ""));
   } catch (e) {
     replace(out, el("p", { class: "error", text: `${e.code || e.status}: ${e.message}` }));
   }
