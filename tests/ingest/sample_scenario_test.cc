@@ -289,7 +289,8 @@ TEST_F(SampleScenarioTest, ThePauseFlipsTheSign) {
   EXPECT_THAT(alerts_.Top(kUsCnPause, 5), Contains("BBY"));
 }
 
-TEST_F(SampleScenarioTest, TheAprilElevenExemptionTakesPhonesOutOfTheReciprocalDuty) {
+TEST_F(SampleScenarioTest,
+       TheAprilElevenExemptionTakesPhonesOutOfTheReciprocalDuty) {
   const Country us = C("US"), cn = C("CN");
   // Smartphones (8517) and computers (8471) pay the 20% fentanyl duty only;
   // other goods of chapter 85 keep the 125%.
@@ -318,12 +319,13 @@ TEST_F(SampleScenarioTest, UsmcaGoodsLeaveTheMexicoTariffFromMarchSeventh) {
   EXPECT_NEAR(relief, -hit * kDefaultUsmcaShare, -hit * 0.01);
   EXPECT_DOUBLE_EQ(BookAfter(kUsmcaMexico).Rate(C("US"), C("MX"), H("2203")),
                    25);
-  EXPECT_DOUBLE_EQ(BookAfter(kUsmcaMexico).Rate(C("US"), C("MX"), H("2203"),
-                                                nullptr, Channel::kUsmca),
-                   0);
+  EXPECT_DOUBLE_EQ(
+      BookAfter(kUsmcaMexico)
+          .Rate(C("US"), C("MX"), H("2203"), nullptr, Channel::kUsmca),
+      0);
 }
 
-TEST_F(SampleScenarioTest, TheAprilNinePauseReliefsVietnamsSourcers) {
+TEST_F(SampleScenarioTest, TheAprilNinePauseRelievesVietnamsSourcers) {
   // 46% announced for Vietnam on April 2, paused at 10% a week later.
   for (const char* ticker : {"NKE", "LULU", "DECK"}) {
     EXPECT_GT(alerts_.Score(kVietnamPause, ticker), 0) << ticker;
@@ -339,10 +341,10 @@ TEST_F(SampleScenarioTest, TheAutoDealsCutSection232ToFifteenPercentAllIn) {
   EXPECT_DOUBLE_EQ(jp.Rate(us, C("JP"), H("8703")), 25);
   // The EU's 15% all-in from Aug 1: the higher of MFN (2.5%) and 15%.
   const TariffBook& eu = BookAfter(kEuAutos15);
-  EXPECT_DOUBLE_EQ(
-      eu.Rate(us, C("DE"), H("8703"), &run_->table_->base_rates()), 15);
-  EXPECT_DOUBLE_EQ(
-      eu.Rate(us, C("KR"), H("8703"), &run_->table_->base_rates()), 27.5);
+  EXPECT_DOUBLE_EQ(eu.Rate(us, C("DE"), H("8703"), &run_->table_->base_rates()),
+                   15);
+  EXPECT_DOUBLE_EQ(eu.Rate(us, C("KR"), H("8703"), &run_->table_->base_rates()),
+                   27.5);
   // Toyota, Honda and Mazda lead the Japan deal's relief.
   EXPECT_THAT(alerts_.Top(kJapanAutosDeal, 5), Contains("7203.T"));
   EXPECT_GT(alerts_.Score(kJapanAutosDeal, "7203.T"), 0);
