@@ -25,6 +25,9 @@ struct BaseRate {
   std::string source;
   std::string url;
   std::string method;
+  // The tariff lines the rate averages (the file's optional `lines`
+  // column); 0 if not given.
+  int lines = 0;
 };
 
 class BaseRates {

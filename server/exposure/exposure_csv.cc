@@ -389,7 +389,7 @@ absl::StatusOr<std::shared_ptr<const ExposureTable>> ParseExposureFiles(
               c_product = t.Column("product"),
               c_rate = t.Column("mfn_rate_pct"), c_year = t.Column("year"),
               c_source = t.Column("source"), c_url = t.Column("url"),
-              c_method = t.Column("method");
+              c_method = t.Column("method"), c_lines = t.Column("lines");
     absl::flat_hash_map<std::pair<Country, HsCode>, int> seen;
     for (const CsvRow& row : t.rows()) {
       bool ok = true;
@@ -429,6 +429,17 @@ absl::StatusOr<std::shared_ptr<const ExposureTable>> ParseExposureFiles(
       if (r.source.empty()) fail("source: must not be empty");
       if (c_url >= 0) r.url = t.Field(row, c_url);
       if (c_method >= 0) r.method = t.Field(row, c_method);
+      if (c_lines >= 0 && !t.Field(row, c_lines).empty()) {
+        double lines = 0;
+        if (auto e =
+                ParseNumber("lines", t.Field(row, c_lines), 0, 1e6, &lines)) {
+          fail(*e);
+        } else if (lines != static_cast<int>(lines)) {
+          fail(absl::StrCat("lines: '", t.Field(row, c_lines),
+                            "' is not a whole number"));
+        }
+        r.lines = static_cast<int>(lines);
+      }
       if (!ok) continue;
       auto [it, inserted] =
           seen.emplace(std::make_pair(r.importer, r.product), row.line);

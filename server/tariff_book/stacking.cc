@@ -210,7 +210,12 @@ std::string DescribeBase(const RateStack& stack, const StackQuery& query) {
   const BaseRate& b = *stack.base;
   std::string text =
       absl::StrCat(b.importer.ToString(), " MFN ", Pct(b.rate_pct), " (HS ",
-                   b.product.ToString(), ": ", b.source, ", ", b.year, ")");
+                   b.product.ToString());
+  if (b.lines > 0) {
+    absl::StrAppend(&text, ", the mean of ", b.lines, " tariff line",
+                    b.lines == 1 ? "" : "s");
+  }
+  absl::StrAppend(&text, ": ", b.source, ", ", b.year, ")");
   if (b.product != query.product) {
     absl::StrAppend(&text, "; no row for HS ", query.product.ToString(),
                     ", so the ", b.product.is_all() ? "all-goods" : "chapter",

@@ -97,6 +97,7 @@ TEST(BaseRatesCsvTest, TheSampleRowsParseWithTheirSource) {
   EXPECT_EQ(chapter->method,
             "simple mean of free and ad valorem HS8 lines; specific and "
             "compound lines left out");
+  EXPECT_EQ(chapter->lines, 823);
   // Over-quota tobacco, the highest rate in the 2025 HTS, is in range.
   ASSERT_NE(rates.Find(C("US"), H("2403")), nullptr);
   EXPECT_DOUBLE_EQ(rates.Find(C("US"), H("2403"))->rate_pct, 350);
@@ -216,6 +217,16 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<BadBaseRateCase>& info) {
       return std::string(info.param.name);
     });
+
+TEST(BaseRatesCsvTest, LinesMustBeAWholeNumber) {
+  auto t = ParseBaseRates(
+      "importer,product,mfn_rate_pct,year,source,lines\n"
+      "US,84,1.41,2025,HTS,\n"
+      "US,85,1.51,2025,HTS,82.5\n");
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().message(),
+            "base-rates.csv:3: lines: '82.5' is not a whole number");
+}
 
 TEST(BaseRatesCsvTest, EveryBadFieldOfARowIsReported) {
   EXPECT_THAT(Lines(ErrorOf("ZZ,77,-1,2024.5,\n")),

@@ -114,6 +114,21 @@ TEST(StackingTest, BaseRateAddsToTheMeasuresAndFallsBackToTheChapter) {
   const RateStack s = book.Stack(q, &base);
   EXPECT_THAT(DescribeBase(s, q), HasSubstr("no row for HS 6110, so the "
                                             "chapter row applies"));
+  // A row that says how many tariff lines it averages says so, so that a
+  // reader can check it against the schedule.
+  BaseRates counted;
+  BaseRate row;
+  row.importer = C("US");
+  row.product = H("8708");
+  row.rate_pct = 1.15;
+  row.year = 2025;
+  row.lines = 85;
+  row.source = "USITC HTS 2025 Basic Edition, column 1 General";
+  counted.Add(row);
+  const StackQuery parts = Q("CN", "8708");
+  EXPECT_EQ(DescribeBase(book.Stack(parts, &counted), parts),
+            "US MFN 1.15% (HS 8708, the mean of 85 tariff lines: USITC HTS "
+            "2025 Basic Edition, column 1 General, 2025)");
 }
 
 // US-EU framework (CBP CSMS #65829726): the higher of MFN and 15%.
