@@ -292,256 +292,322 @@ void TariffBook::AdvanceClock(absl::Time t) {
   if (t > clock_) clock_ = t;
 }
 
-absl::StatusOr<BookStep> TariffBook::Plan(const TariffAction& in,
-                                          const BaseRates* base) const {
-  BookStep step;
-  TariffAction& a = step.action;
-  a = in;
-  const bool named = !a.measure_id.empty();
-  if (!named) a.measure_id = DefaultMeasureId(a);
-
-  Measure proposed;
-  proposed.id = a.measure_id;
-  proposed.importer = a.importer;
-  proposed.targets = Sorted(a.targets);
-  proposed.products = Sorted(a.products);
-  proposed.excluded = Sorted(a.excluded);
-  proposed.excluded_targets = Sorted(a.excluded_targets);
-  proposed.channels = a.channels;
-
-  auto it = measures_.find(a.measure_id);
-  const Measure* m = it == measures_.end() ? nullptr : &it->second;
-  const std::string quoted = absl::StrCat("'", a.measure_id, "'");
-  if (m != nullptr && m->importer != a.importer) {
-    return Invalid("imposing_country",
-                   absl::StrCat("measure ", quoted, " is imposed by ",
-                                m->importer.ToString(), ", not ",
-                                a.importer.ToString()));
+// TariffBook::Plan, stage by stage: Resolve finds the measure the action acts
+// on, its scope and how it stacks; one function per stage moves the measure
+// in a copy of the book; Score works out what the scorer compares.
+class TariffBookPlanner {
+ public:
+  TariffBookPlanner(const TariffBook& book, const TariffAction& action,
+                    const BaseRates* base)
+      : book_(book), base_(base), next_(book) {
+    step_.action = action;
   }
-  const bool scope_given = !a.targets.empty() || !a.products.empty() ||
-                           !a.excluded.empty() || !a.excluded_targets.empty() ||
-                           a.channels != kAllChannels;
-  // Stages that act on an existing measure as it stands; any stage does when
-  // the event names the measure and leaves the scope out entirely (an empty
-  // target list would otherwise mean all partners).
-  const bool acts_on_existing =
-      a.stage == Stage::kPaused || a.stage == Stage::kExtended ||
-      a.stage == Stage::kRevoked || (named && !scope_given);
-  if (m != nullptr && acts_on_existing) {
-    if (scope_given && !proposed.SameScope(*m)) {
-      return Invalid(
-          ScopeFieldThatDiffers(proposed, *m),
-          absl::StrCat("the scope differs from measure ", quoted,
-                       "'s (targets ", JoinOrStar(m->targets), ", products ",
-                       JoinOrStar(m->products), ", excluded products ",
-                       JoinOrStar(m->excluded), ", channels ",
-                       ChannelsText(m->channels),
-                       "); leave target_countries, excluded_target_countries, "
-                       "product_codes, excluded_product_codes and channels "
-                       "empty to act on the measure as it stands"));
+
+  absl::StatusOr<BookStep> Run() {
+    if (absl::Status s = Resolve(); !s.ok()) return s;
+    absl::Status s;
+    switch (a().stage) {
+      case Stage::kThreatened:
+      case Stage::kAnnounced:
+        s = Threaten();
+        break;
+      case Stage::kEffective:
+        s = Enforce();
+        break;
+      case Stage::kPaused:
+        s = Pause();
+        break;
+      case Stage::kExtended:
+        s = Extend();
+        break;
+      case Stage::kRevoked:
+        s = Revoke();
+        break;
     }
-    // The event acts on the measure's scope.
-    a.targets = m->targets;
-    a.products = m->products;
-    a.excluded = m->excluded;
-    a.excluded_targets = m->excluded_targets;
-    a.channels = m->channels;
-    proposed = *m;
+    if (!s.ok()) return s;
+    ++next_.revision_;
+    Score();
+    return std::move(step_);
   }
-  // How the measure stacks: as the event states it, else as it stood.
-  if (m != nullptr && !a.terms_given) a.terms = m->terms;
-  if (m != nullptr && a.terms_given && !(a.terms == m->terms) &&
-      (a.stage == Stage::kExtended || a.stage == Stage::kRevoked)) {
-    return Invalid(
-        TermFieldThatDiffers(a.terms, m->terms),
-        absl::StrCat(StageName(a.stage), " cannot change how measure ", quoted,
-                     " stacks (authority, combination, not_with, "
-                     "on_content); leave them unset"));
+
+ private:
+  TariffAction& a() { return step_.action; }
+
+  // The measure: the one the event names or its default, with the scope the
+  // event gives or, for stages that act on a measure as it stands, the
+  // measure's; and how it stacks: as the event states it, else as it stood.
+  absl::Status Resolve() {
+    TariffAction& a = step_.action;
+    const bool named = !a.measure_id.empty();
+    if (!named) a.measure_id = TariffBook::DefaultMeasureId(a);
+    quoted_ = absl::StrCat("'", a.measure_id, "'");
+
+    proposed_.id = a.measure_id;
+    proposed_.importer = a.importer;
+    proposed_.targets = Sorted(a.targets);
+    proposed_.products = Sorted(a.products);
+    proposed_.excluded = Sorted(a.excluded);
+    proposed_.excluded_targets = Sorted(a.excluded_targets);
+    proposed_.channels = a.channels;
+
+    auto it = book_.measures_.find(a.measure_id);
+    m_ = it == book_.measures_.end() ? nullptr : &it->second;
+    if (m_ != nullptr && m_->importer != a.importer) {
+      return Invalid("imposing_country",
+                     absl::StrCat("measure ", quoted_, " is imposed by ",
+                                  m_->importer.ToString(), ", not ",
+                                  a.importer.ToString()));
+    }
+    const bool scope_given = !a.targets.empty() || !a.products.empty() ||
+                             !a.excluded.empty() ||
+                             !a.excluded_targets.empty() ||
+                             a.channels != kAllChannels;
+    // Stages that act on an existing measure as it stands; any stage does
+    // when the event names the measure and leaves the scope out entirely (an
+    // empty target list would otherwise mean all partners).
+    const bool acts_on_existing =
+        a.stage == Stage::kPaused || a.stage == Stage::kExtended ||
+        a.stage == Stage::kRevoked || (named && !scope_given);
+    if (m_ != nullptr && acts_on_existing) {
+      if (scope_given && !proposed_.SameScope(*m_)) {
+        return Invalid(ScopeFieldThatDiffers(proposed_, *m_),
+                       absl::StrCat("the scope differs from measure ", quoted_,
+                                    "'s (", ScopeText(*m_),
+                                    "); leave target_countries, "
+                                    "excluded_target_countries, "
+                                    "product_codes, excluded_product_codes "
+                                    "and channels empty to act on the "
+                                    "measure as it stands"));
+      }
+      a.targets = m_->targets;
+      a.products = m_->products;
+      a.excluded = m_->excluded;
+      a.excluded_targets = m_->excluded_targets;
+      a.channels = m_->channels;
+      proposed_ = *m_;
+    }
+    if (m_ != nullptr && !a.terms_given) a.terms = m_->terms;
+    if (m_ != nullptr && a.terms_given && !(a.terms == m_->terms) &&
+        (a.stage == Stage::kExtended || a.stage == Stage::kRevoked)) {
+      return Invalid(TermFieldThatDiffers(a.terms, m_->terms),
+                     absl::StrCat(StageName(a.stage),
+                                  " cannot change how measure ", quoted_,
+                                  " stacks (authority, combination, "
+                                  "not_with, on_content); leave them unset"));
+    }
+    proposed_.terms = a.terms;
+
+    next_.priced_ = false;
+    nm_ = &next_.measures_[a.measure_id];
+    if (m_ == nullptr) *nm_ = proposed_;
+    r0_ = m_ != nullptr && m_->in_force ? m_->rate_pct : 0;
+    priced_before_ = m_ != nullptr ? m_->PricedRate() : 0;
+    return absl::OkStatus();
   }
-  proposed.terms = a.terms;
 
-  TariffBook next = *this;
-  next.priced_ = false;
-  Measure& nm = next.measures_[a.measure_id];
-  if (m == nullptr) nm = proposed;
-  const double r0 = m != nullptr && m->in_force ? m->rate_pct : 0;
-  const bool had_pending = m != nullptr && m->pending.has_value();
+  // "targets CN, products *, excluded products *, channels all".
+  static std::string ScopeText(const Measure& m) {
+    return absl::StrCat("targets ", JoinOrStar(m.targets), ", products ",
+                        JoinOrStar(m.products), ", excluded products ",
+                        JoinOrStar(m.excluded), ", channels ",
+                        ChannelsText(m.channels));
+  }
 
-  // The hypothetical book the rate change is scored against, when it is not
-  // `next` itself (THREATENED, ANNOUNCED).
-  std::optional<TariffBook> target;
-  // The fully priced-in move of the measure's rate the scorer is given, and
-  // the part of it not yet priced in.
-  double full_move = 0;
-  double expected_move = 0;
-  const double priced_before = m != nullptr ? m->PricedRate() : 0;
+  // The measure takes the proposed scope and terms.
+  void TakeProposedScope() {
+    nm_->targets = proposed_.targets;
+    nm_->products = proposed_.products;
+    nm_->excluded = proposed_.excluded;
+    nm_->excluded_targets = proposed_.excluded_targets;
+    nm_->channels = proposed_.channels;
+    nm_->terms = proposed_.terms;
+  }
 
-  switch (a.stage) {
-    case Stage::kThreatened:
-    case Stage::kAnnounced: {
-      const double r1 = *a.new_rate_pct;
-      if (m != nullptr && m->in_force && !proposed.SameScope(*m)) {
-        return Precondition(
-            ScopeFieldThatDiffers(proposed, *m),
-            absl::StrCat("measure ", quoted,
-                         " is in force on another scope "
-                         "(targets ",
-                         JoinOrStar(m->targets), ", products ",
-                         JoinOrStar(m->products), ", excluded products ",
-                         JoinOrStar(m->excluded), ", channels ",
-                         ChannelsText(m->channels),
-                         "); a threat on a different "
-                         "scope needs its own measure_id"));
-      }
-      if (m != nullptr && !m->in_force) {
-        // Only pending so far: the newest threat sets its scope.
-        nm.targets = proposed.targets;
-        nm.products = proposed.products;
-        nm.excluded = proposed.excluded;
-        nm.excluded_targets = proposed.excluded_targets;
-        nm.channels = proposed.channels;
-        nm.terms = proposed.terms;
-      }
-      nm.pending =
-          PendingChange{a.stage, r1, a.probability, a.event_id, proposed.terms};
-      nm.event_id = a.event_id;
-      target = *this;
-      target->priced_ = false;
-      Measure& tm = target->measures_[a.measure_id];
-      tm = nm;
-      tm.terms = proposed.terms;
-      tm.pending.reset();
-      tm.pause.reset();
-      tm.in_force = true;
-      tm.rate_pct = r1;
-      full_move = r1 - r0;
-      expected_move = nm.PricedRate() - priced_before;
-      break;
+  // THREATENED, ANNOUNCED: no rate changes; the measure remembers the change
+  // as pending, and the move is scored against a book where it is in force.
+  absl::Status Threaten() {
+    const TariffAction& a = step_.action;
+    const double r1 = *a.new_rate_pct;
+    if (m_ != nullptr && m_->in_force && !proposed_.SameScope(*m_)) {
+      return Precondition(
+          ScopeFieldThatDiffers(proposed_, *m_),
+          absl::StrCat("measure ", quoted_, " is in force on another scope (",
+                       ScopeText(*m_),
+                       "); a threat on a different scope needs its own "
+                       "measure_id"));
     }
-    case Stage::kEffective: {
-      const double r1 = *a.new_rate_pct;
-      const bool scope_changed = m != nullptr && !proposed.SameScope(*m);
-      if (scope_changed && had_pending) {
-        // The priced part was on the old scope: score the whole move from
-        // the priced book below.
-      }
-      nm.targets = proposed.targets;
-      nm.products = proposed.products;
-      nm.excluded = proposed.excluded;
-      nm.excluded_targets = proposed.excluded_targets;
-      nm.channels = proposed.channels;
-      nm.terms = proposed.terms;
-      nm.in_force = true;
-      nm.rate_pct = r1;
-      nm.pause.reset();
-      nm.pending.reset();
-      nm.event_id = a.event_id;
-      full_move = r1 - r0;
-      expected_move = scope_changed ? full_move : r1 - priced_before;
-      if (scope_changed && had_pending) full_move = 0;  // use priced books
-      break;
+    // Only pending so far: the newest threat sets its scope.
+    if (m_ != nullptr && !m_->in_force) TakeProposedScope();
+    nm_->pending =
+        PendingChange{a.stage, r1, a.probability, a.event_id, proposed_.terms};
+    nm_->event_id = a.event_id;
+    target_ = book_;
+    target_->priced_ = false;
+    Measure& tm = target_->measures_[a.measure_id];
+    tm = *nm_;
+    tm.terms = proposed_.terms;
+    tm.pending.reset();
+    tm.pause.reset();
+    tm.in_force = true;
+    tm.rate_pct = r1;
+    full_move_ = r1 - r0_;
+    expected_move_ = nm_->PricedRate() - priced_before_;
+    return absl::OkStatus();
+  }
+
+  // EFFECTIVE: the measure is in force at the new rate on the event's scope;
+  // a pause or pending change ends.
+  absl::Status Enforce() {
+    const TariffAction& a = step_.action;
+    const double r1 = *a.new_rate_pct;
+    const bool scope_changed = m_ != nullptr && !proposed_.SameScope(*m_);
+    TakeProposedScope();
+    nm_->in_force = true;
+    nm_->rate_pct = r1;
+    nm_->pause.reset();
+    nm_->pending.reset();
+    nm_->event_id = a.event_id;
+    full_move_ = r1 - r0_;
+    expected_move_ = scope_changed ? full_move_ : r1 - priced_before_;
+    // The priced part was on the old scope: Score scores the change of the
+    // priced-in rates instead.
+    if (scope_changed && m_->pending) full_move_ = 0;
+    return absl::OkStatus();
+  }
+
+  // PAUSED: the measure is in force at the lower rate until the expiry, when
+  // it snaps back (to the event's snap_back_rate_pct, else the rate an
+  // earlier pause snaps back to, else the rate in force).
+  absl::Status Pause() {
+    const TariffAction& a = step_.action;
+    if ((m_ == nullptr || !m_->in_force) && !a.snap_back_rate_pct) {
+      return Precondition(
+          "measure_id",
+          absl::StrCat("measure ", quoted_, " is not in force for ",
+                       a.importer.ToString(),
+                       ", so a pause has no rate to snap back to; set "
+                       "snap_back_rate_pct"));
     }
-    case Stage::kPaused: {
-      if (m == nullptr || !m->in_force) {
-        if (!a.snap_back_rate_pct) {
-          return Precondition(
-              "measure_id",
-              absl::StrCat("measure ", quoted, " is not in force for ",
-                           a.importer.ToString(),
-                           ", so a pause has no rate to snap back to; set "
-                           "snap_back_rate_pct"));
+    const double r1 = *a.new_rate_pct;
+    MeasurePause pause;
+    pause.snap_back_rate_pct =
+        a.snap_back_rate_pct ? *a.snap_back_rate_pct
+        : m_->pause          ? m_->pause->snap_back_rate_pct
+                             : r0_;
+    pause.expires = *a.expires_time;
+    pause.event_id = a.event_id;
+    nm_->terms = proposed_.terms;
+    nm_->in_force = true;
+    nm_->rate_pct = r1;
+    nm_->pause = pause;
+    nm_->pending.reset();
+    nm_->event_id = a.event_id;
+    full_move_ = r1 - r0_;
+    expected_move_ = r1 - priced_before_;
+    return absl::OkStatus();
+  }
+
+  // EXTENDED: a paused measure's expiry moves; no rate does.
+  absl::Status Extend() {
+    const TariffAction& a = step_.action;
+    if (m_ == nullptr) {
+      return Precondition("measure_id",
+                          absl::StrCat("no measure ", quoted_, " in the book"));
+    }
+    if (!m_->pause) {
+      return Precondition("stage",
+                          absl::StrCat("EXTENDED needs a paused measure; ",
+                                       quoted_, " is not paused"));
+    }
+    nm_->pause->expires = *a.expires_time;
+    nm_->pause->event_id = a.event_id;
+    nm_->event_id = a.event_id;
+    return absl::OkStatus();
+  }
+
+  // REVOKED: the measure leaves the book.
+  absl::Status Revoke() {
+    if (m_ == nullptr) {
+      return Precondition(
+          "measure_id",
+          absl::StrCat("no measure ", quoted_, " in the book to revoke"));
+    }
+    next_.measures_.erase(step_.action.measure_id);
+    nm_ = nullptr;
+    full_move_ = -r0_;
+    expected_move_ = -priced_before_;
+    return absl::OkStatus();
+  }
+
+  // The rate changes the step quotes, and the books and probability the
+  // scorer compares (BookStep).
+  void Score() {
+    const TariffAction& a = step_.action;
+    const TariffBook& after_book = target_ ? *target_ : next_;
+    step_.changes = book_.Changes(a, after_book, base_);
+    if (a.stage == Stage::kExtended) {
+      // Nothing moves: `before` and `after` are this book.
+      auto same = std::make_shared<const TariffBook>(book_);
+      step_.before = same;
+      step_.after = same;
+      step_.probability = 1;
+      step_.scored_changes = book_.Changes(a, book_, base_);
+    } else {
+      double share = -1;
+      if (std::abs(full_move_) > 1e-12) {
+        // Δ is the full move of the measure's rate; the scorer scales it by
+        // the share not yet priced in (the event's probability for a first
+        // threat, 1 - p for the EFFECTIVE stage of a threat priced at p).
+        share = expected_move_ / full_move_;
+        if (a.stage != Stage::kThreatened && a.stage != Stage::kAnnounced) {
+          share *= a.probability;
         }
       }
-      const double r1 = *a.new_rate_pct;
-      MeasurePause pause;
-      pause.snap_back_rate_pct =
-          a.snap_back_rate_pct ? *a.snap_back_rate_pct
-          : m->pause           ? m->pause->snap_back_rate_pct
-                               : r0;
-      pause.expires = *a.expires_time;
-      pause.event_id = a.event_id;
-      nm.terms = proposed.terms;
-      nm.in_force = true;
-      nm.rate_pct = r1;
-      nm.pause = pause;
-      nm.pending.reset();
-      nm.event_id = a.event_id;
-      full_move = r1 - r0;
-      expected_move = r1 - priced_before;
-      break;
-    }
-    case Stage::kExtended: {
-      if (m == nullptr) {
-        return Precondition(
-            "measure_id", absl::StrCat("no measure ", quoted, " in the book"));
+      if (share >= 0 && share <= 1) {
+        // `before` is this book (unpriced, as stored) and `after` the target.
+        TariffBook before = book_;
+        before.priced_ = false;
+        step_.before = std::make_shared<const TariffBook>(std::move(before));
+        step_.after = std::make_shared<const TariffBook>(after_book);
+        step_.probability = share;
+        step_.scored_changes = step_.changes;
+      } else {
+        // No move of the rate in force, a scope change under a pending
+        // threat, or a priced-in part that overshoots the move (a threat
+        // above the rate that came in): score the change of the priced-in
+        // rates.
+        step_.before = std::make_shared<const TariffBook>(book_.Priced());
+        step_.after = std::make_shared<const TariffBook>(next_.Priced());
+        step_.probability = 1;
+        step_.scored_changes = step_.before->Changes(a, *step_.after, base_);
       }
-      if (!m->pause) {
-        return Precondition(
-            "stage", absl::StrCat("EXTENDED needs a paused measure; ", quoted,
-                                  " is not paused"));
-      }
-      nm.pause->expires = *a.expires_time;
-      nm.pause->event_id = a.event_id;
-      nm.event_id = a.event_id;
-      break;
     }
-    case Stage::kRevoked: {
-      if (m == nullptr) {
-        return Precondition(
-            "measure_id",
-            absl::StrCat("no measure ", quoted, " in the book to revoke"));
-      }
-      next.measures_.erase(a.measure_id);
-      full_move = -r0;
-      expected_move = -priced_before;
-      break;
-    }
+    next_.priced_ = false;
+    step_.next = std::make_shared<const TariffBook>(std::move(next_));
   }
-  ++next.revision_;
 
-  const TariffBook& after_book = target ? *target : next;
-  step.changes = Changes(a, after_book, base);
-  if (a.stage == Stage::kExtended) {
-    auto same = std::make_shared<const TariffBook>(*this);
-    step.before = same;
-    step.after = same;
-    step.probability = 1;
-  } else if (std::abs(full_move) > 1e-12) {
-    // Δ is the full move of the measure's rate; the scorer scales it by the
-    // share not yet priced in (the event's probability for a first threat,
-    // 1 - p for the EFFECTIVE stage of a threat priced at p).
-    TariffBook before = *this;
-    before.priced_ = false;
-    step.before = std::make_shared<const TariffBook>(std::move(before));
-    step.after = std::make_shared<const TariffBook>(after_book);
-    double share = expected_move / full_move;
-    if (a.stage == Stage::kEffective || a.stage == Stage::kPaused ||
-        a.stage == Stage::kRevoked) {
-      share *= a.probability;
-    }
-    step.probability = share;
-  }
-  if (a.stage != Stage::kExtended &&
-      (std::abs(full_move) <= 1e-12 || step.probability < 0 ||
-       step.probability > 1)) {
-    // No move of the rate in force, a scope change under a pending threat,
-    // or a priced-in part that overshoots the move (a threat above the rate
-    // that came in): score the change of the priced-in rates.
-    step.before = std::make_shared<const TariffBook>(Priced());
-    TariffBook priced_next = next.Priced();
-    step.after = std::make_shared<const TariffBook>(std::move(priced_next));
-    step.probability = 1;
-    step.scored_changes = step.before->Changes(a, *step.after, base);
-  } else if (a.stage == Stage::kExtended) {
-    // Nothing moves: `before` and `after` are this book.
-    step.scored_changes = Changes(a, *this, base);
-  } else {
-    // `before` is this book (unpriced, as stored) and `after` the target.
-    step.scored_changes = step.changes;
-  }
-  next.priced_ = false;
-  step.next = std::make_shared<const TariffBook>(std::move(next));
-  return step;
+  const TariffBook& book_;
+  const BaseRates* base_;
+  BookStep step_;
+  std::string quoted_;    // "'<measure_id>'", for messages
+  Measure proposed_;      // the measure as the event states it
+  const Measure* m_ = nullptr;  // the measure in the book, if any
+  TariffBook next_;       // the book once the action is applied
+  Measure* nm_ = nullptr;  // the measure in `next_`
+  double r0_ = 0;          // the measure's rate in force
+  double priced_before_ = 0;  // ... and its priced rate
+  // The hypothetical book the rate change is scored against, when it is not
+  // `next_` itself (THREATENED, ANNOUNCED).
+  std::optional<TariffBook> target_;
+  // The fully priced-in move of the measure's rate the scorer is given, and
+  // the part of it not yet priced in.
+  double full_move_ = 0;
+  double expected_move_ = 0;
+};
+
+absl::StatusOr<BookStep> TariffBook::Plan(const TariffAction& action,
+                                          const BaseRates* base) const {
+  return TariffBookPlanner(*this, action, base).Run();
 }
 
 std::vector<BookRateChange> TariffBook::Changes(const TariffAction& action,

@@ -171,6 +171,8 @@ class TariffBook {
                                       const BaseRates* base = nullptr) const;
 
  private:
+  friend class TariffBookPlanner;  // Plan's stages (tariff_book.cc)
+
   // A copy where every measure's rate is its priced rate.
   TariffBook Priced() const;
 
