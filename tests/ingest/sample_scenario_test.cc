@@ -51,6 +51,7 @@ constexpr char kJapanDeal[] = "2025-07-22-us-jp-deal-15";
 constexpr char kEuDeal[] = "2025-07-27-us-eu-deal-15";
 constexpr char kMexicoPostponed[] = "2025-07-31-us-mx-30-postponed";
 constexpr char kEu15[] = "2025-08-07-us-eu-15";
+constexpr char kChips301[] = "2025-01-01-us-cn-301-chips-50";
 constexpr char kAllElectronics[] = "2025-04-11-us-all-electronics-exempt";
 // The US all-goods MFN average of data/exposure/base-rates.csv, in every
 // rate an event's response quotes for all goods.
@@ -331,6 +332,34 @@ TEST_F(SampleScenarioTest, TheAprilNinePauseRelievesVietnamsSourcers) {
     EXPECT_GT(alerts_.Score(kVietnamPause, ticker), 0) << ticker;
   }
   EXPECT_THAT(alerts_.Top(kVietnamPause, 5), Contains("NKE"));
+}
+
+TEST_F(SampleScenarioTest, ChineseChipsPaySection301OnTopOfTheFentanylDuty) {
+  const Country us = C("US"), cn = C("CN");
+  const BaseRates* base = &run_->table_->base_rates();
+  // 25% under List 2 since 2018, 50% from Jan 1, 2025.
+  EXPECT_DOUBLE_EQ(BookAfter(kChips301).Rate(us, cn, H("8542"), base), 50);
+  // The April 2 orders leave semiconductors out of the reciprocal duty, so
+  // at 145% on China's other goods, chips pay MFN 0 + 50 + 20.
+  EXPECT_DOUBLE_EQ(BookAfter(kUsCn145).Rate(us, cn, H("8542"), base), 70);
+  StackQuery q;
+  q.importer = us;
+  q.exporter = cn;
+  q.product = H("8542");
+  const RateStack stack = BookAfter(kUsCnPause).Stack(q, base);
+  EXPECT_DOUBLE_EQ(stack.total_pct, 70);
+  bool has301 = false;
+  for (const StackLine& line : stack.lines) {
+    if (line.measure->id == "us-cn-301-chips") {
+      has301 = true;
+      EXPECT_EQ(line.reason, StackReason::kAdds);
+      EXPECT_DOUBLE_EQ(line.applied_pct, 50);
+      EXPECT_EQ(line.measure->terms.authority, Authority::kSection301);
+    }
+  }
+  EXPECT_TRUE(has301);
+  // Other goods of chapter 85 are not on the list.
+  EXPECT_DOUBLE_EQ(BookAfter(kUsCnPause).Rate(us, cn, H("8517")), 20);
 }
 
 TEST_F(SampleScenarioTest, TheAutoDealsCutSection232ToFifteenPercentAllIn) {
